@@ -1,0 +1,84 @@
+"""Integration fixtures: real PostgreSQL (embedded and external), one fresh schema per test."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+
+from storage.bootstrap import open_postgres
+from storage.examples import SeedExamples, load_seed_examples
+from storage.postgres import Database
+from storage.postgres import repositories as repo
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["embedded", "external"])
+def postgres_dsn(request: pytest.FixtureRequest) -> str:
+    """Storage tests run against both the embedded default and a server reached by DSN."""
+    return request.getfixturevalue(f"{request.param}_postgres_dsn")
+
+
+@pytest.fixture
+async def db(postgres_dsn: str, tmp_path):
+    """A migrated, empty schema of its own for each test, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    handle = await open_postgres(database_url=postgres_dsn, data_dir=tmp_path, schema=schema, pool_max=2)
+    assert handle.embedded is None  # a DSN was given: no server may be started
+    yield handle.db
+    async with handle.db.pool.acquire() as conn:
+        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    await handle.close()
+
+
+@pytest.fixture
+async def raw(db: Database):
+    """A bare asyncpg connection on the test's schema, for writing rows with raw SQL."""
+    conn = await asyncpg.connect(
+        dsn=db.pool._connect_args[0], server_settings={"search_path": db.schema}  # noqa: SLF001
+    )
+    yield conn
+    await conn.close()
+
+
+async def insert_examples(db: Database, examples: SeedExamples) -> None:
+    """Every seed-000 example object (except the memory fragment, which needs the vector
+    store) written through the repositories, in dependency order, in one transaction."""
+    e = examples
+    async with db.transaction() as conn:
+        await repo.orgs.insert(conn, e.org)
+        await repo.users.insert(conn, e.user)
+        await repo.brands.insert(conn, e.brand)
+        await repo.memberships.insert(conn, e.membership)
+        await repo.personas.insert(conn, e.persona)
+        await repo.pillars.insert_many(conn, e.pillars)
+        for snapshot in e.snapshots:
+            await repo.snapshots.insert(conn, snapshot)
+        await repo.runtime_contexts.insert(conn, e.runtime_context)
+        await repo.source_docs.insert(conn, e.source_doc)
+        await repo.pattern_source_posts.insert(conn, e.pattern_source_post)
+        await repo.pattern_templates.insert_many(conn, e.pattern_templates)
+        await repo.opportunity_cards.insert_many(conn, e.opportunity_cards)
+        await repo.opportunity_batches.insert(conn, e.opportunity_batch)
+        await repo.packages.create(conn, e.package, e.core_argument, e.channel_plans)
+        await repo.variants.insert(conn, e.variant)
+        await repo.pattern_usages.insert(conn, e.pattern_usage)
+        await repo.feedback_events.insert(conn, e.feedback_event)
+        await repo.brand_preferences.insert(conn, e.preferences)
+        await repo.global_priors.insert(conn, e.global_priors)
+        await repo.channel_configs.insert(conn, e.channel_config)
+        await repo.publishing_jobs.insert(conn, e.publishing_job)
+
+
+@pytest.fixture
+def examples() -> SeedExamples:
+    return load_seed_examples()
+
+
+@pytest.fixture
+async def seeded(db: Database, examples: SeedExamples) -> SeedExamples:
+    """The database holding every seed example."""
+    await insert_examples(db, examples)
+    return examples
