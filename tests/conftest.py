@@ -51,3 +51,13 @@ def external_postgres_dsn(data_root: Path):
     server.start()
     yield server.dsn
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The real MiniLM embedder, loaded once per session from the PyPI package (offline)."""
+    from storage.memory import Embedder
+
+    embedder = Embedder(num_threads=1)
+    embedder.load()
+    return embedder

@@ -44,9 +44,10 @@ async def apply_migrations(db: Database) -> list[int]:
     """Bring the database's schema up to date; returns the versions applied now."""
     applied_now = []
     async with db.pool.acquire() as conn:
-        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {db.schema}")
         await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
         try:
+            # Under the lock: CREATE SCHEMA IF NOT EXISTS itself races between starters.
+            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {db.schema}")
             await conn.execute(
                 """CREATE TABLE IF NOT EXISTS schema_migrations (
                        version integer PRIMARY KEY,

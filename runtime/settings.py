@@ -1,0 +1,54 @@
+"""Kairo's settings: one place, read from ``KAIRO_*`` environment variables.
+
+Nothing else in the code reads the environment. Storage and engines receive plain values
+from here, so they stay testable without it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KAIRO_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("~/.kairo"),
+        description="Where the embedded PostgreSQL and Chroma keep their files.",
+    )
+    database_url: str | None = Field(
+        default=None, description="A PostgreSQL DSN; unset means the embedded server in data_dir."
+    )
+    database_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    db_pool_min: int = Field(default=1, ge=0, le=32)
+    db_pool_max: int = Field(default=4, ge=1, le=64)
+    chroma_url: str | None = Field(
+        default=None, description="A Chroma server (http://host:port); unset means embedded Chroma in data_dir."
+    )
+    embedding_threads: int = Field(default=1, ge=1, le=64, description="torch threads for the MiniLM embedder.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("database_url", "chroma_url")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
