@@ -31,6 +31,21 @@ class Settings(BaseSettings):
         default=None, description="A Chroma server (http://host:port); unset means embedded Chroma in data_dir."
     )
     embedding_threads: int = Field(default=1, ge=1, le=64, description="torch threads for the MiniLM embedder.")
+    # -- runtime (Ray) ---------------------------------------------------------------------
+    ray_namespace: str = Field(default="kairo", pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    brand_hosts: int = Field(default=2, ge=1, le=4096, description="BrandHost actors brands are hashed over.")
+    host_per_brand: bool = Field(
+        default=False, description="One BrandHost actor per brand (process isolation) instead of shards."
+    )
+    agent_idle_seconds: float = Field(default=600.0, gt=0, description="Passivate an agent idle this long.")
+    activation_lease_seconds: float = Field(default=60.0, gt=0)
+    scout_pool: int = Field(default=1, ge=1, le=64)
+    miner_pool: int = Field(default=1, ge=1, le=64)
+    writer_pool: int = Field(default=1, ge=1, le=64)
+    scheduler_tick_seconds: float = Field(default=15.0, gt=0)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_max_ongoing_requests: int = Field(default=64, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 

@@ -61,3 +61,45 @@ def minilm():
     embedder = Embedder(num_threads=1)
     embedder.load()
     return embedder
+
+
+RAY_NAMESPACE = "kairo-test"
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A local Ray on loopback, started once for the whole session and always shut down."""
+    import ray
+
+    ray.init(
+        include_dashboard=False,
+        namespace=RAY_NAMESPACE,
+        num_cpus=2,
+        log_to_driver=False,
+        _node_ip_address="127.0.0.1",
+    )
+    yield ray
+    try:
+        from ray import serve
+
+        serve.shutdown()
+    finally:
+        ray.shutdown()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def serve_url(ray_cluster) -> str:
+    """Ray Serve's HTTP proxy on 127.0.0.1 (a free port); applications are deployed by tests."""
+    from ray import serve
+
+    port = free_port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    return f"http://127.0.0.1:{port}"

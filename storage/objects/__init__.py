@@ -26,7 +26,7 @@ from .learning import (
     persona_pillar_key,
 )
 from .opportunity import GlobalSourceDoc, OpportunityBatch, OpportunityCard, SourceRef
-from .operations import AgentRun, CriticReason, EventLog, QualityReport
+from .operations import AgentRun, AgentStatus, CriticReason, EventLog, QualityReport
 from .patterns import PatternSourcePost, PatternTemplate, PatternUsage, UsageStats
 from .publishing import ChannelConfig, PublishAttempt, PublishingJob, RateLimits
 from .tenancy import ApiKey, BrandMembership, Org, mint_api_key, parse_api_key
@@ -61,4 +61,5 @@ CANONICAL_OBJECTS = {
     "CO-27": AgentRun,
     "CO-28": EventLog,
     "CO-29": QualityReport,
+    "CO-30": AgentStatus,
 }

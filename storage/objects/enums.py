@@ -193,6 +193,8 @@ class EventType(StrEnum):
     SNAPSHOT_CREATED = "snapshot_created"
     RUNTIME_CONTEXT_UPDATED = "runtime_context_updated"
     AGENT_STATE_CHANGED = "agent_state_changed"
+    AGENT_ACTIVATED = "agent_activated"
+    AGENT_PASSIVATED = "agent_passivated"
     RUN_STARTED = "run_started"
     RUN_FINISHED = "run_finished"
     OPPORTUNITY_CREATED = "opportunity_created"
@@ -203,6 +205,7 @@ class EventType(StrEnum):
     FEEDBACK_RECORDED = "feedback_recorded"
     PREFERENCES_UPDATED = "preferences_updated"
     MEMORY_ADDED = "memory_added"
+    API_KEY_CREATED = "api_key_created"
     ERROR = "error"
 
 

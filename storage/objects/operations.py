@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, model_validator
 
 from .base import KairoObject, Label, Score, ShortText, Text, new_id, utcnow
-from .enums import EventType, Gate, RunResult, RunTrigger
+from .enums import AgentState, EventType, Gate, RunResult, RunTrigger
 
 QUALITY_MAX_ATTEMPTS = 3
 
@@ -30,6 +30,30 @@ class AgentRun(KairoObject):
             raise ValueError("result and finished_at are set together, when the run finishes")
         if self.finished_at is not None and self.finished_at < self.started_at:
             raise ValueError("finished_at must not be earlier than started_at")
+        return self
+
+
+class AgentStatus(KairoObject):
+    """CO-30: the persisted state of a brand's agent (seed 002 state machine), one per brand.
+
+    Written with optimistic concurrency: every write bumps ``version``. ``next_wake_at`` is when
+    the scheduler wakes the agent for its next autonomous cycle (``cadence_seconds`` apart).
+    """
+
+    brand_id: UUID
+    state: AgentState = AgentState.IDLE
+    version: int = Field(default=1, ge=1)
+    cadence_seconds: int = Field(default=3600, ge=60, le=604800)
+    paused: bool = False
+    next_wake_at: AwareDatetime | None = None
+    last_run_id: UUID | None = None
+    last_error: ShortText | None = None
+    updated_at: AwareDatetime = Field(default_factory=utcnow)
+
+    @model_validator(mode="after")
+    def _error_has_message(self) -> Self:
+        if self.state is AgentState.ERROR and not self.last_error:
+            raise ValueError("last_error is required when state is 'error'")
         return self
 
 

@@ -20,12 +20,17 @@ _SECRET_BYTES = 32
 
 
 class Org(KairoObject):
-    """CO-23: the tenant above brands (an agency or a company). Nothing crosses orgs."""
+    """CO-23: the tenant above brands (an agency or a company). Nothing crosses orgs.
+
+    The one ``operator`` org (created at first start) is the installation's own: its admins may
+    create other orgs.
+    """
 
     id: UUID = Field(default_factory=new_id)
     name: Label
     slug: Slug
     status: OrgStatus = OrgStatus.ACTIVE
+    operator: bool = False
     created_at: AwareDatetime = Field(default_factory=utcnow)
 
 

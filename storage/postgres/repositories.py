@@ -13,6 +13,7 @@ import asyncpg
 
 from storage.errors import Conflict, NotFound
 from storage.objects import (
+    AgentStatus,
     BrandBrainSnapshot,
     ChannelPlan,
     ContentPackage,
@@ -73,9 +74,12 @@ class VersionedRepository(Repository[V]):
         updated = type(obj).model_validate(updated.model_dump())
         if await self.update(conn, updated, where_extra="version = {0}", extra_args=(expected_version,)):
             return updated
-        current = await conn.fetchval(f"SELECT version FROM {self.table.name} WHERE id = $1", obj.id)  # type: ignore[attr-defined]
+        key = self.table.key
+        current = await conn.fetchval(f"SELECT version FROM {self.table.name} WHERE {key} = $1", getattr(obj, key))
         if current is None:
-            raise NotFound(f"{self.table.model.__name__} {obj.id} not found", details={"id": str(obj.id)})  # type: ignore[attr-defined]
+            raise NotFound(
+                f"{self.table.model.__name__} {getattr(obj, key)} not found", details={key: str(getattr(obj, key))}
+            )
         raise Conflict(
             f"{self.table.model.__name__} changed since version {expected_version} (now {current})",
             details={"expected_version": expected_version, "current_version": current},
@@ -102,6 +106,14 @@ class PackageRepository(Repository[ContentPackage]):
         await core_arguments.insert(conn, core_argument)
         await channel_plans.insert_many(conn, plans)
         return await self.get(conn, package.id)
+
+
+class AgentStateRepository(VersionedRepository[AgentStatus]):
+    async def ensure(self, conn: asyncpg.Connection, brand_id: UUID) -> AgentStatus:
+        """The brand's agent status, created idle on first use."""
+        with translate_errors():
+            await conn.execute("INSERT INTO agent_states (brand_id) VALUES ($1) ON CONFLICT DO NOTHING", brand_id)
+        return await self.get(conn, brand_id)
 
 
 async def purge_brand(conn: asyncpg.Connection, brand_id: UUID) -> None:
@@ -151,3 +163,4 @@ publish_attempts = _repo(tables.PUBLISH_ATTEMPTS)
 agent_runs = _repo(tables.AGENT_RUNS)
 event_log = _repo(tables.EVENT_LOG)
 quality_reports = _repo(tables.QUALITY_REPORTS)
+agent_states = AgentStateRepository(tables.AGENT_STATES)

@@ -33,6 +33,7 @@ class Table(Generic[T]):
     to_row_hook: Callable[[T, dict[str, Any]], dict[str, Any]] | None = None
     from_row_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     select_sql: str | None = None
+    key: str = "id"
     columns: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -88,12 +89,12 @@ class Repository(Generic[T]):
     async def get(self, conn: asyncpg.Connection, id: Any) -> T:
         found = await self.find(conn, id)
         if found is None:
-            raise NotFound(f"{self.table.model.__name__} {id} not found", details={"id": str(id)})
+            raise NotFound(f"{self.table.model.__name__} {id} not found", details={self.table.key: str(id)})
         return found
 
     async def find(self, conn: asyncpg.Connection, id: Any) -> T | None:
         with translate_errors():
-            record = await conn.fetchrow(f"SELECT * FROM ({self.table.select}) AS t WHERE id = $1", id)
+            record = await conn.fetchrow(f"SELECT * FROM ({self.table.select}) AS t WHERE {self.table.key} = $1", id)
         return None if record is None else self.table.from_row(record)
 
     async def list(
@@ -114,12 +115,13 @@ class Repository(Generic[T]):
     async def update(self, conn: asyncpg.Connection, obj: T, *, where_extra: str = "", extra_args: tuple = ()) -> bool:
         """Write every stored column of ``obj`` over its row; False when no row matched."""
         row = self.table.to_row(obj)
-        cols = [c for c in self.table.columns if c != "id"]
+        key = self.table.key
+        cols = [c for c in self.table.columns if c != key]
         assignments = ", ".join(f"{c} = ${i}" for i, c in enumerate(cols, start=2))
         extra = ""
         if where_extra:
             extra = " AND " + where_extra.format(*[f"${len(cols) + 2 + i}" for i in range(len(extra_args))])
-        sql = f"UPDATE {self.table.name} SET {assignments} WHERE id = $1{extra}"
+        sql = f"UPDATE {self.table.name} SET {assignments} WHERE {key} = $1{extra}"
         with translate_errors():
-            status = await conn.execute(sql, row["id"], *[row[c] for c in cols], *extra_args)
+            status = await conn.execute(sql, row[key], *[row[c] for c in cols], *extra_args)
         return status.endswith(" 1")

@@ -6,6 +6,7 @@ from typing import Any
 
 from storage.objects import (
     AgentRun,
+    AgentStatus,
     ApiKey,
     Brand,
     BrandBrainSnapshot,
@@ -104,11 +105,12 @@ PUBLISH_ATTEMPTS = Table("publish_attempts", PublishAttempt, json_columns=frozen
 AGENT_RUNS = Table("agent_runs", AgentRun)
 EVENT_LOG = Table("event_log", EventLog, json_columns=frozenset({"meta"}))
 QUALITY_REPORTS = Table("quality_reports", QualityReport, json_columns=frozenset({"critic_reasons"}))
+AGENT_STATES = Table("agent_states", AgentStatus, key="brand_id")
 
 ALL_TABLES: tuple[Table[Any], ...] = (
     ORGS, USERS, BRANDS, MEMBERSHIPS, API_KEYS, PERSONAS, PILLARS, SNAPSHOTS, RUNTIME_CONTEXTS,
     MEMORY_FRAGMENTS, SOURCE_DOCS, OPPORTUNITY_CARDS, OPPORTUNITY_BATCHES, PATTERN_SOURCE_POSTS,
     PATTERN_TEMPLATES, PATTERN_USAGES, CONTENT_PACKAGES, CORE_ARGUMENTS, CHANNEL_PLANS,
     CONTENT_VARIANTS, FEEDBACK_EVENTS, BRAND_PREFERENCES, GLOBAL_PRIORS, CHANNEL_CONFIGS,
-    PUBLISHING_JOBS, PUBLISH_ATTEMPTS, AGENT_RUNS, EVENT_LOG, QUALITY_REPORTS,
+    PUBLISHING_JOBS, PUBLISH_ATTEMPTS, AGENT_RUNS, EVENT_LOG, QUALITY_REPORTS, AGENT_STATES,
 )  # fmt: skip

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from storage.objects import (
     CANONICAL_OBJECTS,
     AgentRun,
+    AgentStatus,
     ApiKey,
     Brand,
     BrandBrainSnapshot,
@@ -490,6 +491,18 @@ def quality_report() -> dict[str, Any]:
     }
 
 
+def agent_status() -> dict[str, Any]:
+    return {
+        "brand_id": uid(),
+        "state": "planning",
+        "version": 3,
+        "cadence_seconds": 3600,
+        "paused": False,
+        "next_wake_at": "2025-02-01T14:00:00Z",
+        "updated_at": "2025-02-01T13:00:00Z",
+    }
+
+
 def failing_quality_report() -> dict[str, Any]:
     return {
         **quality_report(),
@@ -529,6 +542,7 @@ BUILDERS: dict[type[BaseModel], Callable[[], dict[str, Any]]] = {
     AgentRun: agent_run,
     EventLog: event_log,
     QualityReport: quality_report,
+    AgentStatus: agent_status,
 }
 
 
@@ -916,6 +930,11 @@ INVALID_CASES: list[Case] = [
     Case(PublishAttempt, "attempt_index 0", put("attempt_index", 0), "attempt_index"),
     Case(PublishAttempt, "attempt_index above ceiling", put("attempt_index", 21), "attempt_index"),
     Case(PublishAttempt, "status done", put("status", "done"), "status"),
+    # CO-30 AgentStatus
+    Case(AgentStatus, "state sleeping", put("state", "sleeping"), "state"),
+    Case(AgentStatus, "error without last_error", put("state", "error"), "last_error"),
+    Case(AgentStatus, "cadence under a minute", put("cadence_seconds", 30), "cadence_seconds"),
+    Case(AgentStatus, "version 0", put("version", 0), "version"),
     # CO-27 AgentRun
     Case(AgentRun, "result without finished_at", put("finished_at", None), "finished_at"),
     Case(AgentRun, "finished_at without result", put("result", None), "result"),
@@ -977,6 +996,7 @@ REQUIRED_BY_SEED: dict[type[BaseModel], list[str]] = {
     BrandMembership: ["brand_id", "user_id", "role"],
     ApiKey: ["user_id", "name", "lookup", "secret_hash"],
     AgentRun: ["brand_id", "trigger_type"],
+    AgentStatus: ["brand_id"],
     EventLog: ["event_type", "subject_type", "message"],
     QualityReport: [
         "brand_id", "content_variant_id", "attempt_number", "g2_hook_strength",

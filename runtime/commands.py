@@ -1,0 +1,120 @@
+"""Commands a BrandAgent accepts, one pydantic model each, and their results.
+
+Commands travel from the HTTP API and the scheduler to a brand's agent (through Ray, pickled).
+Every command that changes state carries the version it was based on: a stale one is a
+Conflict (HTTP 409), never a silent overwrite.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from storage.objects import (
+    AgentRun,
+    AgentStatus,
+    BannedWord,
+    BrandBrainSnapshot,
+    BrandRuntimeContext,
+    Channel,
+    LengthMode,
+    RiskMode,
+    RunTrigger,
+    Stance,
+    VoiceMarker,
+)
+from storage.objects.base import KairoObject, Label, Score, ShortText, UnitInterval
+from storage.objects.brain import ToneDimension
+
+
+class GetStatus(KairoObject):
+    kind: Literal["get_status"] = "get_status"
+
+
+class Noop(KairoObject):
+    """Does nothing: measures the round trip to a warm agent."""
+
+    kind: Literal["noop"] = "noop"
+
+
+class ChannelOverridePatch(KairoObject):
+    """A manual toggle of one channel's knobs; unset fields keep their value."""
+
+    tone_bias: dict[ToneDimension, UnitInterval] | None = None
+    length_mode: LengthMode | None = None
+    risk_mode: RiskMode | None = None
+
+
+class UpdateRuntimeContext(KairoObject):
+    kind: Literal["update_runtime_context"] = "update_runtime_context"
+    expected_version: int = Field(ge=1)
+    channel_overrides: dict[Channel, ChannelOverridePatch] = {}
+    remove_channels: list[Channel] = []
+
+
+class CreateSnapshot(KairoObject):
+    """Record the brand's strategy as snapshot n+1; fields left unset are carried over from the
+    latest snapshot. The runtime context is re-materialized to point at the new snapshot."""
+
+    kind: Literal["create_snapshot"] = "create_snapshot"
+    expected_version: int = Field(ge=1)
+    positioning: ShortText | None = None
+    tone_descriptors: list[Label] | None = None
+    offers: list[Label] | None = None
+    taboos: list[ShortText] | None = None
+    persona_ids: list[UUID] | None = None
+    pillar_ids: list[UUID] | None = None
+    tone_profile: dict[ToneDimension, Score] | None = None
+    voice_markers: list[VoiceMarker] | None = None
+    banned_words: list[BannedWord] | None = None
+    stances: list[Stance] | None = None
+
+
+class RunCycle(KairoObject):
+    """Run one autonomous cycle now (plan → create → publish → analyze → adapt)."""
+
+    kind: Literal["run_cycle"] = "run_cycle"
+    trigger: RunTrigger = RunTrigger.MANUAL
+
+
+class Wake(KairoObject):
+    """Sent by the scheduler: run a scheduled cycle if the agent is due and not paused."""
+
+    kind: Literal["wake"] = "wake"
+
+
+class SetSchedule(KairoObject):
+    kind: Literal["set_schedule"] = "set_schedule"
+    expected_version: int = Field(ge=1)
+    cadence_seconds: int | None = Field(default=None, ge=60, le=604800)
+    paused: bool | None = None
+
+
+Command = Annotated[
+    GetStatus | Noop | UpdateRuntimeContext | CreateSnapshot | RunCycle | Wake | SetSchedule,
+    Field(discriminator="kind"),
+]
+
+
+class AgentView(BaseModel):
+    """What ``GetStatus`` (and ``SetSchedule``) return."""
+
+    status: AgentStatus
+    snapshot_version: int
+    runtime_context_version: int
+    host: str
+    activated_at: AwareDatetime
+
+
+class SnapshotCreated(BaseModel):
+    snapshot: BrandBrainSnapshot
+    runtime_context: BrandRuntimeContext
+
+
+class CycleResult(BaseModel):
+    """The run a ``RunCycle``/``Wake`` produced; ``run`` is None when a wake found nothing due."""
+
+    run: AgentRun | None
+    status: AgentStatus

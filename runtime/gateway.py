@@ -1,0 +1,30 @@
+"""How callers reach a brand's agent and the memory service, whatever hosts them.
+
+The HTTP API, the scheduler and the CLI depend on these two small protocols. ``runtime.hosts``
+implements them over Ray (agents in BrandHost actors); ``runtime.local`` implements them in
+process, for tools and tests that run without a cluster.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+from uuid import UUID
+
+from storage.memory.store import MemoryDraft, MemoryHit
+from storage.objects import BrandMemoryFragment
+
+from .commands import Command
+
+
+class AgentGateway(Protocol):
+    async def send(self, brand_id: UUID, command: Command) -> Any:
+        """Deliver ``command`` to the brand's agent (activating it if needed); its result.
+
+        Raises the agent's KairoError (NotFound, Conflict, Invalid) unchanged."""
+        ...
+
+
+class MemoryClient(Protocol):
+    async def add(self, drafts: list[MemoryDraft]) -> list[BrandMemoryFragment]: ...
+
+    async def search(self, brand_id: UUID, text: str, k: int) -> list[MemoryHit]: ...
