@@ -1,0 +1,294 @@
+"""BrandHost: a Ray actor hosting many brand agents (virtual actors), and the gateway to them.
+
+A Ray actor process costs ~50 MiB and ~0.5 s to start, so brands are not one actor each:
+``brand_id → host`` by rendezvous hashing over ``Settings.brand_hosts`` named hosts (or one
+host per brand with ``host_per_brand``). An agent is activated on its first message (state
+loaded from PostgreSQL), passivated after ``agent_idle_seconds`` without messages, and
+re-activated when its host restarts. At most one activation per brand: the host claims the
+brand's row in ``agent_activations`` before activating; a restarted host (same name) takes
+over its own rows, another host only rows whose heartbeat expired, and a host that finds the
+brand active elsewhere answers with ``AgentElsewhere`` so the gateway forwards the command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID, uuid4
+
+import ray
+import structlog
+from ray.exceptions import ActorDiedError, ActorUnavailableError, RayTaskError
+
+from storage.bootstrap import PostgresHandle, open_postgres
+from storage.errors import Conflict, KairoError, UpstreamFailure
+from storage.objects import EventLog, EventType
+from storage.postgres import repositories as repo
+
+from .brand_agent import BrandAgent, EngineCaller
+from .commands import GetStatus, Noop, Wake
+from .placement import host_for
+from .settings import Settings
+
+log = structlog.get_logger(__name__)
+
+EnginesFactory = Callable[[Settings], EngineCaller]
+# Commands that may be re-sent when a host restarted mid-call: they change nothing, or check
+# for themselves whether they still have work to do.
+IDEMPOTENT = (GetStatus, Noop, Wake)
+RETRIES = 20
+RETRY_DELAY = 0.1
+
+
+class AgentElsewhere(Conflict):
+    """The brand's agent is active on another host; ``details['host']`` names it."""
+
+    code = "agent_elsewhere"
+
+
+def default_engines(settings: Settings) -> EngineCaller:
+    from .engines import EngineRouter
+
+    return EngineRouter(settings)
+
+
+CLAIM_SQL = """
+INSERT INTO agent_activations (brand_id, host, incarnation) VALUES ($1, $2, $3)
+ON CONFLICT (brand_id) DO UPDATE
+    SET host = EXCLUDED.host, incarnation = EXCLUDED.incarnation, activated_at = now(), heartbeat_at = now()
+    WHERE agent_activations.incarnation = EXCLUDED.incarnation
+       OR agent_activations.host = EXCLUDED.host
+       OR agent_activations.heartbeat_at < now() - make_interval(secs => $4)
+RETURNING host
+"""
+
+
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0, max_concurrency=10_000)
+class BrandHost:
+    def __init__(self, name: str, settings: Settings, engines_factory: EnginesFactory | None = None) -> None:
+        self.name = name
+        self.settings = settings
+        self.incarnation = uuid4()
+        self.engines_factory = engines_factory or default_engines
+        self.agents: dict[UUID, BrandAgent] = {}
+        self.activations = 0
+        self._activating: dict[UUID, asyncio.Future[BrandAgent]] = {}
+        self._pg: PostgresHandle | None = None
+        self._engines: EngineCaller | None = None
+        self._start_lock: asyncio.Lock | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
+
+    # -- start ----------------------------------------------------------------------------------
+
+    async def _started(self) -> PostgresHandle:
+        if self._pg is not None:
+            return self._pg
+        if self._start_lock is None:
+            self._start_lock = asyncio.Lock()
+        async with self._start_lock:
+            if self._pg is None:
+                s = self.settings
+                pg = await open_postgres(
+                    database_url=s.database_url, data_dir=s.data_dir, schema=s.database_schema,
+                    pool_min=1, pool_max=s.db_pool_max, migrate=False,
+                )  # fmt: skip
+                self._engines = self.engines_factory(s)
+                self._pg = pg
+                self._housekeeping = asyncio.create_task(self._housekeep())
+                await self._reactivate_previous()
+        return self._pg
+
+    async def _reactivate_previous(self) -> None:
+        """After a restart, bring back the agents this host had active before it died."""
+        async with self._pg.db.connection() as conn:  # type: ignore[union-attr]
+            rows = await conn.fetch(
+                "SELECT brand_id FROM agent_activations WHERE host = $1 AND incarnation <> $2",
+                self.name, self.incarnation,
+            )  # fmt: skip
+        for row in rows:
+            try:
+                await self._agent(row["brand_id"])
+            except KairoError as exc:
+                log.warning("host.reactivation_failed", brand_id=str(row["brand_id"]), error=exc.message)
+
+    async def ready(self) -> dict[str, Any]:
+        """Start the host (database pool, engines) and report; the CLI calls it at ``kairo up``."""
+        await self._started()
+        return await self.stats()
+
+    # -- messages -------------------------------------------------------------------------------
+
+    async def handle(self, brand_id: UUID, command: Any) -> Any:
+        await self._started()
+        agent = await self._agent(brand_id)
+        return await agent.handle(command)
+
+    async def _agent(self, brand_id: UUID) -> BrandAgent:
+        agent = self.agents.get(brand_id)
+        if agent is not None:
+            return agent
+        pending = self._activating.get(brand_id)
+        if pending is None:  # the first message activates; concurrent ones wait for it
+            pending = asyncio.ensure_future(self._activate(brand_id))
+            self._activating[brand_id] = pending
+            pending.add_done_callback(lambda _: self._activating.pop(brand_id, None))
+        return await asyncio.shield(pending)
+
+    async def _activate(self, brand_id: UUID) -> BrandAgent:
+        pg = self._pg
+        assert pg is not None and self._engines is not None
+        async with pg.db.transaction() as conn:
+            if await repo.brands.find(conn, brand_id) is None:
+                await repo.brands.get(conn, brand_id)  # raises NotFound
+            holder = await conn.fetchval(
+                CLAIM_SQL, brand_id, self.name, self.incarnation, self.settings.activation_lease_seconds
+            )
+            if holder is None:
+                active_on = await conn.fetchval("SELECT host FROM agent_activations WHERE brand_id = $1", brand_id)
+                raise AgentElsewhere(
+                    f"brand {brand_id} is active on {active_on}", details={"host": active_on, "brand_id": str(brand_id)}
+                )
+        agent = BrandAgent(brand_id, pg.db, self._engines, self.name)
+        try:
+            await agent.load()
+        except BaseException:
+            await self._release(brand_id)
+            raise
+        async with pg.db.transaction() as conn:
+            await repo.event_log.insert(conn, EventLog(
+                org_id=agent.brand.org_id, brand_id=brand_id, event_type=EventType.AGENT_ACTIVATED,
+                subject_type="agent", subject_id=str(brand_id), message=f"activated on {self.name}",
+                meta={"host": self.name, "incarnation": str(self.incarnation)},
+            ))  # fmt: skip
+        self.agents[brand_id] = agent
+        self.activations += 1
+        log.info("agent.activated", brand_id=str(brand_id), host=self.name)
+        return agent
+
+    # -- passivation and heartbeats -------------------------------------------------------------
+
+    async def passivate(self, brand_id: UUID, reason: str = "requested") -> bool:
+        """Drop the agent from memory once its current command finished; its state is
+        already in PostgreSQL. Returns False when the agent was not active here."""
+        agent = self.agents.get(brand_id)
+        if agent is None:
+            return False
+        async with agent.lock:
+            self.agents.pop(brand_id, None)
+            await self._release(brand_id)
+            async with self._pg.db.transaction() as conn:  # type: ignore[union-attr]
+                await repo.event_log.insert(conn, EventLog(
+                    org_id=agent.brand.org_id, brand_id=brand_id, event_type=EventType.AGENT_PASSIVATED,
+                    subject_type="agent", subject_id=str(brand_id), message=f"passivated ({reason})",
+                    meta={"host": self.name, "reason": reason},
+                ))  # fmt: skip
+        log.info("agent.passivated", brand_id=str(brand_id), reason=reason)
+        return True
+
+    async def passivate_idle(self) -> int:
+        idle = [b for b, a in self.agents.items() if a.idle_seconds >= self.settings.agent_idle_seconds and not a.lock.locked()]
+        for brand_id in idle:
+            await self.passivate(brand_id, "idle")
+        return len(idle)
+
+    async def _release(self, brand_id: UUID) -> None:
+        async with self._pg.db.connection() as conn:  # type: ignore[union-attr]
+            await conn.execute(
+                "DELETE FROM agent_activations WHERE brand_id = $1 AND incarnation = $2", brand_id, self.incarnation
+            )
+
+    async def _heartbeat(self) -> None:
+        async with self._pg.db.connection() as conn:  # type: ignore[union-attr]
+            await conn.execute(
+                "UPDATE agent_activations SET heartbeat_at = now() WHERE host = $1 AND incarnation = $2",
+                self.name, self.incarnation,
+            )  # fmt: skip
+
+    async def _housekeep(self) -> None:
+        period = min(self.settings.agent_idle_seconds / 4, self.settings.activation_lease_seconds / 3, 30.0)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self._heartbeat()
+                await self.passivate_idle()
+            except Exception:
+                log.exception("host.housekeeping_failed", host=self.name)
+
+    # -- introspection --------------------------------------------------------------------------
+
+    async def stats(self) -> dict[str, Any]:
+        return {
+            "host": self.name,
+            "incarnation": str(self.incarnation),
+            "pid": os.getpid(),
+            "active_agents": len(self.agents),
+            "activations": self.activations,
+            "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        }
+
+    async def active_brands(self) -> list[UUID]:
+        return list(self.agents)
+
+    async def shutdown(self) -> None:
+        """Passivate every agent and close the pool (before the actor is killed)."""
+        for brand_id in list(self.agents):
+            await self.passivate(brand_id, "shutdown")
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+        if self._pg is not None:
+            await self._pg.close()
+            self._pg = None
+
+
+class RayAgentGateway:
+    """Sends commands to brand agents in their BrandHosts; implements ``AgentGateway``.
+
+    Handles are resolved once per host name and re-resolved when the actor died. While a host
+    restarts, read-only and self-checking commands are retried; a command that changes state is
+    not re-sent blindly (it may have run): the caller gets an UpstreamFailure to retry itself.
+    """
+
+    def __init__(self, settings: Settings, engines_factory: EnginesFactory | None = None) -> None:
+        self.settings = settings
+        self.engines_factory = engines_factory
+        self._handles: dict[str, Any] = {}
+
+    def host_name(self, brand_id: UUID) -> str:
+        return host_for(brand_id, count=self.settings.brand_hosts, per_brand=self.settings.host_per_brand)
+
+    def host(self, name: str) -> Any:
+        handle = self._handles.get(name)
+        if handle is None:
+            handle = BrandHost.options(
+                name=name, namespace=self.settings.ray_namespace, lifetime="detached", get_if_exists=True,
+            ).remote(name, self.settings, self.engines_factory)  # fmt: skip
+            self._handles[name] = handle
+        return handle
+
+    async def send(self, brand_id: UUID, command: Any) -> Any:
+        name = self.host_name(brand_id)
+        for attempt in range(RETRIES):
+            try:
+                return await self.host(name).handle.remote(brand_id, command)
+            except RayTaskError as exc:
+                cause = exc.cause
+                if isinstance(cause, AgentElsewhere):
+                    name = cause.details["host"]
+                    continue
+                if isinstance(cause, KairoError):
+                    raise cause from None
+                raise
+            except ActorDiedError:
+                self._handles.pop(name, None)
+            except ActorUnavailableError:
+                if not isinstance(command, IDEMPOTENT):
+                    raise UpstreamFailure(
+                        "the brand's host restarted while handling the command; it may or may not "
+                        "have been applied — read the state and retry",
+                        details={"brand_id": str(brand_id), "host": name},
+                    ) from None
+            await asyncio.sleep(RETRY_DELAY * min(attempt + 1, 5))
+        raise UpstreamFailure(f"brand host {name} is unavailable", details={"brand_id": str(brand_id), "host": name})
