@@ -85,14 +85,17 @@ class BrandAgent:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    async def load(self) -> None:
-        """Read the brand's state from PostgreSQL (activation, and after a conflict)."""
-        async with self.db.transaction() as conn:
-            self.brand = await repo.brands.get(conn, self.brand_id)
-            self.status = await repo.agent_states.ensure(conn, self.brand_id)
-            snapshot = await repo.snapshots.latest(conn, self.brand_id)
-            context = await repo.runtime_contexts.for_brand(conn, self.brand_id)
-            self.preferences = await repo.brand_preferences.for_brand(conn, self.brand_id)
+    async def load(self, conn: Any = None) -> None:
+        """Read the brand's state from PostgreSQL (activation, and after a conflict), in the
+        caller's transaction when one is given."""
+        if conn is None:
+            async with self.db.transaction() as own:
+                return await self.load(own)
+        self.brand = await repo.brands.get(conn, self.brand_id)
+        self.status = await repo.agent_states.ensure(conn, self.brand_id)
+        snapshot = await repo.snapshots.latest(conn, self.brand_id)
+        context = await repo.runtime_contexts.for_brand(conn, self.brand_id)
+        self.preferences = await repo.brand_preferences.for_brand(conn, self.brand_id)
         if snapshot is None or context is None:
             raise Conflict("the brand has not finished onboarding", details={"brand_id": str(self.brand_id)})
         self.snapshot, self.context = snapshot, context

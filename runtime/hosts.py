@@ -24,7 +24,7 @@ import structlog
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayTaskError
 
 from storage.bootstrap import PostgresHandle, open_postgres
-from storage.errors import Conflict, KairoError, UpstreamFailure
+from storage.errors import Conflict, KairoError, NotFound, UpstreamFailure
 from storage.objects import EventLog, EventType
 from storage.postgres import repositories as repo
 
@@ -138,11 +138,13 @@ class BrandHost:
         return await asyncio.shield(pending)
 
     async def _activate(self, brand_id: UUID) -> BrandAgent:
+        """Claim the brand, load its state and record the activation: one transaction."""
         pg = self._pg
         assert pg is not None and self._engines is not None
+        agent = BrandAgent(brand_id, pg.db, self._engines, self.name)
         async with pg.db.transaction() as conn:
-            if await repo.brands.find(conn, brand_id) is None:
-                await repo.brands.get(conn, brand_id)  # raises NotFound
+            if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM brands WHERE id = $1)", brand_id):
+                raise NotFound(f"Brand {brand_id} not found", details={"id": str(brand_id)})
             holder = await conn.fetchval(
                 CLAIM_SQL, brand_id, self.name, self.incarnation, self.settings.activation_lease_seconds
             )
@@ -151,13 +153,7 @@ class BrandHost:
                 raise AgentElsewhere(
                     f"brand {brand_id} is active on {active_on}", details={"host": active_on, "brand_id": str(brand_id)}
                 )
-        agent = BrandAgent(brand_id, pg.db, self._engines, self.name)
-        try:
-            await agent.load()
-        except BaseException:
-            await self._release(brand_id)
-            raise
-        async with pg.db.transaction() as conn:
+            await agent.load(conn)
             await repo.event_log.insert(conn, EventLog(
                 org_id=agent.brand.org_id, brand_id=brand_id, event_type=EventType.AGENT_ACTIVATED,
                 subject_type="agent", subject_id=str(brand_id), message=f"activated on {self.name}",
@@ -165,7 +161,7 @@ class BrandHost:
             ))  # fmt: skip
         self.agents[brand_id] = agent
         self.activations += 1
-        log.info("agent.activated", brand_id=str(brand_id), host=self.name)
+        log.debug("agent.activated", brand_id=str(brand_id), host=self.name)
         return agent
 
     # -- passivation and heartbeats -------------------------------------------------------------
@@ -226,6 +222,7 @@ class BrandHost:
             "pid": os.getpid(),
             "active_agents": len(self.agents),
             "activations": self.activations,
+            "rss_kib": _rss_kib(),
             "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         }
 
@@ -241,6 +238,18 @@ class BrandHost:
         if self._pg is not None:
             await self._pg.close()
             self._pg = None
+
+
+def _rss_kib() -> int:
+    """Resident memory of this process now (Linux), for capacity numbers."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 class RayAgentGateway:

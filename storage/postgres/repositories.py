@@ -110,7 +110,10 @@ class PackageRepository(Repository[ContentPackage]):
 
 class AgentStateRepository(VersionedRepository[AgentStatus]):
     async def ensure(self, conn: asyncpg.Connection, brand_id: UUID) -> AgentStatus:
-        """The brand's agent status, created idle on first use."""
+        """The brand's agent status, created idle on first use (one round trip when it exists)."""
+        found = await self.find(conn, brand_id)
+        if found is not None:
+            return found
         with translate_errors():
             await conn.execute("INSERT INTO agent_states (brand_id) VALUES ($1) ON CONFLICT DO NOTHING", brand_id)
         return await self.get(conn, brand_id)
