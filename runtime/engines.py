@@ -1,0 +1,191 @@
+"""Engine pools on Ray: one generic actor class hosting one engine, and a router over the pools.
+
+Engines are stateless (``agents.engines``), so any pool member serves any brand and every call
+is idempotent: the router retries freely. Each pool member is a named, detached actor
+(``names.engine(kind, i)``) that restarts forever; its engine, and for the scout the ~800 MiB
+MiniLM model, is built once per actor process on the first call, never per call. Calls run in
+the actor's event loop; the model runs in a worker thread (``aembed``) so a long embedding does
+not stop the actor from accepting other calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import time
+from typing import Any
+
+import ray
+import structlog
+from pydantic import BaseModel
+from ray.actor import ActorHandle
+from ray.exceptions import ActorDiedError, ActorUnavailableError
+
+from agents.engines import ENGINE_KINDS, ContentWriter, Engine, Learner, OpportunityScout, PatternMiner, dispatch
+
+from . import names
+from .settings import Settings
+
+log = structlog.get_logger(__name__)
+
+KINDS = tuple(ENGINE_KINDS)  # ("scout", "miner", "writer", "learner")
+
+
+def pool_sizes(settings: Settings) -> dict[str, int]:
+    return {"scout": settings.scout_pool, "miner": settings.miner_pool, "writer": settings.writer_pool, "learner": 1}
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in ENGINE_KINDS:
+        from storage.errors import Invalid
+
+        raise Invalid(f"unknown engine kind {kind!r} (known: {', '.join(KINDS)})", details={"field": "kind"})
+
+
+def build_engine(kind: str, settings: Settings) -> Engine:
+    """The engine of ``kind`` with its heavy client. Only the scout and writer touch the model
+    package (importing it pulls in torch and chromadb), so miner and learner actors stay small."""
+    _check_kind(kind)
+    if kind in ("scout", "writer"):
+        from storage.memory import Embedder
+
+        embedder = Embedder(num_threads=settings.embedding_threads)
+        return OpportunityScout(embedder) if kind == "scout" else ContentWriter(embedder)
+    return PatternMiner() if kind == "miner" else Learner()
+
+
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)
+class EngineActor:
+    """Hosts one engine. I/O- and thread-bound, so it reserves no CPU (``num_cpus=0``)."""
+
+    def __init__(self, kind: str, settings: Settings) -> None:
+        _check_kind(kind)
+        self.kind = kind
+        self.settings = settings
+        self._engine: Engine | None = None
+        self._lock = asyncio.Lock()
+        self._started_at = time.time()
+        self._calls = 0
+
+    async def _get_engine(self) -> Engine:
+        if self._engine is None:
+            async with self._lock:
+                if self._engine is None:
+                    engine = build_engine(self.kind, self.settings)
+                    if isinstance(engine, OpportunityScout):
+                        # The scout embeds on every call: load the model now, off the event loop.
+                        await asyncio.to_thread(engine.embedder.load)  # type: ignore[attr-defined]
+                    self._engine = engine
+                    log.info("engine.loaded", kind=self.kind, pid=os.getpid())
+        return self._engine
+
+    async def call(self, op: str, payload: BaseModel | dict[str, Any]) -> BaseModel:
+        """Run ``op`` with ``payload``; an unknown op or a malformed payload is ``Invalid``."""
+        engine = await self._get_engine()
+        self._calls += 1
+        return await dispatch(engine, op, payload)
+
+    async def describe(self) -> dict[str, Any]:
+        embedder = getattr(self._engine, "embedder", None)
+        return {
+            "kind": self.kind,
+            "pid": os.getpid(),
+            "loaded": self._engine is not None,
+            "model_loaded": bool(getattr(embedder, "loaded", False)),
+            "ops": sorted(ENGINE_KINDS[self.kind].OPS),
+            "calls": self._calls,
+            "started_at": self._started_at,
+        }
+
+
+def _create(kind: str, index: int, settings: Settings) -> ActorHandle:
+    """The named pool member, created if absent (any number of callers may race: one wins)."""
+    return EngineActor.options(
+        name=names.engine(kind, index),
+        namespace=settings.ray_namespace,
+        lifetime="detached",
+        get_if_exists=True,
+    ).remote(kind, settings)
+
+
+def start_engine_pools(settings: Settings) -> dict[str, list[ActorHandle]]:
+    """Create (or find) every pool member. Actors build their engine on their first call."""
+    return {kind: [_create(kind, i, settings) for i in range(size)] for kind, size in pool_sizes(settings).items()}
+
+
+def stop_engine_pools(settings: Settings) -> int:
+    """Kill every pool member for good; returns how many were found."""
+    killed = 0
+    for kind, size in pool_sizes(settings).items():
+        for i in range(size):
+            try:
+                handle = ray.get_actor(names.engine(kind, i), namespace=settings.ray_namespace)
+            except ValueError:
+                continue
+            ray.kill(handle, no_restart=True)
+            killed += 1
+    return killed
+
+
+class EngineRouter:
+    """How brand agents call engines: ``await router.call("writer", "check_length", payload)``.
+
+    Picks pool members round-robin. Handles are resolved by name once and cached. When a member
+    is dead for good (``ActorDiedError``) the handle is re-resolved by name, recreating the
+    member if needed, and the call is retried once. While a member restarts
+    (``ActorUnavailableError``) the call is retried with short backoff. Both are safe because
+    engine operations are idempotent. Errors raised by the engine itself (``Invalid``...) pass
+    through unchanged.
+    """
+
+    def __init__(self, settings: Settings, *, unavailable_retries: int = 5, backoff_seconds: float = 0.1) -> None:
+        self.settings = settings
+        self.sizes = pool_sizes(settings)
+        self.unavailable_retries = unavailable_retries
+        self.backoff_seconds = backoff_seconds
+        self._handles: dict[tuple[str, int], ActorHandle] = {}
+        self._next = {kind: itertools.count() for kind in self.sizes}
+        self.stats = {"calls": 0, "re_resolved": 0, "unavailable_retries": 0}
+
+    def _resolve(self, kind: str, index: int, *, refresh: bool = False) -> ActorHandle:
+        key = (kind, index)
+        if refresh or key not in self._handles:
+            self._handles[key] = _create(kind, index, self.settings)
+        return self._handles[key]
+
+    async def call(self, kind: str, op: str, payload: BaseModel) -> Any:
+        _check_kind(kind)
+        index = next(self._next[kind]) % self.sizes[kind]
+        handle = self._resolve(kind, index)
+        self.stats["calls"] += 1
+        died_retried = False
+        unavailable = 0
+        while True:
+            try:
+                return await handle.call.remote(op, payload)
+            except ActorDiedError:
+                if died_retried:
+                    raise
+                died_retried = True
+                self.stats["re_resolved"] += 1
+                log.warning("engine.died", kind=kind, index=index, op=op)
+                handle = self._resolve(kind, index, refresh=True)
+            except ActorUnavailableError:
+                if unavailable >= self.unavailable_retries:
+                    raise
+                await asyncio.sleep(self.backoff_seconds * 2**unavailable)
+                unavailable += 1
+                self.stats["unavailable_retries"] += 1
+                log.info("engine.unavailable.retry", kind=kind, index=index, op=op, attempt=unavailable)
+
+
+__all__ = [
+    "KINDS",
+    "EngineActor",
+    "EngineRouter",
+    "build_engine",
+    "pool_sizes",
+    "start_engine_pools",
+    "stop_engine_pools",
+]

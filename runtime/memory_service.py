@@ -1,0 +1,154 @@
+"""The memory service: the one actor that owns the brand memory store.
+
+Why one actor: the embedded Chroma store is a ``PersistentClient`` over files in the data dir,
+and a PersistentClient is not safe to open from several processes at once; and the MiniLM model
+costs ~800 MiB per process that loads it. So exactly one process (this named, detached actor)
+opens the vector index and the model, and everyone else (brand agents, the HTTP API, the CLI)
+reaches memory through :class:`RayMemoryClient`. With a Chroma server (``KAIRO_CHROMA_URL``) the
+first reason goes away, the second stays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+from uuid import UUID
+
+import ray
+import structlog
+from ray.actor import ActorHandle
+from ray.exceptions import ActorUnavailableError
+
+from storage.memory.store import MemoryDraft, MemoryHit, MemoryStore, ReconcileReport
+from storage.objects import BrandMemoryFragment
+
+from . import names
+from .settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)
+class MemoryService:
+    """Owns one :class:`MemoryStore`: its own small DB pool, the vector index, the embedder.
+
+    Everything is opened lazily on the first call, under a lock, so a restarted actor comes back
+    without any set-up call. Schema migrations are not this actor's job (``migrate=False``): the
+    process that starts Kairo applies them before any actor runs.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: MemoryStore | None = None
+        self._postgres: Any = None
+        self._lock = asyncio.Lock()
+        self._started_at = time.time()
+
+    async def _get_store(self) -> MemoryStore:
+        if self._store is None:
+            async with self._lock:
+                if self._store is None:
+                    self._store = await self._open()
+        return self._store
+
+    async def _open(self) -> MemoryStore:
+        from storage.bootstrap import open_postgres
+        from storage.memory import Embedder, VectorIndex
+
+        s = self.settings
+        embedder = Embedder(num_threads=s.embedding_threads)
+        await asyncio.to_thread(embedder.load)
+        postgres = await open_postgres(
+            database_url=s.database_url, data_dir=s.data_dir, schema=s.database_schema, migrate=False, pool_max=2
+        )
+        try:
+            if s.chroma_url:
+                index = await VectorIndex.open(url=s.chroma_url, embedder=embedder)
+            else:
+                index = await VectorIndex.open(path=s.chroma_dir, embedder=embedder)
+        except BaseException:
+            await postgres.close()
+            raise
+        self._postgres = postgres
+        log.info("memory_service.opened", pid=os.getpid(), chroma=s.chroma_url or str(s.chroma_dir))
+        return MemoryStore(postgres.db, index, embedder)
+
+    async def add(self, drafts: list[MemoryDraft]) -> list[BrandMemoryFragment]:
+        return await (await self._get_store()).add(drafts)
+
+    async def search(self, brand_id: UUID, text: str, k: int = 5) -> list[MemoryHit]:
+        return await (await self._get_store()).search(brand_id, text, k)
+
+    async def list(self, brand_id: UUID, limit: int = 50) -> list[BrandMemoryFragment]:
+        return await (await self._get_store()).list(brand_id, limit=limit)
+
+    async def reconcile(self, brand_id: UUID) -> ReconcileReport:
+        return await (await self._get_store()).reconcile(brand_id)
+
+    async def describe(self) -> dict[str, Any]:
+        return {"pid": os.getpid(), "opened": self._store is not None, "started_at": self._started_at}
+
+    async def close(self) -> None:
+        """Release the DB pool (the actor stays; the next call reopens everything)."""
+        async with self._lock:
+            if self._postgres is not None:
+                await self._postgres.close()
+            self._store = None
+            self._postgres = None
+
+
+class RayMemoryClient:
+    """:class:`runtime.gateway.MemoryClient` over the memory service actor.
+
+    Reads (search, list) are retried with short backoff while the actor restarts. ``add`` is not
+    retried: an interrupted add "may or may not have been executed"; drafts carry their ids, so a
+    caller's deliberate retry of a completed add fails with Conflict rather than duplicating.
+    """
+
+    def __init__(self, handle: ActorHandle, *, read_retries: int = 5, backoff_seconds: float = 0.1) -> None:
+        self.handle = handle
+        self.read_retries = read_retries
+        self.backoff_seconds = backoff_seconds
+
+    async def _read(self, method: str, *args: Any) -> Any:
+        for attempt in range(self.read_retries + 1):
+            try:
+                return await getattr(self.handle, method).remote(*args)
+            except ActorUnavailableError:
+                if attempt == self.read_retries:
+                    raise
+                await asyncio.sleep(self.backoff_seconds * 2**attempt)
+        raise AssertionError("unreachable")
+
+    async def add(self, drafts: list[MemoryDraft]) -> list[BrandMemoryFragment]:
+        return await self.handle.add.remote(list(drafts))
+
+    async def search(self, brand_id: UUID, text: str, k: int) -> list[MemoryHit]:
+        return await self._read("search", brand_id, text, k)
+
+    async def list(self, brand_id: UUID, limit: int = 50) -> list[BrandMemoryFragment]:
+        return await self._read("list", brand_id, limit)
+
+    async def reconcile(self, brand_id: UUID) -> ReconcileReport:
+        return await self._read("reconcile", brand_id)
+
+
+def start_memory_service(settings: Settings) -> ActorHandle:
+    """The memory service actor, created if absent (named, detached, restarts forever)."""
+    return MemoryService.options(
+        name=names.MEMORY, namespace=settings.ray_namespace, lifetime="detached", get_if_exists=True
+    ).remote(settings)
+
+
+def get_memory_client(settings: Settings) -> RayMemoryClient:
+    """A client of the running memory service, starting it if nobody has yet."""
+    try:
+        handle = ray.get_actor(names.MEMORY, namespace=settings.ray_namespace)
+    except ValueError:
+        handle = start_memory_service(settings)
+    return RayMemoryClient(handle)
+
+
+__all__ = ["MemoryService", "RayMemoryClient", "get_memory_client", "start_memory_service"]

@@ -1,0 +1,211 @@
+"""The scheduler: wakes brand agents when they are due and sweeps expired publishing leases.
+
+One named, detached actor (``names.SCHEDULER``) runs a loop: every ``scheduler_tick_seconds``
+it reads which brands are due from ``agent_states`` and sends each agent a ``Wake`` through the
+:class:`runtime.gateway.AgentGateway`, at most :data:`WAKE_CONCURRENCY` at a time. A failed wake
+is logged and left for the next tick (the brand stays due until its agent runs); nothing one
+brand does can stop the loop. It also returns publishing jobs whose lease expired (their
+publisher died mid-job) to ``pending``.
+
+The database work is plain async functions over a :class:`storage.postgres.Database`, so it is
+testable without Ray; the actor only adds the loop and the gateway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Any
+from uuid import UUID
+
+import ray
+import structlog
+from ray.actor import ActorHandle
+
+from storage.postgres import Database
+
+from . import names
+from .commands import Wake
+from .gateway import AgentGateway
+from .settings import Settings
+
+log = structlog.get_logger(__name__)
+
+DUE_LIMIT = 200
+WAKE_CONCURRENCY = 16
+
+GatewayFactory = Callable[[], AgentGateway]
+"""Builds the gateway inside the scheduler's process, on its first tick; must be picklable (it
+is sent to the actor). A picklable gateway object (one with ``send``) may be passed instead."""
+
+
+async def due_brands(db: Database, limit: int = DUE_LIMIT) -> list[UUID]:
+    """Brands whose agent is not paused and whose next wake time has come, earliest first."""
+    async with db.connection() as conn:
+        rows = await conn.fetch(
+            "SELECT brand_id FROM agent_states WHERE NOT paused AND next_wake_at <= now() "
+            "ORDER BY next_wake_at LIMIT $1",
+            limit,
+        )
+    return [r["brand_id"] for r in rows]
+
+
+async def sweep_expired_leases(db: Database) -> int:
+    """Return running publishing jobs whose lease expired to ``pending``; how many."""
+    async with db.connection() as conn:
+        status = await conn.execute(
+            "UPDATE publishing_jobs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, "
+            "updated_at = now() WHERE status = 'running' AND lease_expires_at < now()"
+        )
+    return int(status.split()[-1])
+
+
+async def wake_brands(
+    gateway: AgentGateway, brand_ids: list[UUID], *, concurrency: int = WAKE_CONCURRENCY
+) -> tuple[int, int]:
+    """Send ``Wake`` to each brand, ``concurrency`` at a time; (woken, failed)."""
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def wake(brand_id: UUID) -> bool:
+        async with semaphore:
+            try:
+                await gateway.send(brand_id, Wake())
+                return True
+            except Exception as exc:  # one brand's failure never stops the others
+                log.bind(brand_id=str(brand_id)).warning(
+                    "scheduler.wake_failed", error=f"{type(exc).__name__}: {exc}"
+                )
+                return False
+
+    results = await asyncio.gather(*(wake(b) for b in brand_ids))
+    woken = sum(results)
+    return woken, len(results) - woken
+
+
+async def tick_once(db: Database, gateway: AgentGateway, *, concurrency: int = WAKE_CONCURRENCY) -> dict[str, int]:
+    """One scheduler pass: sweep expired leases, then wake the due brands."""
+    leases_reset = await sweep_expired_leases(db)
+    due = await due_brands(db)
+    woken, failed = await wake_brands(gateway, due, concurrency=concurrency)
+    return {"due": len(due), "woken": woken, "failed": failed, "leases_reset": leases_reset}
+
+
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)
+class Scheduler:
+    """The singleton scheduler actor. ``start()`` runs the loop; ``tick()`` runs one pass now.
+
+    With ``autostart`` the loop starts in the constructor, so a restarted actor (Ray re-runs the
+    constructor with the same arguments) resumes ticking on its own.
+    """
+
+    def __init__(self, settings: Settings, gateway_factory: GatewayFactory, autostart: bool = False) -> None:
+        self.settings = settings
+        self._gateway_factory = gateway_factory
+        self._gateway: AgentGateway | None = None
+        self._postgres: Any = None
+        self._open_lock = asyncio.Lock()
+        self._tick_lock = asyncio.Lock()  # the loop and a manual tick never overlap
+        self._loop_task: asyncio.Task[None] | None = None
+        self._started_at = time.time()
+        self._ticks = 0
+        self._last: dict[str, Any] = {}
+        self._totals = {"woken": 0, "failed": 0, "leases_reset": 0, "tick_errors": 0}
+        if autostart:  # an async actor's constructor runs on the actor's event loop
+            self._loop_task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _open(self) -> tuple[Database, AgentGateway]:
+        async with self._open_lock:
+            if self._postgres is None:
+                from storage.bootstrap import open_postgres
+
+                s = self.settings
+                self._postgres = await open_postgres(
+                    database_url=s.database_url, data_dir=s.data_dir, schema=s.database_schema,
+                    migrate=False, pool_max=2,
+                )
+            if self._gateway is None:
+                factory = self._gateway_factory
+                # A gateway object itself is accepted too (anything with ``send``).
+                self._gateway = factory if hasattr(factory, "send") else factory()
+        return self._postgres.db, self._gateway
+
+    async def tick(self) -> dict[str, Any]:
+        """One pass now; counts of due, woken, failed brands and leases reset."""
+        db, gateway = await self._open()
+        async with self._tick_lock:
+            started = time.monotonic()
+            result: dict[str, Any] = await tick_once(db, gateway)
+            result["seconds"] = round(time.monotonic() - started, 4)
+        self._ticks += 1
+        self._last = result
+        for key in ("woken", "failed", "leases_reset"):
+            self._totals[key] += result[key]
+        if result["due"] or result["leases_reset"]:
+            log.info("scheduler.tick", **result)
+        return result
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a database hiccup: log it and try again next tick
+                self._totals["tick_errors"] += 1
+                log.error("scheduler.tick_failed", error=f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(self.settings.scheduler_tick_seconds)
+
+    async def start(self) -> bool:
+        """Start the loop; False when it was already running (idempotent)."""
+        if self._loop_task is not None and not self._loop_task.done():
+            return False
+        self._loop_task = asyncio.get_running_loop().create_task(self._run())
+        log.info("scheduler.started", tick_seconds=self.settings.scheduler_tick_seconds)
+        return True
+
+    async def stop(self) -> bool:
+        """Stop the loop (the actor stays); False when it was not running."""
+        task, self._loop_task = self._loop_task, None
+        if task is None or task.done():
+            return False
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        log.info("scheduler.stopped")
+        return True
+
+    async def status(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "started_at": self._started_at,
+            "running": self._loop_task is not None and not self._loop_task.done(),
+            "tick_seconds": self.settings.scheduler_tick_seconds,
+            "ticks": self._ticks,
+            "last": dict(self._last),
+            "totals": dict(self._totals),
+        }
+
+
+def start_scheduler(settings: Settings, gateway_factory: GatewayFactory, *, run_loop: bool = True) -> ActorHandle:
+    """The scheduler actor, created if absent; its loop running when ``run_loop`` (also after
+    the actor restarts). An existing actor keeps its arguments; ``start()`` is then called so
+    the loop runs either way."""
+    handle = Scheduler.options(
+        name=names.SCHEDULER, namespace=settings.ray_namespace, lifetime="detached", get_if_exists=True
+    ).remote(settings, gateway_factory, autostart=run_loop)
+    if run_loop:
+        handle.start.remote()
+    return handle
+
+
+__all__ = [
+    "Scheduler",
+    "due_brands",
+    "start_scheduler",
+    "sweep_expired_leases",
+    "tick_once",
+    "wake_brands",
+]

@@ -1,0 +1,152 @@
+"""Engine pools on a real local Ray: every pool answers through the router, and the router
+survives a pool member that was killed for good or restarted."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from agents.engines import (
+    EditInput,
+    LengthInput,
+    RelevanceInput,
+    SegmentInput,
+    ZeroEditInput,
+)
+from runtime import names
+from runtime.engines import EngineRouter, pool_sizes, start_engine_pools, stop_engine_pools
+from runtime.settings import Settings
+from storage.errors import Invalid
+from storage.objects import Channel
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(scope="module")
+def settings(ray_cluster, data_root) -> Settings:
+    """Engines need no database: only pool sizes, threads and the namespace matter."""
+    return Settings(
+        data_dir=data_root / "engines-cluster",
+        ray_namespace="kairo-test",
+        scout_pool=1,
+        miner_pool=2,
+        writer_pool=1,
+        embedding_threads=1,
+    )
+
+
+@pytest.fixture(scope="module")
+def pools(settings):
+    stop_engine_pools(settings)  # leftovers of an earlier module would be reused otherwise
+    handles = start_engine_pools(settings)
+    yield handles
+    stop_engine_pools(settings)
+
+
+@pytest.fixture(scope="module")
+def router(settings, pools) -> EngineRouter:
+    return EngineRouter(settings)
+
+
+def describe(handle) -> dict:
+    import ray
+
+    return ray.get(handle.describe.remote(), timeout=60)
+
+
+async def wait_until_gone(ray_module, name: str, timeout: float = 30.0) -> None:
+    """ray.kill returns before the actor is dead; wait until its name is released."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        try:
+            ray_module.get_actor(name, namespace="kairo-test")
+        except ValueError:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{name} still alive after {timeout}s")
+
+
+async def test_every_pool_exists_under_its_name(ray_cluster, settings, pools):
+    assert {k: len(v) for k, v in pools.items()} == {"scout": 1, "miner": 2, "writer": 1, "learner": 1}
+    assert pool_sizes(settings) == {"scout": 1, "miner": 2, "writer": 1, "learner": 1}
+    for kind, handles in pools.items():
+        for i, handle in enumerate(handles):
+            named = ray_cluster.get_actor(names.engine(kind, i), namespace="kairo-test")
+            assert named._actor_id == handle._actor_id
+            info = describe(handle)
+            assert info["kind"] == kind
+            assert info["loaded"] is False  # engines are built on their first call
+
+
+async def test_each_pool_answers_its_op_through_the_router(router, pools):
+    relevance = await router.call(
+        "scout",
+        "score_relevance",
+        RelevanceInput(
+            brand_texts=["marketing attribution dashboards for B2B revenue teams"],
+            candidates=["How revenue teams should read their attribution dashboards", "A recipe for rye bread"],
+        ),
+    )
+    on_topic, off_topic = relevance.scores
+    assert 0 <= off_topic < on_topic <= 100
+
+    segmented = await router.call("miner", "segment", SegmentInput(text="Big claim.\n\nSome detail.\n\nFollow for more."))
+    assert [b.name for b in segmented.beats] == ["hook", "context", "cta"]
+
+    length = await router.call("writer", "check_length", LengthInput(channel=Channel.X, text="Hi http://test.co"))
+    assert (length.length, length.ok) == (26, True)
+
+    edit = await router.call("learner", "edit_distance", EditInput(original="kitten", edited="sitting"))
+    assert edit.distance == pytest.approx(3 / 7)
+    rate = await router.call("learner", "zero_edit_rate", ZeroEditInput(total=4, zero_edit=1))
+    assert rate.rate == 0.25
+
+    scout = describe(pools["scout"][0])
+    assert scout["loaded"] and scout["model_loaded"]  # the scout loaded MiniLM once
+    writer = describe(pools["writer"][0])
+    assert writer["loaded"] and not writer["model_loaded"]  # nothing of the writer embeds yet
+
+
+async def test_router_spreads_calls_round_robin(router, pools):
+    before = [describe(h)["calls"] for h in pools["miner"]]
+    await asyncio.gather(*(router.call("miner", "segment", SegmentInput(text=f"Post {i}.")) for i in range(6)))
+    after = [describe(h)["calls"] for h in pools["miner"]]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [3, 3]
+
+
+async def test_unknown_op_is_invalid(router):
+    with pytest.raises(Invalid) as excinfo:
+        await router.call("learner", "segment", SegmentInput(text="x"))
+    assert excinfo.value.details == {"field": "op"}
+    with pytest.raises(Invalid):
+        await router.call("nope", "segment", SegmentInput(text="x"))
+
+
+async def test_router_re_resolves_a_member_killed_for_good(ray_cluster, router, pools):
+    old = pools["learner"][0]
+    old_pid = describe(old)["pid"]
+    await router.call("learner", "edit_distance", EditInput(original="a", edited="a"))  # handle cached
+    ray_cluster.kill(old, no_restart=True)
+    await wait_until_gone(ray_cluster, names.engine("learner", 0))  # the router's handle is now dead
+    re_resolved = router.stats["re_resolved"]
+    result = await router.call("learner", "edit_distance", EditInput(original="abc", edited="abd"))
+    assert result.distance == pytest.approx(1 / 3)
+    assert router.stats["re_resolved"] == re_resolved + 1
+    replacement = ray_cluster.get_actor(names.engine("learner", 0), namespace="kairo-test")
+    assert replacement._actor_id != old._actor_id
+    assert describe(replacement)["pid"] != old_pid
+
+
+async def test_router_rides_out_a_restart(ray_cluster, router):
+    handle = ray_cluster.get_actor(names.engine("writer", 0), namespace="kairo-test")
+    old_pid = describe(handle)["pid"]
+    ray_cluster.kill(handle, no_restart=False)  # the actor restarts (max_restarts=-1)
+    results = await asyncio.gather(
+        *(router.call("writer", "check_length", LengthInput(channel=Channel.BLUESKY, text="e\u0301" * 3)) for _ in range(3))
+    )
+    assert [r.length for r in results] == [3, 3, 3]
+    same_name = ray_cluster.get_actor(names.engine("writer", 0), namespace="kairo-test")
+    assert same_name._actor_id == handle._actor_id  # restarted in place, not replaced
+    assert describe(same_name)["pid"] != old_pid
