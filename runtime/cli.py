@@ -1,10 +1,13 @@
-"""The ``kairo`` command line."""
+"""The ``kairo`` command line: ``up``, ``status``, ``brand …`` and ``demo``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
+from typing import Any
+from uuid import UUID
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -18,21 +21,162 @@ from .settings import Settings, get_settings
 console = Console()
 
 
-def _demo(settings: Settings) -> int:
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console)
+
+
+# -- kairo up --------------------------------------------------------------------------------------
+
+
+def _up(settings: Settings, args: argparse.Namespace) -> int:
+    from .stack import init_ray, start_runtime, stop_runtime
+
+    if args.port:
+        settings = settings.model_copy(update={"api_port": args.port})
+    with _progress() as progress:
+        task = progress.add_task("Starting Ray", total=None)
+        dashboard = init_ray(settings, dashboard=not args.no_dashboard)
+        info = asyncio.run(start_runtime(settings, step=lambda t: progress.update(task, description=t)))
+        progress.update(task, description="Kairo is up")
+    table = Table(title="Kairo is up", show_header=False)
+    table.add_row("API", info.api_url)
+    table.add_row("API docs", info.docs_url)
+    table.add_row("Ray dashboard", dashboard or "disabled")
+    table.add_row("data dir", str(settings.data_dir))
+    console.print(table)
+    if info.admin_key:
+        console.print(
+            "[bold yellow]First start: the operator admin's API key (shown once, store it now):[/bold yellow]\n"
+            f"  {info.admin_key}"
+        )
+    console.print("Press Ctrl-C to stop.")
+    stop = asyncio.Event()
+
+    async def wait() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        console.print("Stopping Kairo…")
+        await stop_runtime(info.settings)
+
+    asyncio.run(wait())
+    import ray
+
+    ray.shutdown()
+    console.print("Stopped.")
+    return 0
+
+
+# -- kairo status ----------------------------------------------------------------------------------
+
+
+def _join(settings: Settings) -> None:
+    import os
+
+    import ray
+
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    ray.init(address=os.environ.get("RAY_ADDRESS", "auto"), namespace=settings.ray_namespace,
+             log_to_driver=False, ignore_reinit_error=True)  # fmt: skip
+
+
+def _status(settings: Settings, _: argparse.Namespace) -> int:
+    import ray
+
+    from . import names
+    from .stack import kairo_actors
+
+    _join(settings)
+    table = Table(title="Kairo actors")
+    table.add_column("actor")
+    table.add_column("state")
+    for name in kairo_actors(settings):
+        handle = ray.get_actor(name, namespace=settings.ray_namespace)
+        method = {names.SCHEDULER: "status", names.PUBLISHER: "status"}.get(
+            name, "stats" if name.startswith(("kairo-host-", "kairo-brand-")) else "describe"
+        )
+        try:
+            report: Any = ray.get(getattr(handle, method).remote(), timeout=10)
+        except Exception as exc:  # an actor without the method, or busy restarting
+            report = f"{type(exc).__name__}"
+        table.add_row(name, str(report))
+    console.print(table)
+    return 0
+
+
+# -- kairo brand …  --------------------------------------------------------------------------------
+
+
+async def _brand_database(settings: Settings):
+    from storage.bootstrap import open_postgres
+
+    from .services import resolve_database
+
+    resolved = await resolve_database(settings)
+    return resolved, await open_postgres(
+        database_url=resolved.database_url, data_dir=resolved.data_dir, schema=resolved.database_schema,
+        pool_min=0, pool_max=1, migrate=False,
+    )  # fmt: skip
+
+
+def _brand(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.postgres import repositories as repo
+
+    from .commands import GetStatus, RunCycle
+    from .hosts import RayAgentGateway
+
+    _join(settings)
+
+    async def run() -> int:
+        resolved, pg = await _brand_database(settings)
+        try:
+            if args.brand_command == "list":
+                async with pg.db.connection() as conn:
+                    brands = await repo.brands.list(conn, order_by="created_at, id", limit=args.limit)
+                table = Table(title="Brands")
+                for column in ("id", "slug", "name", "status", "channels"):
+                    table.add_column(column)
+                for b in brands:
+                    table.add_row(str(b.id), b.slug, b.name, b.status, ", ".join(b.primary_channels))
+                console.print(table)
+                return 0
+            brand_id = UUID(args.brand_id)
+            gateway = RayAgentGateway(resolved)
+            if args.brand_command == "run":
+                result = await gateway.send(brand_id, RunCycle())
+                console.print(result.run.model_dump(mode="json"))
+            else:
+                view = await gateway.send(brand_id, GetStatus())
+                console.print(view.model_dump(mode="json"))
+            return 0
+        finally:
+            await pg.close()
+
+    return asyncio.run(run())
+
+
+# -- kairo demo ------------------------------------------------------------------------------------
+
+
+def _demo(settings: Settings, _: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
+    with _progress() as progress:
         task = progress.add_task("Kairo demo", total=None)
         result = asyncio.run(run_demo(settings, step=lambda text: progress.update(task, description=text)))
         progress.update(task, description="Done")
 
-    summary = Table(title="Kairo demo: storage smoke run", show_header=False)
+    summary = Table(title="Kairo demo", show_header=False)
     summary.add_row("brand", f"{result.brand.name} ({result.brand.slug}) {'created' if result.created else 'reused'}")
     summary.add_row("brand id", str(result.brand.id))
     summary.add_row("snapshot", f"version {result.snapshot.version} ({result.snapshot.id})")
     summary.add_row("runtime context", f"version {result.runtime_context.version}, channels: "
                     + ", ".join(sorted(result.runtime_context.channel_overrides)))
     summary.add_row("memory fragments", str(result.fragments))
+    summary.add_row("agent run", f"{result.run.trigger_type} → {result.run.result}: {result.run.summary}")
+    summary.add_row("agent", f"{result.agent.status.state} on {result.agent.host}, "
+                    f"next wake {result.agent.status.next_wake_at:%Y-%m-%d %H:%M} UTC")
     summary.add_row("data dir", str(settings.data_dir))
     console.print(summary)
     hits = Table(title=f"Memory search: {result.question!r}")
@@ -41,23 +185,39 @@ def _demo(settings: Settings) -> int:
     for hit in result.hits:
         hits.add_row(f"{hit.similarity:.3f}", hit.fragment.raw_text)
     console.print(hits)
+    events = Table(title="Latest events")
+    events.add_column("when")
+    events.add_column("event")
+    events.add_column("message")
+    for event in reversed(result.events):
+        events.add_row(f"{event.created_at:%H:%M:%S}", str(event.event_type), event.message)
+    console.print(events)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kairo", description="Autonomous content-marketing agents, one per brand.")
     commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="start Kairo (Ray, storage, agents, scheduler, HTTP API) until Ctrl-C")
+    up.add_argument("--no-dashboard", action="store_true", help="do not start the Ray dashboard")
+    up.add_argument("--port", type=int, help="HTTP API port (default KAIRO_API_PORT or 8000)")
+    commands.add_parser("status", help="show Kairo's actors on the running cluster")
+    brand = commands.add_parser("brand", help="brands of the running Kairo")
+    brand_commands = brand.add_subparsers(dest="brand_command", required=True)
+    brand_list = brand_commands.add_parser("list", help="list brands")
+    brand_list.add_argument("--limit", type=int, default=100)
+    for name, text in (("status", "show a brand agent's state"), ("run", "run one agent cycle now")):
+        brand_commands.add_parser(name, help=text).add_argument("brand_id")
     commands.add_parser("demo", help="run the main job once on the embedded defaults, then exit")
     args = parser.parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    handlers = {"up": _up, "status": _status, "brand": _brand, "demo": _demo}
     try:
-        if args.command == "demo":
-            return _demo(settings)
+        return handlers[args.command](settings, args)
     except KairoError as exc:
         console.print(f"[red]error[/red] {exc.code}: {exc.message}")
         return 1
-    return 2
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""The main job on the embedded defaults, in one shot.
+"""The main job on the embedded defaults, in one shot: ``kairo demo`` / ``make demo``.
 
-Until the agent runtime lands, the main job is a storage smoke run: onboard the seed's example
-brand (Acme Analytics) with its personas, pillars and strategy, take a new snapshot of its
-strategy, remember on-brand fragments (embedded with MiniLM, stored in Chroma) and search
-them. Running it again reuses the brand and adds snapshot n+1.
+It starts a local Kairo runtime (Ray on loopback, embedded PostgreSQL, the memory service,
+engine pools, brand hosts, scheduler and publisher), onboards the seed's example brand (Acme
+Analytics) if it is new, records a strategy snapshot, remembers on-brand fragments and
+searches them, feeds the seed's example article, then has the brand's agent run one cycle and
+reports what it did. Everything is stopped again at the end. Running it twice reuses the brand
+and records snapshot n+1.
 """
 
 from __future__ import annotations
@@ -11,16 +13,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import ray
+
 from agents.brand_brain import OnboardingRequest, PersonaDraft, PillarDraft, onboard_brand
 from storage.bootstrap import open_postgres
 from storage.examples import example_uuid, load_seed_examples
-from storage.memory import Embedder, VectorIndex
-from storage.memory.store import MemoryDraft, MemoryHit, MemoryStore
-from storage.objects import Brand, BrandBrainSnapshot, BrandRuntimeContext
+from storage.memory.store import MemoryDraft, MemoryHit
+from storage.objects import AgentRun, Brand, BrandBrainSnapshot, BrandRuntimeContext, EventLog
 from storage.objects.base import new_id, utcnow
 from storage.postgres import repositories as repo
 
+from .commands import AgentView, GetStatus, RunCycle
+from .gateway import MemoryClient
+from .hosts import RayAgentGateway
+from .memory_service import get_memory_client
 from .settings import Settings
+from .stack import init_ray, start_runtime, stop_runtime
 
 DEMO_QUESTION = "Why does our board ignore the marketing dashboards?"
 
@@ -41,39 +49,53 @@ class DemoResult:
     fragments: int
     question: str
     hits: list[MemoryHit]
+    run: AgentRun
+    agent: AgentView
+    events: list[EventLog]
 
 
 Step = Callable[[str], None]
 
 
 async def run_demo(settings: Settings, step: Step = lambda _: None) -> DemoResult:
-    step("Starting PostgreSQL and applying migrations")
-    pg = await open_postgres(
-        database_url=settings.database_url, data_dir=settings.data_dir, schema=settings.database_schema,
-        pool_min=settings.db_pool_min, pool_max=settings.db_pool_max,
-    )  # fmt: skip
+    started_ray = not ray.is_initialized()
+    if started_ray:
+        step("Starting Ray on 127.0.0.1")
+        init_ray(settings, dashboard=False)
     try:
-        step("Loading the MiniLM embedding model (offline)")
-        embedder = Embedder(num_threads=settings.embedding_threads)
-        await embedder.aembed(["warm up"])
-        index = await VectorIndex.open(
-            path=None if settings.chroma_url else settings.chroma_dir, url=settings.chroma_url, embedder=embedder
-        )
+        info = await start_runtime(settings, api=False, step=step)
+        settings = info.settings
+        pg = await open_postgres(
+            database_url=settings.database_url, data_dir=settings.data_dir, schema=settings.database_schema,
+            pool_min=1, pool_max=2, migrate=False,
+        )  # fmt: skip
         try:
-            memory = MemoryStore(pg.db, index, embedder)
             step("Onboarding the example brand")
             brand, created = await _ensure_brand(pg.db)
             step("Taking a snapshot of the strategy")
             snapshot, context = await _snapshot(pg.db, brand, created)
-            step("Remembering on-brand fragments")
-            fragments = await _remember(memory, brand)
+            step("Remembering on-brand fragments (MiniLM, offline)")
+            memory = get_memory_client(settings)
+            fragments = await _remember(memory, pg.db, brand)
             step("Searching the brand's memory")
-            hits = await memory.search(brand.id, DEMO_QUESTION, k=3)
+            hits = await memory.search(brand.id, DEMO_QUESTION, 3)
+            step("Feeding the example article and running one agent cycle")
+            await _feed_example_article(pg.db)
+            gateway = RayAgentGateway(settings)
+            cycle = await gateway.send(brand.id, RunCycle())
+            agent = await gateway.send(brand.id, GetStatus())
+            async with pg.db.connection() as conn:
+                events = await repo.event_log.list(
+                    conn, "brand_id = $1", brand.id, order_by="created_at DESC, id", limit=8
+                )
         finally:
-            await index.close()
+            await pg.close()
+        step("Stopping the runtime")
     finally:
-        await pg.close()
-    return DemoResult(brand, created, snapshot, context, fragments, DEMO_QUESTION, hits)
+        await stop_runtime(settings, api=False)
+        if started_ray:
+            ray.shutdown()
+    return DemoResult(brand, created, snapshot, context, fragments, DEMO_QUESTION, hits, cycle.run, agent, events)
 
 
 async def _ensure_brand(db) -> tuple[Brand, bool]:
@@ -120,13 +142,23 @@ async def _snapshot(db, brand: Brand, created: bool) -> tuple[BrandBrainSnapshot
     return snapshot, context
 
 
-async def _remember(memory: MemoryStore, brand: Brand) -> int:
+async def _remember(memory: MemoryClient, db, brand: Brand) -> int:
     e = load_seed_examples()
-    known = {f.id for f in await memory.list(brand.id, limit=1000)}
+    async with db.connection() as conn:
+        known = {f.id for f in await repo.memory_fragments.list(conn, "brand_id = $1", brand.id)}
     drafts = [MemoryDraft.model_validate(e.memory_fragment)]
     drafts += [
         MemoryDraft(id=example_uuid(f"demo_fragment_{i}"), brand_id=brand.id, source_type="manual", raw_text=text)
         for i, text in enumerate(EXTRA_MEMORIES)
     ]
     await memory.add([d for d in drafts if d.id not in known])
-    return len(await memory.list(brand.id, limit=1000))
+    async with db.connection() as conn:
+        return await conn.fetchval("SELECT count(*) FROM memory_fragments WHERE brand_id = $1", brand.id)
+
+
+async def _feed_example_article(db) -> None:
+    """The seed's example article, so the agent's planning phase has something to score."""
+    doc = load_seed_examples().source_doc
+    async with db.transaction() as conn:
+        if await repo.source_docs.find(conn, doc.id) is None:
+            await repo.source_docs.insert(conn, doc)

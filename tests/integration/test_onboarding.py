@@ -1,4 +1,4 @@
-"""The main job on the embedded defaults, and onboarding as one transaction."""
+"""Onboarding as one transaction."""
 
 from __future__ import annotations
 
@@ -7,31 +7,11 @@ import uuid
 import pytest
 
 from agents.brand_brain import OnboardingRequest, PersonaDraft, PillarDraft, onboard_brand
-from runtime.demo import run_demo
-from runtime.settings import Settings
 from storage.errors import Conflict
-from storage.examples import example_uuid
 from storage.objects import Channel, LengthMode
 from storage.postgres import repositories as repo
 
 pytestmark = pytest.mark.integration
-
-
-async def test_demo_runs_on_embedded_defaults_and_is_repeatable(data_root, minilm):
-    settings = Settings(data_dir=data_root / f"demo-{uuid.uuid4().hex[:8]}", database_url=None, chroma_url=None)
-    steps: list[str] = []
-    first = await run_demo(settings, step=steps.append)
-    assert first.created and first.snapshot.version == 1 and first.runtime_context.version == 1
-    assert first.fragments == 5
-    assert first.hits[0].fragment.id == example_uuid("frag_42")
-    assert (settings.data_dir / "postgres" / "PG_VERSION").exists() and settings.chroma_dir.exists()
-    assert steps[0].startswith("Starting PostgreSQL")
-
-    second = await run_demo(settings)
-    assert not second.created and second.snapshot.version == 2
-    assert second.runtime_context.version == 2
-    assert second.runtime_context.brand_brain_snapshot_id == second.snapshot.id
-    assert second.fragments == 5  # remembered once, not twice
 
 
 def _request(org_id, owner_id, slug="fresh-brand", **overrides):

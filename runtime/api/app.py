@@ -1,0 +1,139 @@
+"""The API app, its Ray Serve ingress deployment, and the builder ``serve run`` calls.
+
+``create_app`` builds a FastAPI app from injected factories (the database, the agent gateway,
+the memory client), so tests and tools can give it in-process implementations. ``KairoApi`` is
+the Serve deployment that hosts it: a replica builds its app at start and its connections on
+first use. ``build_app`` is the typed builder named in ``serve_config.yaml``.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from ray import serve
+from ray.serve import Application
+
+from runtime.gateway import AgentGateway, MemoryClient
+from runtime.logs import configure_logging
+from runtime.settings import Settings
+from storage.bootstrap import open_postgres
+from storage.postgres import Database
+
+from . import errors
+from .metrics import ApiMetrics
+from .middleware import RequestContext
+from .routes import ROUTERS
+from .services import DbFactory, GatewayFactory, MemoryFactory, Services
+
+API_POOL_MAX = 4
+DESCRIPTION = """Autonomous content-marketing agents, one per brand.
+
+Authenticate with `Authorization: Bearer kairo_<lookup>_<secret>`. Every error is
+`{"error": {"code", "message", "details"}}`; an object you cannot reach is a 404."""
+
+
+def create_app(
+    db_factory: DbFactory, gateway_factory: GatewayFactory, memory_factory: MemoryFactory, settings: Settings
+) -> FastAPI:
+    """The FastAPI app. Nothing is connected until a request needs it."""
+    app = FastAPI(title="Kairo", version="1", description=DESCRIPTION, docs_url="/docs",
+                  openapi_url="/openapi.json", redoc_url=None)  # fmt: skip
+    app.state.settings = settings
+    app.state.services = Services(db_factory, gateway_factory, memory_factory)
+    app.state.metrics = ApiMetrics()
+    errors.install(app)
+    app.add_middleware(RequestContext, metrics=app.state.metrics)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+@serve.deployment(name="KairoApi", ray_actor_options={"num_cpus": 0})
+@serve.ingress()
+class KairoApi:
+    """The Serve ingress. Each replica has its own app, small DB pool and clients."""
+
+    def __init__(
+        self, db_factory: DbFactory, gateway_factory: GatewayFactory, memory_factory: MemoryFactory, settings: Settings
+    ) -> None:
+        configure_logging(settings.log_level, settings.log_format)
+        self._app = create_app(db_factory, gateway_factory, memory_factory, settings)
+
+    def __serve_build_asgi_app__(self) -> FastAPI:
+        return self._app
+
+    async def __del__(self) -> None:
+        await self._app.state.services.close()
+
+
+def api_application(
+    settings: Settings,
+    db_factory: DbFactory | None = None,
+    gateway_factory: GatewayFactory | None = None,
+    memory_factory: MemoryFactory | None = None,
+) -> Application:
+    """The bound deployment, with the Ray-hosted defaults for any factory not given."""
+    return KairoApi.options(max_ongoing_requests=settings.api_max_ongoing_requests).bind(
+        db_factory or partial(open_database, settings),
+        gateway_factory or partial(ray_gateway, settings),
+        memory_factory or partial(ray_memory, settings),
+        settings,
+    )
+
+
+class ApiArgs(BaseModel):
+    """The ``args`` of the API application in ``serve_config.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="overrides of Kairo settings by field name (KAIRO_* without the prefix)"
+    )
+
+    @field_validator("settings")
+    @classmethod
+    def _known_and_valid(cls, overrides: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(overrides) - set(Settings.model_fields))
+        if unknown:
+            raise ValueError(f"unknown settings: {', '.join(unknown)}")
+        Settings(**overrides)  # raises on a bad value, naming the field
+        return overrides
+
+    def to_settings(self) -> Settings:
+        return Settings(**self.settings)
+
+
+def build_app(args: dict[str, Any]) -> Application:
+    """Serve's application builder: ``import_path: runtime.api.app:build_app``."""
+    parsed = args if isinstance(args, ApiArgs) else ApiArgs.model_validate(args or {})
+    return api_application(parsed.to_settings())
+
+
+# -- the Ray-hosted defaults (module level, so Serve pickles them by reference) ---------------
+
+
+async def open_database(settings: Settings) -> Database:
+    """A small pool on the already-migrated database (the process that starts Kairo migrates)."""
+    handle = await open_postgres(
+        database_url=settings.database_url, data_dir=settings.data_dir, schema=settings.database_schema,
+        pool_min=1, pool_max=API_POOL_MAX, migrate=False,
+    )  # fmt: skip
+    return handle.db
+
+
+def ray_gateway(settings: Settings, db: Database) -> AgentGateway:
+    from runtime.hosts import RayAgentGateway
+
+    return RayAgentGateway(settings)
+
+
+def ray_memory(settings: Settings, db: Database) -> MemoryClient:
+    from runtime.memory_service import get_memory_client
+
+    return get_memory_client(settings)
+
+
+__all__ = ["ApiArgs", "KairoApi", "api_application", "build_app", "create_app"]

@@ -1,0 +1,128 @@
+"""The one place errors become HTTP responses: ``{"error": {"code", "message", "details"}}``.
+
+Kairo's own errors map by class (NotFound → 404, Conflict → 409, Invalid → 422, …); invalid
+input caught by FastAPI or pydantic becomes a 422 naming the field path; anything unexpected
+becomes a 500 with code ``internal`` and no stack trace (the trace goes to the log only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from storage.errors import Conflict, Forbidden, Invalid, KairoError, NotFound, Unauthenticated, UpstreamFailure
+
+log = structlog.get_logger(__name__)
+
+STATUS_BY_ERROR: dict[type[KairoError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    Forbidden: 403,
+    Unauthenticated: 401,
+    UpstreamFailure: 503,
+}
+HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+              422: "invalid", 429: "too_many_requests", 503: "unavailable"}  # fmt: skip
+
+
+def envelope(
+    status: int, code: str, message: str, details: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:  # fmt: skip
+    body = {"error": {"code": code, "message": message, "details": dict(details or {})}}
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def kairo_error_response(exc: KairoError) -> JSONResponse:
+    status = next((STATUS_BY_ERROR[c] for c in type(exc).__mro__ if c in STATUS_BY_ERROR), 400)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return envelope(status, exc.code, exc.message, _jsonable(exc.details), headers)
+
+
+def validation_error_response(errors: Iterable[Mapping[str, Any]], prefix: tuple[str, ...] = ()) -> JSONResponse:
+    """422 listing each offending field by its path (``body.personas.0.pain_points``)."""
+    items = []
+    for error in errors:
+        loc = [*prefix, *(str(part) for part in error.get("loc", ()))]
+        items.append({"field": ".".join(loc), "message": error.get("msg", "invalid"), "type": error.get("type", "")})
+    first = items[0] if items else {"field": "", "message": "invalid input"}
+    message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    return envelope(422, Invalid.code, message, {"field": first["field"], "errors": items})
+
+
+def unexpected_error_response(exc: BaseException) -> JSONResponse:
+    """A bug or an unknown failure: logged with its trace, answered without one."""
+    log.error("request.unexpected_error", error_type=type(exc).__name__, exc_info=exc)
+    return envelope(500, "internal", "internal error; the request id in the logs has the details")
+
+
+def error_response(exc: BaseException) -> JSONResponse:
+    """Translate any exception raised while handling a request."""
+    exc = _unwrap(exc)
+    if isinstance(exc, KairoError):
+        return kairo_error_response(exc)
+    if isinstance(exc, RequestValidationError):
+        return validation_error_response(exc.errors())
+    if isinstance(exc, ValidationError):
+        return validation_error_response(exc.errors(include_url=False, include_context=False, include_input=False))
+    if isinstance(exc, StarletteHTTPException):
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        return envelope(exc.status_code, code, str(exc.detail), headers=exc.headers)
+    if _is_runtime_unavailable(exc):
+        log.warning("request.runtime_unavailable", error_type=type(exc).__name__, error=str(exc))
+        return envelope(503, UpstreamFailure.code, "the agent runtime is unavailable; retry shortly")
+    return unexpected_error_response(exc)
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    # An error raised inside a Ray actor arrives wrapped (RayTaskError) with the original as
+    # ``cause``: answer with the agent's own error when it is one of ours.
+    cause = getattr(exc, "cause", None)
+    return cause if isinstance(cause, KairoError) and not isinstance(exc, KairoError) else exc
+
+
+def _is_runtime_unavailable(exc: BaseException) -> bool:
+    """A dead or unreachable actor, or a timeout: the runtime, not the request, is at fault."""
+    if isinstance(exc, TimeoutError):
+        return True
+    try:
+        from ray.exceptions import RayError, RayTaskError
+    except ImportError:  # pragma: no cover - ray is a dependency; tolerate its absence anyway
+        return False
+    return isinstance(exc, RayError) and not isinstance(exc, RayTaskError)
+
+
+def _jsonable(value: Any) -> Any:
+    """Details as plain JSON: anything else (an exception in a pydantic ``ctx``) as its text."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool | type(None)):
+        return value
+    return str(value)
+
+
+async def _handle(_: Request, exc: Exception) -> JSONResponse:
+    return error_response(exc)
+
+
+def install(app: FastAPI) -> None:
+    """Register the translations above on ``app``. Exceptions no handler claims are caught by
+    the request middleware, which answers them through :func:`error_response` too."""
+    for kind in (KairoError, RequestValidationError, ValidationError, StarletteHTTPException, TimeoutError):
+        app.add_exception_handler(kind, _handle)
+    try:
+        from ray.exceptions import RayError
+    except ImportError:  # pragma: no cover
+        return
+    app.add_exception_handler(RayError, _handle)

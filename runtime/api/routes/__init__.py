@@ -1,0 +1,14 @@
+"""One router per resource group; ``ROUTERS`` is what the app mounts."""
+
+from . import agent, brain, brands, memory, strategy, system, tenancy, users
+
+ROUTERS = [
+    system.router,
+    tenancy.router,
+    users.router,
+    brands.router,
+    strategy.router,
+    brain.router,
+    memory.router,
+    agent.router,
+]

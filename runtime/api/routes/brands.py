@@ -1,0 +1,116 @@
+"""Brands (onboarding, listing, reading) and their members."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends
+
+from agents.brand_brain import OnboardingRequest, onboard_brand
+from storage.errors import Forbidden, Invalid
+from storage.objects import AgentStatus, Brand, BrandMembership, EventLog, EventType, UserRole
+from storage.objects.base import utcnow
+from storage.postgres import Database
+from storage.postgres import repositories as repo
+
+from ..access import MEMBERS, READ, BrandAccess, at_least, higher, require_org_role
+from ..auth import Principal, authenticate
+from ..schemas import ERROR_RESPONSES, BrandCreate, BrandCreated, BrandView, MemberCreate
+from ..services import database
+from .queries import Limit
+
+router = APIRouter(prefix="/v1/brands", tags=["brands"], responses=ERROR_RESPONSES)
+
+
+def view(brand: Brand, role: UserRole) -> BrandView:
+    return BrandView.model_validate({**brand.model_dump(), "role": role})
+
+
+@router.post("", response_model=BrandCreated, status_code=201)
+async def create_brand(
+    body: BrandCreate, principal: Principal = Depends(authenticate), db: Database = Depends(database)
+) -> BrandCreated:
+    """Onboard a brand: personas, pillars, snapshot v1, runtime context, preferences, memberships
+    (owners become admins) and its agent's schedule. Needs the manager role in the org."""
+    require_org_role(principal, UserRole.MANAGER)
+    owners = body.owner_user_ids or [principal.user.id]
+    if principal.user.id not in owners and not principal.is_org_admin:
+        # Otherwise a manager could create a brand they cannot reach.
+        raise Invalid("owner_user_ids must include you unless you are an org admin",
+                      details={"field": "body.owner_user_ids"})  # fmt: skip
+    request = OnboardingRequest.model_validate(
+        {**body.model_dump(exclude={"owner_user_ids", "cadence_seconds"}), "org_id": principal.org.id,
+         "owner_user_ids": owners}
+    )  # fmt: skip
+    onboarded = await onboard_brand(db, request)
+    brand = onboarded.brand
+    now = utcnow()
+    cadence = body.cadence_seconds
+    agent = AgentStatus(brand_id=brand.id, cadence_seconds=cadence, next_wake_at=now + timedelta(seconds=cadence))
+    async with db.transaction() as conn:
+        await repo.agent_states.insert(conn, agent)
+        await repo.event_log.insert(conn, EventLog(
+            org_id=brand.org_id, brand_id=brand.id, user_id=principal.user.id, event_type=EventType.BRAND_CREATED,
+            subject_type="brand", subject_id=str(brand.id), message=f"brand {brand.slug} onboarded",
+            meta={"slug": brand.slug, "snapshot_version": onboarded.snapshot.version},
+        ))  # fmt: skip
+    return BrandCreated(
+        brand=view(brand, UserRole.ADMIN), personas=onboarded.personas, pillars=onboarded.pillars,
+        snapshot=onboarded.snapshot, runtime_context=onboarded.runtime_context, agent=agent,
+    )  # fmt: skip
+
+
+@router.get("", response_model=list[BrandView])
+async def list_brands(
+    limit: Limit = 50, principal: Principal = Depends(authenticate), db: Database = Depends(database)
+) -> list[BrandView]:
+    """The brands the caller can reach (all of the org's for an org admin), oldest first."""
+    org_role = UserRole.ADMIN if principal.is_org_admin else None
+    async with db.connection() as conn:
+        memberships = await repo.memberships.list(conn, "user_id = $1", principal.user.id)
+        roles = {m.brand_id: m.role for m in memberships}
+        if principal.is_org_admin:
+            brands = await repo.brands.list(
+                conn, "org_id = $1", principal.org.id, order_by="created_at, id", limit=limit
+            )
+        else:
+            brands = await repo.brands.list(
+                conn, "org_id = $1 AND id = ANY($2::uuid[])", principal.org.id, list(roles),
+                order_by="created_at, id", limit=limit,
+            )  # fmt: skip
+    return [view(b, higher(roles.get(b.id), org_role)) for b in brands]
+
+
+@router.get("/{brand_id}", response_model=BrandView)
+async def get_brand(access: BrandAccess = READ) -> BrandView:
+    return view(access.brand, access.role)
+
+
+@router.get("/{brand_id}/members", response_model=list[BrandMembership])
+async def list_members(
+    limit: Limit = 50, access: BrandAccess = READ, db: Database = Depends(database)
+) -> list[BrandMembership]:
+    async with db.connection() as conn:
+        return await repo.memberships.list(
+            conn, "brand_id = $1", access.brand.id, order_by="created_at, id", limit=limit
+        )
+
+
+@router.post("/{brand_id}/members", response_model=BrandMembership, status_code=201)
+async def add_member(
+    body: MemberCreate, access: BrandAccess = MEMBERS, db: Database = Depends(database)
+) -> BrandMembership:
+    """Give a user of the org a role on the brand (manager+, never above the caller's own)."""
+    if not at_least(access.role, body.role):
+        raise Forbidden(
+            f"you cannot grant {body.role.value}: it is above your own role ({access.role.value})",
+            details={"role": access.role.value, "granted_role": body.role.value},
+        )
+    membership = BrandMembership(brand_id=access.brand.id, user_id=body.user_id, role=body.role)
+    async with db.transaction() as conn:
+        user = await repo.users.find(conn, body.user_id)
+        if user is None or user.org_id != access.brand.org_id:
+            raise Invalid("no such user in your organization", details={"field": "body.user_id"})
+        await repo.memberships.insert(conn, membership)
+    return membership
+

@@ -1,0 +1,64 @@
+"""A brand's memory: remember fragments (creator and up), search them by meaning, list them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from runtime.gateway import MemoryClient
+from storage.errors import Invalid
+from storage.memory.store import SEARCH_K_MAX, MemoryDraft
+from storage.objects import BrandMemoryFragment, EventLog, EventType
+from storage.postgres import Database
+from storage.postgres import repositories as repo
+
+from ..access import READ, REMEMBER, BrandAccess
+from ..schemas import ERROR_RESPONSES, MemoryCreate, MemoryHitView
+from ..services import database, memory
+from .queries import Limit
+
+router = APIRouter(prefix="/v1/brands/{brand_id}/memory", tags=["memory"], responses=ERROR_RESPONSES)
+
+
+@router.post("", response_model=BrandMemoryFragment, status_code=201)
+async def remember(
+    body: MemoryCreate,
+    access: BrandAccess = REMEMBER,
+    store: MemoryClient = Depends(memory),
+    db: Database = Depends(database),
+) -> BrandMemoryFragment:
+    """Embed and store one fragment in the brand's memory."""
+    [fragment] = await store.add([MemoryDraft(brand_id=access.brand.id, **body.model_dump())])
+    async with db.transaction() as conn:
+        await repo.event_log.insert(conn, EventLog(
+            org_id=access.brand.org_id, brand_id=access.brand.id, user_id=access.principal.user.id,
+            event_type=EventType.MEMORY_ADDED, subject_type="memory_fragment", subject_id=str(fragment.id),
+            message="memory fragment added", meta={"source_type": fragment.source_type.value},
+        ))  # fmt: skip
+    return fragment
+
+
+@router.get("/search", response_model=list[MemoryHitView])
+async def search(
+    q: Annotated[str, Query(min_length=1, max_length=1000, description="text to search for by meaning")],
+    k: Annotated[int, Query(ge=1, le=SEARCH_K_MAX, description="how many hits")] = 5,
+    access: BrandAccess = READ,
+    store: MemoryClient = Depends(memory),
+) -> list[MemoryHitView]:
+    """The brand's ``k`` fragments nearest in meaning to ``q``, nearest first."""
+    if not q.strip():
+        raise Invalid("q must not be blank", details={"field": "query.q"})
+    hits = await store.search(access.brand.id, q, k)
+    return [MemoryHitView(fragment=h.fragment, distance=h.distance, similarity=1.0 - h.distance) for h in hits]
+
+
+@router.get("", response_model=list[BrandMemoryFragment])
+async def list_memory(
+    limit: Limit = 50, access: BrandAccess = READ, db: Database = Depends(database)
+) -> list[BrandMemoryFragment]:
+    """Newest first, from PostgreSQL."""
+    async with db.connection() as conn:
+        return await repo.memory_fragments.list(
+            conn, "brand_id = $1", access.brand.id, order_by="created_at DESC, id", limit=limit
+        )

@@ -1,0 +1,116 @@
+"""Users of the caller's organization and their API keys.
+
+Colleagues may read each other's user records; creating users is for org admins. A user may
+always mint and revoke their own keys; org admins manage everyone's in their org. A key the
+caller may not manage is not found, wherever it lives.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Depends
+
+from storage.errors import Conflict, Forbidden, NotFound
+from storage.objects import ApiKey, User, UserStatus, mint_api_key
+from storage.objects.base import utcnow
+from storage.postgres import Database
+from storage.postgres import repositories as repo
+
+from ..access import require_org_admin
+from ..auth import Principal, authenticate
+from ..schemas import ERROR_RESPONSES, ApiKeyCreate, ApiKeyCreated, ApiKeyView, UserCreate
+from ..services import database
+from .queries import Limit
+from .tenancy import key_created_event
+
+router = APIRouter(prefix="/v1", tags=["users"], responses=ERROR_RESPONSES)
+
+
+@router.post("/users", response_model=User, status_code=201)
+async def create_user(
+    body: UserCreate, principal: Principal = Depends(authenticate), db: Database = Depends(database)
+) -> User:
+    require_org_admin(principal)
+    user = User(org_id=principal.org.id, email=body.email, role=body.role)
+    async with db.transaction() as conn:
+        await repo.users.insert(conn, user)
+    return user
+
+
+@router.get("/users", response_model=list[User])
+async def list_users(
+    limit: Limit = 50, principal: Principal = Depends(authenticate), db: Database = Depends(database)
+) -> list[User]:
+    async with db.connection() as conn:
+        return await repo.users.list(conn, "org_id = $1", principal.org.id, order_by="created_at, id", limit=limit)
+
+
+@router.get("/users/{user_id}", response_model=User)
+async def get_user(
+    user_id: UUID, principal: Principal = Depends(authenticate), db: Database = Depends(database)
+) -> User:
+    async with db.connection() as conn:
+        return await _colleague(conn, principal, user_id)
+
+
+@router.post("/users/{user_id}/api-keys", response_model=ApiKeyCreated, status_code=201)
+async def create_api_key(
+    user_id: UUID, body: ApiKeyCreate, principal: Principal = Depends(authenticate), db: Database = Depends(database)
+) -> ApiKeyCreated:
+    """A new key for the user; the plaintext is in this response only."""
+    async with db.transaction() as conn:
+        user = await _colleague(conn, principal, user_id)
+        if user.id != principal.user.id and not principal.is_org_admin:
+            raise Forbidden("only org admins mint keys for other users", details={"required_role": "admin"})
+        if user.status is not UserStatus.ACTIVE:
+            raise Conflict("the user is inactive", details={"user_id": str(user.id)})
+        token, key = mint_api_key(user.id, body.name)
+        key = ApiKey.model_validate({**key.model_dump(), "expires_at": body.expires_at})
+        await repo.api_keys.insert(conn, key)
+        await repo.event_log.insert(conn, key_created_event(principal.org.id, principal.user.id, key.id, user.id))
+    return ApiKeyCreated(api_key=ApiKeyView.of(key), token=token)
+
+
+@router.get("/api-keys", response_model=list[ApiKeyView])
+async def list_api_keys(
+    limit: Limit = 50, principal: Principal = Depends(authenticate), db: Database = Depends(database)
+) -> list[ApiKeyView]:
+    """Every key of the org for an org admin; the caller's own keys otherwise."""
+    async with db.connection() as conn:
+        if principal.is_org_admin:
+            keys = await repo.api_keys.list(
+                conn, "user_id IN (SELECT id FROM users WHERE org_id = $1)", principal.org.id,
+                order_by="created_at, id", limit=limit,
+            )  # fmt: skip
+        else:
+            keys = await repo.api_keys.list(
+                conn, "user_id = $1", principal.user.id, order_by="created_at, id", limit=limit
+            )
+    return [ApiKeyView.of(k) for k in keys]
+
+
+@router.delete("/api-keys/{key_id}", response_model=ApiKeyView)
+async def revoke_api_key(
+    key_id: UUID, principal: Principal = Depends(authenticate), db: Database = Depends(database)
+) -> ApiKeyView:
+    """Revoke a key (kept for audit). Revoking a revoked key changes nothing."""
+    async with db.transaction() as conn:
+        key = await repo.api_keys.find(conn, key_id)
+        owner = await repo.users.find(conn, key.user_id) if key else None
+        manageable = owner is not None and owner.org_id == principal.org.id and (
+            owner.id == principal.user.id or principal.is_org_admin
+        )
+        if key is None or not manageable:
+            raise NotFound(f"ApiKey {key_id} not found", details={"key_id": str(key_id)})
+        if key.revoked_at is None:
+            key = key.model_copy(update={"revoked_at": utcnow()})
+            await repo.api_keys.update(conn, key)
+    return ApiKeyView.of(key)
+
+
+async def _colleague(conn, principal: Principal, user_id: UUID) -> User:
+    user = await repo.users.find(conn, user_id)
+    if user is None or user.org_id != principal.org.id:
+        raise NotFound(f"User {user_id} not found", details={"user_id": str(user_id)})
+    return user

@@ -1,0 +1,129 @@
+"""Start and stop a whole Kairo runtime on a Ray cluster (local or joined).
+
+Order matters: the system of record first (migrated), then the operator bootstrap, the memory
+service and engine pools, the brand hosts, the publisher and scheduler singletons, and the HTTP
+API last, so that the first request finds everything it needs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import ray
+import structlog
+
+from storage.bootstrap import open_postgres
+
+from . import names
+from .engines import start_engine_pools, stop_engine_pools
+from .hosts import RayAgentGateway
+from .memory_service import start_memory_service
+from .placement import host_names
+from .publisher import start_publisher
+from .scheduler import start_scheduler
+from .services import resolve_database, stop_embedded_postgres
+from .settings import Settings
+
+log = structlog.get_logger(__name__)
+Step = Callable[[str], None]
+
+
+@dataclass
+class RuntimeInfo:
+    settings: Settings
+    api_url: str | None
+    docs_url: str | None
+    dashboard_url: str | None
+    admin_key: str | None
+
+
+def init_ray(settings: Settings, *, dashboard: bool = True) -> str | None:
+    """Join ``RAY_ADDRESS`` when set, else start a local Ray on loopback; the dashboard URL."""
+    address = os.environ.get("RAY_ADDRESS")
+    if address:
+        context = ray.init(address=address, namespace=settings.ray_namespace, ignore_reinit_error=True)
+    else:
+        # Local runs stay on 127.0.0.1 (see README, "Running locally").
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        context = ray.init(
+            namespace=settings.ray_namespace, include_dashboard=dashboard, dashboard_host="127.0.0.1",
+            _node_ip_address="127.0.0.1", ignore_reinit_error=True, log_to_driver=False,
+        )  # fmt: skip
+    url = getattr(context, "dashboard_url", None)
+    return f"http://{url}" if url and not url.startswith("http") else url
+
+
+async def start_runtime(settings: Settings, *, api: bool = True, step: Step = lambda _: None) -> RuntimeInfo:
+    from .api.bootstrap import bootstrap_operator
+
+    step("Starting PostgreSQL and applying migrations")
+    settings = await resolve_database(settings)
+    handle = await open_postgres(
+        database_url=settings.database_url, data_dir=settings.data_dir, schema=settings.database_schema,
+        pool_min=0, pool_max=1, migrate=False,
+    )  # fmt: skip
+    try:
+        admin_key = await bootstrap_operator(handle.db)
+    finally:
+        await handle.close()
+    step("Starting the memory service and engine pools")
+    start_memory_service(settings)
+    start_engine_pools(settings)
+    step("Starting brand hosts")
+    gateway = RayAgentGateway(settings)
+    if not settings.host_per_brand:
+        for name in host_names(settings.brand_hosts):
+            await gateway.host(name).ready.remote()
+    step("Starting the publisher and the scheduler")
+    start_publisher(settings)
+    start_scheduler(settings, partial(RayAgentGateway, settings))
+    api_url = docs_url = None
+    if api:
+        step("Starting the HTTP API (Ray Serve)")
+        from ray import serve
+
+        from .api.app import api_application
+
+        serve.start(http_options={"host": settings.api_host, "port": settings.api_port})
+        serve.run(api_application(settings), name=names.API_APP, route_prefix="/")
+        api_url = f"http://{settings.api_host}:{settings.api_port}/v1"
+        docs_url = f"http://{settings.api_host}:{settings.api_port}/docs"
+    return RuntimeInfo(settings=settings, api_url=api_url, docs_url=docs_url, dashboard_url=None, admin_key=admin_key)
+
+
+def kairo_actors(settings: Settings) -> list[str]:
+    """Names of Kairo's named actors alive in the namespace."""
+    found = ray.util.list_named_actors(all_namespaces=True)
+    return sorted(
+        a["name"] for a in found if a.get("namespace") == settings.ray_namespace and a["name"].startswith("kairo-")
+    )
+
+
+async def stop_runtime(settings: Settings, *, api: bool = True) -> None:
+    """Stop the API, passivate agents, kill Kairo's actors, stop the embedded PostgreSQL."""
+    if api:
+        try:
+            from ray import serve
+
+            serve.shutdown()
+        except Exception:  # Serve was never started
+            log.debug("serve.not_running")
+    for name in kairo_actors(settings):
+        if name.startswith(("kairo-host-", "kairo-brand-")):
+            handle = ray.get_actor(name, namespace=settings.ray_namespace)
+            try:
+                await handle.shutdown.remote()
+            except Exception:
+                log.warning("host.shutdown_failed", host=name)
+            ray.kill(handle, no_restart=True)
+    stop_engine_pools(settings)
+    for name in (names.SCHEDULER, names.PUBLISHER, names.MEMORY):
+        try:
+            ray.kill(ray.get_actor(name, namespace=settings.ray_namespace), no_restart=True)
+        except ValueError:
+            pass
+    await stop_embedded_postgres(settings)

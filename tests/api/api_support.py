@@ -1,0 +1,125 @@
+"""What the API tests inject into the Serve replica, and small HTTP helpers.
+
+Ray workers cannot import this test module, so its functions are pickled by value.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from ray import cloudpickle
+
+from runtime.settings import Settings
+from storage.postgres import Database
+
+
+def hashing_engines(settings: Settings) -> Any:
+    """Engines inside the brand host with a model-free embedder: fast and deterministic."""
+    from runtime.local import LocalEngines
+    from storage.memory import HashingEmbedder
+
+    return LocalEngines(HashingEmbedder())
+
+
+def agent_gateway(settings: Settings, db: Database) -> Any:
+    """The real gateway: brand agents in BrandHost actors (in the test's own Ray namespace)."""
+    from runtime.hosts import RayAgentGateway
+
+    return RayAgentGateway(settings, engines_factory=hashing_engines)
+
+
+async def memory_client(chroma_dir: Path, db: Database) -> Any:
+    """A real MemoryStore inside the replica: embedded Chroma in a temp dir and MiniLM."""
+    from runtime.local import LocalMemory
+    from storage.memory import Embedder, VectorIndex
+    from storage.memory.store import MemoryStore
+
+    embedder = Embedder(num_threads=1)
+    index = await VectorIndex.open(path=chroma_dir, embedder=embedder)
+    return LocalMemory(MemoryStore(db, index, embedder))
+
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+# -- HTTP helpers -----------------------------------------------------------------------------
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def tag() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """The response is ``status`` in the one error envelope; returns the error object."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) == {"code", "message", "details"}, error
+    assert isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["details"], dict)
+    if code is not None:
+        assert error["code"] == code, error
+    return error
+
+
+def brand_body(slug: str | None = None, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "name": "Acme Analytics",
+        "slug": slug or f"acme-{tag()}",
+        "primary_channels": ["linkedin", "x"],
+        "positioning": "Marketing analytics that boards trust.",
+        "tone_descriptors": ["plain", "confident"],
+        "personas": [{"name": "Growth CMO", "description": "Runs marketing at a scale-up.",
+                      "pain_points": ["Attribution noise"], "goals": ["Show pipeline impact"]}],
+        "pillars": [{"name": "Attribution", "description": "Measuring what marketing moves.", "priority": 2}],
+    }  # fmt: skip
+    return {**body, **overrides}
+
+
+class Tenant:
+    """An org created through the API, with its admin's key and (once onboarded) a brand."""
+
+    def __init__(self, client: httpx.Client, operator_token: str) -> None:
+        self.client = client
+        slug = f"org-{tag()}"
+        org = {"name": f"Org {slug}", "slug": slug, "admin_email": f"admin@{slug}.example"}
+        response = client.post("/v1/orgs", headers=bearer(operator_token), json=org)
+        assert response.status_code == 201, response.text
+        created = response.json()
+        self.org = created["org"]
+        self.admin = created["admin"]
+        self.admin_key = created["api_key"]
+        self.token = created["token"]
+        self.headers = bearer(self.token)
+        self.brand: dict[str, Any] | None = None
+        self.onboarded: dict[str, Any] | None = None
+
+    def onboard(self, **overrides: Any) -> dict[str, Any]:
+        response = self.client.post("/v1/brands", headers=self.headers, json=brand_body(**overrides))
+        assert response.status_code == 201, response.text
+        self.onboarded = response.json()
+        self.brand = self.onboarded["brand"]
+        return self.onboarded
+
+    def user(self, role: str, brand_role: str | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+        """A new user of the org with ``role`` (and a membership on the brand), and its key."""
+        response = self.client.post("/v1/users", headers=self.headers,
+                                    json={"email": f"{role}-{tag()}@example.com", "role": role})  # fmt: skip
+        assert response.status_code == 201, response.text
+        user = response.json()
+        if brand_role is not None:
+            assert self.brand is not None
+            member = self.client.post(f"/v1/brands/{self.brand['id']}/members", headers=self.headers,
+                                      json={"user_id": user["id"], "role": brand_role})  # fmt: skip
+            assert member.status_code == 201, member.text
+        key = self.client.post(f"/v1/users/{user['id']}/api-keys", headers=self.headers, json={"name": "test"})
+        assert key.status_code == 201, key.text
+        return user, bearer(key.json()["token"])
