@@ -20,8 +20,9 @@ import time
 import uuid
 from pathlib import Path
 
-os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+from runtime.loopback import prepare_local_ray  # noqa: E402
+
+prepare_local_ray()
 
 import ray  # noqa: E402
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from storage.errors import KairoError
 
 from .logs import configure_logging
+from .loopback import prepare_local_ray
 from .settings import Settings, get_settings
 
 console = Console()
@@ -72,22 +73,24 @@ def _up(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _join(settings: Settings) -> None:
+    """Connect to the running Kairo: ``RAY_ADDRESS``, else the local cluster ``kairo up`` started."""
     import os
 
+    if not os.environ.get("RAY_ADDRESS"):
+        prepare_local_ray()
     import ray
 
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     ray.init(address=os.environ.get("RAY_ADDRESS", "auto"), namespace=settings.ray_namespace,
              log_to_driver=False, ignore_reinit_error=True)  # fmt: skip
 
 
 def _status(settings: Settings, _: argparse.Namespace) -> int:
+    _join(settings)
     import ray
 
     from . import names
     from .stack import kairo_actors
 
-    _join(settings)
     table = Table(title="Kairo actors")
     table.add_column("actor")
     table.add_column("state")
@@ -121,12 +124,12 @@ async def _brand_database(settings: Settings):
 
 
 def _brand(settings: Settings, args: argparse.Namespace) -> int:
+    _join(settings)
     from storage.postgres import repositories as repo
 
     from .commands import GetStatus, RunCycle
     from .hosts import RayAgentGateway
 
-    _join(settings)
 
     async def run() -> int:
         resolved, pg = await _brand_database(settings)
@@ -210,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         brand_commands.add_parser(name, help=text).add_argument("brand_id")
     commands.add_parser("demo", help="run the main job once on the embedded defaults, then exit")
     args = parser.parse_args(argv)
+    if args.command in ("up", "demo"):
+        prepare_local_ray()
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     handlers = {"up": _up, "status": _status, "brand": _brand, "demo": _demo}

@@ -46,9 +46,8 @@ def init_ray(settings: Settings, *, dashboard: bool = True) -> str | None:
     if address:
         context = ray.init(address=address, namespace=settings.ray_namespace, ignore_reinit_error=True)
     else:
-        # Local runs stay on 127.0.0.1 (see README, "Running locally").
-        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        # Local runs stay on 127.0.0.1: the process called runtime.loopback.prepare_local_ray()
+        # before importing Ray (the CLI does), and the node address is pinned here.
         context = ray.init(
             namespace=settings.ray_namespace, include_dashboard=dashboard, dashboard_host="127.0.0.1",
             _node_ip_address="127.0.0.1", ignore_reinit_error=True, log_to_driver=False,

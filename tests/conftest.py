@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from runtime.loopback import prepare_local_ray
 from storage.postgres import EmbeddedPostgres
 
-# Keep every local service on loopback (see README, "Running locally").
-os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+# Keep every local service on loopback (see runtime/loopback.py); before anything imports Ray.
+prepare_local_ray()
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 

@@ -18,11 +18,12 @@ _LOCK_KEY = "kairo:bootstrap_operator"
 
 
 async def bootstrap_operator(db: Database) -> str | None:
-    """Create the operator org, its admin and a key when no org exists yet; the key's plaintext,
-    or None when there was already an org. Safe when several processes start at once."""
+    """Create the operator org, its admin and a key when there is no operator org yet; the key's
+    plaintext, or None when it already existed. Other orgs (the demo's example org, say) do not
+    count. Safe when several processes start at once."""
     async with db.transaction() as conn:
         await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", _LOCK_KEY)
-        if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM orgs)"):
+        if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM orgs WHERE operator)"):
             return None
         org = Org(name="Operator", slug=OPERATOR_SLUG, operator=True)
         admin = User(org_id=org.id, email=OPERATOR_ADMIN_EMAIL, role=UserRole.ADMIN)
