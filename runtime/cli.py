@@ -159,6 +159,27 @@ def _brand(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+# -- kairo db stop ---------------------------------------------------------------------------------
+
+
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    """Stop the embedded PostgreSQL of the data dir, e.g. one a killed ``serve run`` left behind."""
+    from storage.postgres import EmbeddedPostgres
+
+    if settings.database_url:
+        console.print("KAIRO_DATABASE_URL is set: there is no embedded PostgreSQL to stop.")
+        return 1
+    data = settings.data_dir / "postgres"
+    if not (data / "PG_VERSION").exists():
+        console.print(f"No embedded PostgreSQL in {data}.")
+        return 0
+    server = EmbeddedPostgres(data)
+    server.start()  # attaches to the running server (or starts it), so that stop() owns it
+    server.stop()
+    console.print(f"Stopped the embedded PostgreSQL in {data}.")
+    return 0
+
+
 # -- kairo demo ------------------------------------------------------------------------------------
 
 
@@ -211,13 +232,15 @@ def main(argv: list[str] | None = None) -> int:
     brand_list.add_argument("--limit", type=int, default=100)
     for name, text in (("status", "show a brand agent's state"), ("run", "run one agent cycle now")):
         brand_commands.add_parser(name, help=text).add_argument("brand_id")
+    db = commands.add_parser("db", help="the embedded PostgreSQL")
+    db.add_subparsers(dest="db_command", required=True).add_parser("stop", help="stop it if it is running")
     commands.add_parser("demo", help="run the main job once on the embedded defaults, then exit")
     args = parser.parse_args(argv)
     if args.command in ("up", "demo"):
         prepare_local_ray()
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    handlers = {"up": _up, "status": _status, "brand": _brand, "demo": _demo}
+    handlers = {"up": _up, "status": _status, "brand": _brand, "db": _db, "demo": _demo}
     try:
         return handlers[args.command](settings, args)
     except KairoError as exc:

@@ -94,6 +94,31 @@ async def start_runtime(settings: Settings, *, api: bool = True, step: Step = la
     return RuntimeInfo(settings=settings, api_url=api_url, docs_url=docs_url, dashboard_url=None, admin_key=admin_key)
 
 
+def ensure_runtime(settings: Settings) -> Settings:
+    """Make sure storage and every Kairo actor exist (idempotent); the resolved settings.
+
+    Used by ``serve run serve_config.yaml``, whose application builder runs in a Ray task with no
+    event loop of its own. The operator's first API key, if this created it, goes to the log.
+    """
+    import asyncio
+    import concurrent.futures
+
+    def run() -> RuntimeInfo:
+        return asyncio.run(start_runtime(settings, api=False))
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        info = run()
+    else:  # called from async code: run the start-up on a thread with its own loop
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            info = pool.submit(run).result()
+    if info.admin_key:
+        log.warning("operator.api_key_created", api_key=info.admin_key,
+                    note="shown once: store it now (first start of this installation)")
+    return info.settings
+
+
 def kairo_actors(settings: Settings) -> list[str]:
     """Names of Kairo's named actors alive in the namespace."""
     found = ray.util.list_named_actors(all_namespaces=True)

@@ -92,6 +92,10 @@ class ApiArgs(BaseModel):
     settings: dict[str, Any] = Field(
         default_factory=dict, description="overrides of Kairo settings by field name (KAIRO_* without the prefix)"
     )
+    start_runtime: bool = Field(
+        default=True,
+        description="make sure storage, brand hosts, engines, memory, publisher and scheduler run (idempotent)",
+    )
 
     @field_validator("settings")
     @classmethod
@@ -109,7 +113,12 @@ class ApiArgs(BaseModel):
 def build_app(args: dict[str, Any]) -> Application:
     """Serve's application builder: ``import_path: runtime.api.app:build_app``."""
     parsed = args if isinstance(args, ApiArgs) else ApiArgs.model_validate(args or {})
-    return api_application(parsed.to_settings())
+    settings = parsed.to_settings()
+    if parsed.start_runtime:
+        from runtime.stack import ensure_runtime
+
+        settings = ensure_runtime(settings)
+    return api_application(settings)
 
 
 # -- the Ray-hosted defaults (module level, so Serve pickles them by reference) ---------------

