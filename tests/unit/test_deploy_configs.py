@@ -23,7 +23,7 @@ def test_serve_config_matches_serve_schema_and_our_builder():
     assert config.http_options.host == "127.0.0.1"
     settings = ApiArgs.model_validate(app.args).to_settings()
     assert settings.brand_hosts == 2 and settings.api_max_ongoing_requests >= 64
-    assert app.deployments[0].ray_actor_options["num_cpus"] == 0
+    assert app.deployments[0].ray_actor_options.num_cpus == 0
 
 
 def test_cluster_yaml_matches_the_launcher_schema():
