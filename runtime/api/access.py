@@ -20,6 +20,7 @@ from storage.errors import Forbidden, NotFound
 from storage.objects import Brand, UserRole
 from storage.postgres import Database
 from storage.postgres import repositories as repo
+from storage.postgres import tables
 
 from .auth import Principal, authenticate
 from .services import database
@@ -53,10 +54,22 @@ async def brand_role(conn: asyncpg.Connection, principal: Principal, brand: Bran
     return higher(membership, UserRole.ADMIN if principal.is_org_admin else None)
 
 
+_BRAND_WITH_MEMBERSHIP = """
+SELECT b.*, m.role AS membership_role
+FROM brands b LEFT JOIN brand_memberships m ON m.brand_id = b.id AND m.user_id = $2
+WHERE b.id = $1 AND b.org_id = $3
+"""
+
+
 async def reach_brand(db: Database, principal: Principal, brand_id: UUID, minimum: UserRole) -> BrandAccess:
+    # One round trip: the brand (only within the caller's org) and the caller's membership.
     async with db.connection() as conn:
-        brand = await repo.brands.find(conn, brand_id)
-        role = await brand_role(conn, principal, brand) if brand else None
+        row = await conn.fetchrow(_BRAND_WITH_MEMBERSHIP, brand_id, principal.user.id, principal.org.id)
+    brand = role = None
+    if row is not None:
+        brand = tables.BRANDS.from_row(row)
+        membership = UserRole(row["membership_role"]) if row["membership_role"] else None
+        role = higher(membership, UserRole.ADMIN if principal.is_org_admin else None)
     if brand is None or role is None:
         raise NotFound(f"Brand {brand_id} not found", details={"brand_id": str(brand_id)})
     bind_context(brand_id=str(brand.id))

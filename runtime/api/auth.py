@@ -8,6 +8,7 @@ it must be neither revoked nor expired, and its user and org must be active. Eve
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,6 +26,11 @@ from storage.postgres import repositories as repo
 from .services import database
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A verified key is trusted for this long per replica before it is read again: a revoked key,
+# a deactivated user or a suspended org stop working within this window on other replicas
+# (immediately on the replica that revoked the key).
+PRINCIPAL_TTL_SECONDS = 5.0
+PRINCIPAL_CACHE_MAX = 10_000
 _BAD_KEY = "invalid API key"
 # Compared against when the lookup matches no key, so a miss costs the same as a wrong secret.
 _DUMMY_HASH = hash_secret("kairo-no-such-key")
@@ -47,6 +53,37 @@ class Principal:
         return self.org.operator and self.is_org_admin
 
 
+class _PrincipalCache:
+    """Principals of recently verified tokens, keyed by the token's digest (never the token)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    @staticmethod
+    def _digest(token: str) -> str:
+        return hash_secret(token)
+
+    def get(self, token: str) -> Principal | None:
+        entry = self._entries.get(self._digest(token))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, token: str, principal: Principal) -> None:
+        if len(self._entries) >= PRINCIPAL_CACHE_MAX:
+            now = time.monotonic()
+            self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
+            if len(self._entries) >= PRINCIPAL_CACHE_MAX:
+                self._entries.clear()
+        self._entries[self._digest(token)] = (time.monotonic() + PRINCIPAL_TTL_SECONDS, principal)
+
+    def forget_key(self, key_id: object) -> None:
+        self._entries = {k: v for k, v in self._entries.items() if v[1].key.id != key_id}
+
+
+principals = _PrincipalCache()
+
+
 async def authenticate(
     credentials: HTTPAuthorizationCredentials | None = Security(bearer),
     db: Database = Depends(database),
@@ -56,6 +93,10 @@ async def authenticate(
         raise Unauthenticated("missing API key: send 'Authorization: Bearer kairo_…'",
                               details={"header": "Authorization"})  # fmt: skip
     token = credentials.credentials
+    cached = principals.get(token)
+    if cached is not None:
+        bind_context(user_id=str(cached.user.id), org_id=str(cached.org.id))
+        return cached
     parsed = parse_api_key(token)
     if parsed is None:
         raise Unauthenticated(_BAD_KEY, details={"header": "Authorization"})
@@ -86,4 +127,6 @@ async def authenticate(
                 key.id, now,
             )  # fmt: skip
     bind_context(user_id=str(user.id), org_id=str(org.id))
-    return Principal(user=user, org=org, key=key)
+    principal = Principal(user=user, org=org, key=key)
+    principals.put(token, principal)
+    return principal

@@ -18,7 +18,7 @@ from storage.postgres import Database
 from storage.postgres import repositories as repo
 
 from ..access import require_org_admin
-from ..auth import Principal, authenticate
+from ..auth import Principal, authenticate, principals
 from ..schemas import ERROR_RESPONSES, ApiKeyCreate, ApiKeyCreated, ApiKeyView, UserCreate
 from ..services import database
 from .queries import Limit
@@ -106,6 +106,7 @@ async def revoke_api_key(
         if key.revoked_at is None:
             key = key.model_copy(update={"revoked_at": utcnow()})
             await repo.api_keys.update(conn, key)
+    principals.forget_key(key.id)  # at once on this replica; other replicas within the TTL
     return ApiKeyView.of(key)
 
 
