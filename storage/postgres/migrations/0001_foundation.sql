@@ -23,6 +23,25 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT coalesce(bool_and(item ~ pattern), true) FROM unnest(items) AS item
 $$;
 
+-- Every entry non-blank and at most max_length characters (a list of labels or short texts).
+CREATE FUNCTION kairo_all_short(items text[], max_length integer) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(bool_and(item IS NOT NULL AND btrim(item) <> '' AND length(item) <= max_length), true)
+    FROM unnest(items) AS item
+$$;
+
+-- No entry listed twice.
+CREATE FUNCTION kairo_all_distinct(items anyarray) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT count(*) = count(DISTINCT item) FROM unnest(items) AS item
+$$;
+
+-- A UUID in its canonical text form (how the models serialize ids inside JSON).
+CREATE FUNCTION kairo_is_uuid(value text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT value ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+$$;
+
 -- Strict: false for NULL (column CHECKs use btrim(col) <> '' so that NULL passes where allowed).
 CREATE FUNCTION kairo_nonblank(value text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT value IS NOT NULL AND btrim(value) <> '' $$;
@@ -195,9 +214,9 @@ CREATE TABLE personas (
     name        text NOT NULL CONSTRAINT personas_name_nonblank CHECK (btrim(name) <> '' AND length(name) <= 120),
     description text NOT NULL CONSTRAINT personas_description_short CHECK (btrim(description) <> '' AND length(description) <= 500),
     pain_points text[] NOT NULL CONSTRAINT personas_pain_points_required
-                CHECK (cardinality(pain_points) >= 1 AND kairo_all_nonblank(pain_points)),
+                CHECK (cardinality(pain_points) >= 1 AND kairo_all_short(pain_points, 120)),
     goals       text[] NOT NULL CONSTRAINT personas_goals_required
-                CHECK (cardinality(goals) >= 1 AND kairo_all_nonblank(goals)),
+                CHECK (cardinality(goals) >= 1 AND kairo_all_short(goals, 120)),
     status      text NOT NULL DEFAULT 'active' CONSTRAINT personas_status_values CHECK (status IN ('active', 'hidden')),
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
@@ -236,21 +255,28 @@ BEGIN
             RETURN false;
         END IF;
         IF kind = 'voice_markers' AND NOT (
-            kairo_nonblank(item->>'phrase')
+            kairo_nonblank(item->>'phrase') AND length(item->>'phrase') <= 120
             AND coalesce(item->>'category', 'signature') IN ('signature', 'tone', 'structure')
             AND jsonb_typeof(coalesce(item->'weight', '1')) = 'number'
             AND coalesce((item->>'weight')::numeric, 1) BETWEEN 0 AND 10) THEN
             RETURN false;
         ELSIF kind = 'banned_words' AND NOT (
-            kairo_nonblank(item->>'word')
+            kairo_nonblank(item->>'word') AND length(item->>'word') <= 120
+            AND coalesce(length(item->>'reason'), 0) <= 500
             AND coalesce(item->>'severity', 'hard') IN ('hard', 'soft')) THEN
             RETURN false;
         ELSIF kind = 'stances' AND NOT (
-            kairo_nonblank(item->>'stance')
+            kairo_nonblank(item->>'stance') AND length(item->>'stance') <= 500
             AND item->>'category' IN ('contrarian', 'authority', 'challenger', 'mentor')) THEN
             RETURN false;
         END IF;
     END LOOP;
+    -- A banned word is listed once, whatever its case.
+    IF kind = 'banned_words' AND EXISTS (
+        SELECT 1 FROM jsonb_array_elements(doc) AS w GROUP BY lower(btrim(w->>'word')) HAVING count(*) > 1
+    ) THEN
+        RETURN false;
+    END IF;
     RETURN true;
 END $$;
 
@@ -262,11 +288,11 @@ CREATE TABLE brand_brain_snapshots (
     positioning      text NOT NULL CONSTRAINT brand_brain_snapshots_positioning_short
                      CHECK (btrim(positioning) <> '' AND length(positioning) <= 500),
     tone_descriptors text[] NOT NULL DEFAULT '{}' CONSTRAINT brand_brain_snapshots_tone_descriptors_nonblank
-                     CHECK (kairo_all_nonblank(tone_descriptors)),
+                     CHECK (kairo_all_short(tone_descriptors, 120)),
     offers           text[] NOT NULL DEFAULT '{}' CONSTRAINT brand_brain_snapshots_offers_nonblank
-                     CHECK (kairo_all_nonblank(offers)),
-    taboos           text[] NOT NULL DEFAULT '{}' CONSTRAINT brand_brain_snapshots_taboos_nonblank
-                     CHECK (kairo_all_nonblank(taboos)),
+                     CHECK (kairo_all_short(offers, 120)),
+    taboos           text[] NOT NULL DEFAULT '{}' CONSTRAINT brand_brain_snapshots_taboos_short
+                     CHECK (kairo_all_short(taboos, 500)),
     persona_ids      uuid[] NOT NULL DEFAULT '{}',
     pillar_ids       uuid[] NOT NULL DEFAULT '{}',
     tone_profile     jsonb NOT NULL DEFAULT '{}' CONSTRAINT brand_brain_snapshots_tone_profile_range
@@ -379,9 +405,13 @@ CREATE TABLE global_source_docs (
     text          text NOT NULL CONSTRAINT global_source_docs_text_nonblank CHECK (btrim(text) <> ''),
     content_hash  text CONSTRAINT global_source_docs_content_hash_format CHECK (content_hash ~ '^[0-9a-f]{64}$'),
     published_at  timestamptz,
-    ingested_at   timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT global_source_docs_dedupe UNIQUE NULLS NOT DISTINCT (org_id, content_hash)
+    ingested_at   timestamptz NOT NULL DEFAULT now()
 );
+
+-- One document per content hash and org (public documents share org_id NULL); documents
+-- without a hash never collide.
+CREATE UNIQUE INDEX global_source_docs_dedupe ON global_source_docs (org_id, content_hash) NULLS NOT DISTINCT
+    WHERE content_hash IS NOT NULL;
 
 CREATE FUNCTION kairo_valid_source_refs(doc jsonb) RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
@@ -499,10 +529,11 @@ CREATE TABLE pattern_templates (
     brand_id                uuid REFERENCES brands (id) ON DELETE CASCADE,
     name                    text NOT NULL CONSTRAINT pattern_templates_name_nonblank CHECK (btrim(name) <> '' AND length(name) <= 120),
     channel_constraints     text[] NOT NULL CONSTRAINT pattern_templates_channel_constraints_valid
-                            CHECK (cardinality(channel_constraints) >= 1
+                            CHECK (cardinality(channel_constraints) >= 1 AND kairo_all_distinct(channel_constraints)
                                    AND (channel_constraints = '{*}' OR NOT '*' = ANY (channel_constraints))),
     structure               text[] NOT NULL CONSTRAINT pattern_templates_structure_valid
-                            CHECK (cardinality(structure) >= 1 AND kairo_all_match(structure, '^[a-z][a-z0-9_]{0,63}$')),
+                            CHECK (cardinality(structure) >= 1 AND kairo_all_distinct(structure)
+                                   AND kairo_all_match(structure, '^[a-z][a-z0-9_]{0,63}$')),
     example_source_post_ids uuid[] NOT NULL CONSTRAINT pattern_templates_examples_required
                             CHECK (cardinality(example_source_post_ids) >= 1),
     usage_stats             jsonb NOT NULL DEFAULT '{"times_used": 0, "avg_engagement_rate": null}'
@@ -521,7 +552,8 @@ CREATE TABLE pattern_templates (
 
 CREATE FUNCTION pattern_templates_check() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.channel_constraints <> '{*}' AND NOT kairo_known_channels(NEW.channel_constraints) THEN
+    -- "*" mixed with channels is pattern_templates_channel_constraints_valid's to report.
+    IF NOT '*' = ANY (NEW.channel_constraints) AND NOT kairo_known_channels(NEW.channel_constraints) THEN
         PERFORM kairo_fail('pattern_templates_channels_known', 'channel_constraints names an unknown channel');
     END IF;
     IF cardinality(NEW.example_source_post_ids) <> (
@@ -550,7 +582,7 @@ CREATE TABLE memory_fragments (
     persona_id          uuid,
     pillar_id           uuid,
     pattern_template_id uuid REFERENCES pattern_templates (id) ON DELETE SET NULL,
-    tags                text[] NOT NULL DEFAULT '{}' CONSTRAINT memory_fragments_tags_nonblank CHECK (kairo_all_nonblank(tags)),
+    tags                text[] NOT NULL DEFAULT '{}' CONSTRAINT memory_fragments_tags_nonblank CHECK (kairo_all_short(tags, 120)),
     embedding_model     text NOT NULL CONSTRAINT memory_fragments_embedding_model_nonblank CHECK (btrim(embedding_model) <> ''),
     embedding_dim       integer NOT NULL CONSTRAINT memory_fragments_embedding_dim_positive CHECK (embedding_dim BETWEEN 1 AND 8192),
     created_at          timestamptz NOT NULL DEFAULT now(),
@@ -582,8 +614,8 @@ CREATE TABLE content_packages (
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT content_packages_origin_required CHECK (
-        (origin_type = 'opportunity' AND opportunity_id IS NOT NULL)
-        OR (origin_type IN ('manual', 'evergreen_seed') AND opportunity_id IS NULL AND origin_note IS NOT NULL)),
+        (origin_type <> 'opportunity' OR opportunity_id IS NOT NULL)
+        AND (origin_type NOT IN ('manual', 'evergreen_seed') OR (opportunity_id IS NULL AND origin_note IS NOT NULL))),
     CONSTRAINT content_packages_single_channel CHECK ((channel_scope = 'single') = (channel IS NOT NULL)),
     CONSTRAINT content_packages_updated_after_created CHECK (updated_at >= created_at),
     CONSTRAINT content_packages_opportunity_same_brand FOREIGN KEY (opportunity_id, brand_id)
@@ -594,8 +626,10 @@ CREATE TABLE content_packages (
 CREATE TABLE core_arguments (
     id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     content_package_id uuid NOT NULL,
-    persona_id         uuid NOT NULL REFERENCES personas (id),
-    pillar_id          uuid NOT NULL REFERENCES pillars (id),
+    -- Checked at COMMIT: purging a brand deletes its personas/pillars and (through its packages)
+    -- its core arguments in one cascade, in no guaranteed order.
+    persona_id         uuid NOT NULL REFERENCES personas (id) DEFERRABLE INITIALLY DEFERRED,
+    pillar_id          uuid NOT NULL REFERENCES pillars (id) DEFERRABLE INITIALLY DEFERRED,
     thesis             text NOT NULL CONSTRAINT core_arguments_thesis_short CHECK (
                            kairo_nonblank(thesis) AND length(thesis) <= 400
                            AND regexp_count(btrim(thesis), '[.!?]+\s+\S') <= 1),
@@ -614,24 +648,33 @@ ALTER TABLE content_packages ADD CONSTRAINT content_packages_core_argument_fk
     FOREIGN KEY (core_argument_id, id) REFERENCES core_arguments (id, content_package_id)
     DEFERRABLE INITIALLY DEFERRED;
 
-CREATE FUNCTION core_arguments_check() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    package_brand uuid;
+CREATE FUNCTION core_arguments_locked() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND (NEW.persona_id <> OLD.persona_id OR NEW.pillar_id <> OLD.pillar_id) THEN
+    IF NEW.persona_id <> OLD.persona_id OR NEW.pillar_id <> OLD.pillar_id THEN
         PERFORM kairo_fail('core_arguments_persona_pillar_locked', 'persona_id and pillar_id are locked for the package');
-    END IF;
-    SELECT brand_id INTO package_brand FROM content_packages WHERE id = NEW.content_package_id;
-    IF package_brand IS NOT NULL AND (
-        NOT EXISTS (SELECT 1 FROM personas WHERE id = NEW.persona_id AND brand_id = package_brand)
-        OR NOT EXISTS (SELECT 1 FROM pillars WHERE id = NEW.pillar_id AND brand_id = package_brand)) THEN
-        PERFORM kairo_fail('core_arguments_same_brand', 'persona and pillar must belong to the package''s brand');
     END IF;
     RETURN NEW;
 END $$;
 
-CREATE TRIGGER core_arguments_check BEFORE INSERT OR UPDATE ON core_arguments
-    FOR EACH ROW EXECUTE FUNCTION core_arguments_check();
+CREATE TRIGGER core_arguments_locked BEFORE UPDATE ON core_arguments
+    FOR EACH ROW EXECUTE FUNCTION core_arguments_locked();
+
+-- Checked at COMMIT: the argument may be written before its package (both FKs are deferred).
+CREATE FUNCTION core_arguments_same_brand() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    package_brand uuid;
+BEGIN
+    SELECT brand_id INTO package_brand FROM content_packages WHERE id = NEW.content_package_id;
+    IF package_brand IS NOT NULL AND EXISTS (SELECT 1 FROM core_arguments WHERE id = NEW.id) AND (
+        NOT EXISTS (SELECT 1 FROM personas WHERE id = NEW.persona_id AND brand_id = package_brand)
+        OR NOT EXISTS (SELECT 1 FROM pillars WHERE id = NEW.pillar_id AND brand_id = package_brand)) THEN
+        PERFORM kairo_fail('core_arguments_same_brand', 'persona and pillar must belong to the package''s brand');
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE CONSTRAINT TRIGGER core_arguments_same_brand AFTER INSERT OR UPDATE ON core_arguments
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION core_arguments_same_brand();
 
 CREATE FUNCTION kairo_valid_pattern_bindings(doc jsonb) RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
@@ -665,7 +708,9 @@ CREATE TABLE channel_plans (
     id                      uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     content_package_id      uuid NOT NULL REFERENCES content_packages (id) ON DELETE CASCADE,
     channel                 text NOT NULL REFERENCES channels (key),
-    brand_brain_snapshot_id uuid NOT NULL REFERENCES brand_brain_snapshots (id),
+    -- Deferred, like the persona/pillar references of core arguments: purging a brand deletes its
+    -- snapshots and (through its packages) its plans in one cascade, in no guaranteed order.
+    brand_brain_snapshot_id uuid NOT NULL REFERENCES brand_brain_snapshots (id) DEFERRABLE INITIALLY DEFERRED,
     pattern_bindings        jsonb NOT NULL CONSTRAINT channel_plans_pattern_bindings_valid
                             CHECK (kairo_valid_pattern_bindings(pattern_bindings)),
     enabled                 boolean NOT NULL DEFAULT true,
@@ -684,6 +729,9 @@ BEGIN
     IF (SELECT brand_id FROM brand_brain_snapshots WHERE id = NEW.brand_brain_snapshot_id) IS DISTINCT FROM
        (SELECT brand_id FROM content_packages WHERE id = NEW.content_package_id) THEN
         PERFORM kairo_fail('channel_plans_snapshot_same_brand', 'the snapshot must belong to the package''s brand');
+    END IF;
+    IF NOT kairo_valid_pattern_bindings(NEW.pattern_bindings) THEN
+        RETURN NEW;  -- channel_plans_pattern_bindings_valid reports it
     END IF;
     template_ids := ARRAY(SELECT DISTINCT (b->>'pattern_template_id')::uuid FROM jsonb_array_elements(NEW.pattern_bindings) b);
     IF cardinality(template_ids) <> (
@@ -735,7 +783,7 @@ CREATE TABLE content_variants (
     id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     content_package_id  uuid NOT NULL,
     channel_plan_id     uuid NOT NULL,
-    brand_id            uuid NOT NULL,
+    brand_id            uuid NOT NULL REFERENCES brands (id) ON DELETE CASCADE,
     channel             text NOT NULL REFERENCES channels (key),
     pattern_template_id uuid NOT NULL REFERENCES pattern_templates (id),
     persona_id          uuid NOT NULL,
@@ -832,23 +880,44 @@ BEGIN
     IF payload IS NULL OR jsonb_typeof(payload) <> 'object' THEN
         RETURN false;
     END IF;
+    -- Optional texts are null or short; no key outside the payload type's fields.
     CASE kind
     WHEN 'variant_rating' THEN
-        RETURN jsonb_typeof(payload->'rating') = 'number'
+        RETURN (payload - 'rating' - 'dimensions' - 'comment') = '{}'::jsonb
+           AND jsonb_typeof(payload->'rating') = 'number'
            AND (payload->>'rating')::numeric IN (1, 2, 3, 4, 5)
-           AND kairo_numeric_map(coalesce(payload->'dimensions', '{}'), '^[a-z][a-z0-9_]{0,63}$', 1, 5);
+           AND kairo_numeric_map(coalesce(payload->'dimensions', '{}'), '^[a-z][a-z0-9_]{0,63}$', 1, 5)
+           AND NOT EXISTS (SELECT 1 FROM jsonb_each(coalesce(payload->'dimensions', '{}')) AS d
+                           WHERE jsonb_typeof(d.value) = 'number' AND (d.value)::numeric <> trunc((d.value)::numeric))
+           AND (jsonb_typeof(coalesce(payload->'comment', 'null')) = 'null'
+                OR (kairo_nonblank(payload->>'comment') AND length(payload->>'comment') <= 500));
     WHEN 'edit_applied' THEN
-        RETURN kairo_nonblank(payload->>'original_text') AND kairo_nonblank(payload->>'edited_text')
+        RETURN (payload - 'original_text' - 'edited_text' - 'edit_distance') = '{}'::jsonb
+           AND kairo_nonblank(payload->>'original_text') AND kairo_nonblank(payload->>'edited_text')
            AND payload->>'original_text' <> payload->>'edited_text'
            AND jsonb_typeof(payload->'edit_distance') = 'number'
            AND (payload->>'edit_distance')::numeric BETWEEN 0 AND 1;
     WHEN 'never_again' THEN
-        RETURN payload->>'target' IN ('pattern', 'opportunity', 'phrase', 'topic')
-           AND (payload->>'target' NOT IN ('phrase', 'topic') OR kairo_nonblank(payload->>'phrase'));
+        RETURN (payload - 'target' - 'phrase' - 'reason') = '{}'::jsonb
+           AND payload->>'target' IN ('pattern', 'opportunity', 'phrase', 'topic')
+           AND (payload->>'target' NOT IN ('phrase', 'topic') OR kairo_nonblank(payload->>'phrase'))
+           AND (jsonb_typeof(coalesce(payload->'phrase', 'null')) = 'null'
+                OR (kairo_nonblank(payload->>'phrase') AND length(payload->>'phrase') <= 120))
+           AND (jsonb_typeof(coalesce(payload->'reason', 'null')) = 'null'
+                OR (kairo_nonblank(payload->>'reason') AND length(payload->>'reason') <= 500));
     WHEN 'saved_as_example' THEN
-        RETURN true;
+        RETURN (payload - 'memory_fragment_id' - 'note') = '{}'::jsonb
+           AND (jsonb_typeof(coalesce(payload->'memory_fragment_id', 'null')) = 'null'
+                OR (jsonb_typeof(payload->'memory_fragment_id') = 'string'
+                    AND kairo_is_uuid(payload->>'memory_fragment_id')))
+           AND (jsonb_typeof(coalesce(payload->'note', 'null')) = 'null'
+                OR (kairo_nonblank(payload->>'note') AND length(payload->>'note') <= 500));
     WHEN 'performance_snapshot' THEN
-        RETURN (payload->>'captured_at') IS NOT NULL
+        -- captured_at is an ISO 8601 timestamp with its offset (aware), as the models write it.
+        RETURN (payload - 'captured_at' - 'metrics') = '{}'::jsonb
+           AND jsonb_typeof(payload->'captured_at') = 'string'
+           AND payload->>'captured_at'
+               ~ '^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$'
            AND jsonb_typeof(payload->'metrics') = 'object' AND payload->'metrics' <> '{}'::jsonb
            AND kairo_numeric_map(payload->'metrics', '^[a-z][a-z0-9_]{0,63}$', 0, 'Infinity');
     ELSE
@@ -901,16 +970,58 @@ CREATE TABLE brand_preferences (
     CONSTRAINT brand_preferences_one_per_brand UNIQUE (brand_id)
 );
 
+-- Aggregate stats keyed by pattern template id or channel: {times_used >= 0, avg_engagement_rate 0..1|null}.
+CREATE FUNCTION kairo_valid_stats(doc jsonb, key_pattern text) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    entry record;
+BEGIN
+    IF doc IS NULL OR jsonb_typeof(doc) <> 'object' THEN
+        RETURN false;
+    END IF;
+    FOR entry IN SELECT key, value FROM jsonb_each(doc) LOOP
+        IF entry.key !~ key_pattern OR jsonb_typeof(entry.value) <> 'object'
+           OR (entry.value - 'times_used' - 'avg_engagement_rate') <> '{}'::jsonb
+           OR jsonb_typeof(coalesce(entry.value->'times_used', '0')) <> 'number'
+           OR coalesce((entry.value->>'times_used')::numeric, 0) < 0
+           OR coalesce((entry.value->>'times_used')::numeric, 0) <> trunc(coalesce((entry.value->>'times_used')::numeric, 0))
+           OR jsonb_typeof(coalesce(entry.value->'avg_engagement_rate', 'null')) NOT IN ('null', 'number')
+           OR coalesce((entry.value->>'avg_engagement_rate')::numeric, 0) NOT BETWEEN 0 AND 1 THEN
+            RETURN false;
+        END IF;
+    END LOOP;
+    RETURN true;
+END $$;
+
+-- Tone biases per channel: a non-empty object of {channel: {dimension: 0..1}}.
+CREATE FUNCTION kairo_valid_tone_bias_by_channel(doc jsonb) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    entry record;
+BEGIN
+    IF doc IS NULL OR jsonb_typeof(doc) <> 'object' OR doc = '{}'::jsonb THEN
+        RETURN false;
+    END IF;
+    FOR entry IN SELECT key, value FROM jsonb_each(doc) LOOP
+        IF entry.key !~ '^[a-z][a-z0-9_]*$'
+           OR NOT kairo_numeric_map(entry.value, '^[a-z][a-z0-9_]{0,63}$', 0, 1) THEN
+            RETURN false;
+        END IF;
+    END LOOP;
+    RETURN true;
+END $$;
+
 CREATE TABLE global_priors (
     id                          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     segment                     text NOT NULL DEFAULT 'default' CONSTRAINT global_priors_segment_format
                                 CHECK (segment ~ '^[a-z0-9]+(-[a-z0-9]+)*$'),
-    pattern_stats               jsonb NOT NULL DEFAULT '{}' CONSTRAINT global_priors_pattern_stats_object
-                                CHECK (jsonb_typeof(pattern_stats) = 'object'),
-    channel_stats               jsonb NOT NULL DEFAULT '{}' CONSTRAINT global_priors_channel_stats_object
-                                CHECK (jsonb_typeof(channel_stats) = 'object'),
-    default_tone_bias           jsonb NOT NULL CONSTRAINT global_priors_default_tone_bias_required
-                                CHECK (jsonb_typeof(default_tone_bias) = 'object' AND default_tone_bias <> '{}'::jsonb),
+    pattern_stats               jsonb NOT NULL DEFAULT '{}' CONSTRAINT global_priors_pattern_stats_valid
+                                CHECK (kairo_valid_stats(pattern_stats,
+                                    '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')),
+    channel_stats               jsonb NOT NULL DEFAULT '{}' CONSTRAINT global_priors_channel_stats_valid
+                                CHECK (kairo_valid_stats(channel_stats, '^[a-z][a-z0-9_]*$')),
+    default_tone_bias           jsonb NOT NULL CONSTRAINT global_priors_default_tone_bias_valid
+                                CHECK (kairo_valid_tone_bias_by_channel(default_tone_bias)),
     default_opportunity_weights jsonb NOT NULL CONSTRAINT global_priors_default_weights_required CHECK (
                                     default_opportunity_weights <> '{}'::jsonb AND kairo_numeric_map(
                                         default_opportunity_weights,
@@ -919,18 +1030,22 @@ CREATE TABLE global_priors (
     CONSTRAINT global_priors_segment_unique UNIQUE (segment)
 );
 
--- Priors are anonymized: no brand's id may appear anywhere in them.
+-- Priors are anonymized: no brand's id may appear anywhere in them, their own id included.
 CREATE FUNCTION global_priors_anonymous() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (
         SELECT 1 FROM brands
         WHERE id IN (
             SELECT m[1]::uuid FROM regexp_matches(
-                NEW.pattern_stats::text || NEW.channel_stats::text || NEW.default_tone_bias::text
-                    || NEW.default_opportunity_weights::text,
+                lower(concat_ws(' ', NEW.id::text, NEW.segment, NEW.pattern_stats::text, NEW.channel_stats::text,
+                                NEW.default_tone_bias::text, NEW.default_opportunity_weights::text)),
                 '([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})', 'g') AS m)
     ) THEN
         PERFORM kairo_fail('global_priors_no_brand_ids', 'global priors must never reference a brand id');
+    END IF;
+    IF NOT kairo_known_channels(ARRAY(
+        SELECT jsonb_object_keys(NEW.channel_stats) UNION SELECT jsonb_object_keys(NEW.default_tone_bias))) THEN
+        PERFORM kairo_fail('global_priors_channels_known', 'channel_stats or default_tone_bias names an unknown channel');
     END IF;
     RETURN NEW;
 END $$;
@@ -942,17 +1057,40 @@ CREATE TRIGGER global_priors_anonymous BEFORE INSERT OR UPDATE ON global_priors
 -- CO-21 ChannelConfig, CO-22 PublishingJob, CO-26 PublishAttempt
 -- ---------------------------------------------------------------------------------------------
 
+-- Optional whole numbers (null = no limit): posts per day/hour at least 1, the gap at least 0 s.
+CREATE FUNCTION kairo_valid_rate_limits(doc jsonb) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    entry record;
+BEGIN
+    IF doc IS NULL OR jsonb_typeof(doc) <> 'object' THEN
+        RETURN false;
+    END IF;
+    FOR entry IN SELECT key, value FROM jsonb_each(doc) LOOP
+        IF entry.key NOT IN ('posts_per_day', 'posts_per_hour', 'min_gap_seconds') THEN
+            RETURN false;
+        END IF;
+        CONTINUE WHEN jsonb_typeof(entry.value) = 'null';
+        IF jsonb_typeof(entry.value) <> 'number'
+           OR (entry.value)::numeric <> trunc((entry.value)::numeric)
+           OR (entry.value)::numeric < 0
+           OR ((entry.value)::numeric < 1 AND entry.key <> 'min_gap_seconds') THEN
+            RETURN false;
+        END IF;
+    END LOOP;
+    RETURN true;
+END $$;
+
 CREATE TABLE channel_configs (
     id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     brand_id       uuid NOT NULL REFERENCES brands (id) ON DELETE CASCADE,
     channel        text NOT NULL REFERENCES channels (key),
     status         text NOT NULL DEFAULT 'disconnected' CONSTRAINT channel_configs_status_values
                    CHECK (status IN ('connected', 'disconnected', 'error')),
-    scopes         text[] NOT NULL DEFAULT '{}' CONSTRAINT channel_configs_scopes_nonblank CHECK (kairo_all_nonblank(scopes)),
-    rate_limits    jsonb NOT NULL DEFAULT '{}' CONSTRAINT channel_configs_rate_limits_valid CHECK (
-                       jsonb_typeof(rate_limits) = 'object'
-                       AND (rate_limits - 'posts_per_day' - 'posts_per_hour' - 'min_gap_seconds') = '{}'::jsonb
-                       AND kairo_numeric_map(jsonb_strip_nulls(rate_limits), '^.*$', 0, 'Infinity')),
+    scopes         text[] NOT NULL DEFAULT '{}' CONSTRAINT channel_configs_scopes_valid
+                   CHECK (cardinality(scopes) <= 64 AND kairo_all_short(scopes, 120)),
+    rate_limits    jsonb NOT NULL DEFAULT '{}' CONSTRAINT channel_configs_rate_limits_valid
+                   CHECK (kairo_valid_rate_limits(rate_limits)),
     account_handle text CONSTRAINT channel_configs_account_handle_nonblank CHECK (btrim(account_handle) <> ''),
     created_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now(),
@@ -968,7 +1106,8 @@ CREATE TABLE publishing_jobs (
     scheduled_at       timestamptz NOT NULL,
     status             text NOT NULL DEFAULT 'pending' CONSTRAINT publishing_jobs_status_values
                        CHECK (status IN ('pending', 'running', 'success', 'failed', 'canceled')),
-    last_error         text,
+    last_error         text CONSTRAINT publishing_jobs_last_error_short
+                       CHECK (btrim(last_error) <> '' AND length(last_error) <= 500),
     attempts           integer NOT NULL DEFAULT 0 CONSTRAINT publishing_jobs_attempts_nonnegative CHECK (attempts >= 0),
     max_attempts       integer NOT NULL DEFAULT 5 CONSTRAINT publishing_jobs_max_attempts_range CHECK (max_attempts BETWEEN 1 AND 20),
     next_attempt_at    timestamptz,
@@ -1008,7 +1147,7 @@ CREATE TABLE publish_attempts (
     error_message     text,
     raw_response      jsonb CONSTRAINT publish_attempts_raw_response_safe CHECK (
                           raw_response IS NULL OR (
-                              length(raw_response::text) <= 8000
+                              length(raw_response::text) <= 4000
                               AND raw_response::text !~* '"[^"]*(token|secret|password|authorization|cookie|api[_-]?key)[^"]*"\s*:')),
     CONSTRAINT publish_attempts_one_per_index UNIQUE (publishing_job_id, attempt_index),
     CONSTRAINT publish_attempts_finished_when_final CHECK (
