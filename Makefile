@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-unit test-integration clean
+.PHONY: install demo test test-unit test-integration test-cluster clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test-unit: install
 
 test-integration: install
 	$(BIN)/python -m pytest tests/integration
+
+test-cluster: install
+	$(BIN)/python -m pytest tests/cluster tests/api
 
 clean:
 	rm -rf $(VENV) .pytest_cache
