@@ -1,5 +1,6 @@
-"""Onboarding: brand, personas, pillars, snapshot v1, runtime context and preferences, written
-in one transaction so a failed onboarding leaves nothing behind."""
+"""Onboarding: brand, memberships, personas, pillars, snapshot v1, runtime context, preferences,
+the agent's schedule and the ``brand_created`` event, written in one transaction so a failed
+onboarding leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from agents.brand_agent import schedule_next
 from storage.objects import (
+    AgentStatus,
     BannedWord,
     Brand,
     BrandBrainSnapshot,
@@ -15,6 +18,8 @@ from storage.objects import (
     BrandPreferences,
     BrandRuntimeContext,
     Channel,
+    EventLog,
+    EventType,
     GlobalPriors,
     Persona,
     Pillar,
@@ -22,7 +27,7 @@ from storage.objects import (
     UserRole,
     VoiceMarker,
 )
-from storage.objects.base import KairoObject, Label, ShortText, Slug, new_id
+from storage.objects.base import KairoObject, Label, ShortText, Slug, new_id, utcnow
 from storage.postgres import Database
 from storage.postgres import repositories as repo
 
@@ -44,12 +49,9 @@ class PillarDraft(KairoObject):
     priority: int = Field(default=0, ge=-1000, le=1000)
 
 
-class OnboardingRequest(KairoObject):
-    """What a brand team tells Kairo on day one."""
+class BrandDraft(KairoObject):
+    """What a brand team tells Kairo on day one: the brand, its audience, its strategy."""
 
-    brand_id: UUID = Field(default_factory=new_id)
-    org_id: UUID
-    owner_user_ids: list[UUID] = Field(min_length=1)
     name: Label
     slug: Slug
     primary_channels: list[Channel] = Field(min_length=1)
@@ -64,6 +66,16 @@ class OnboardingRequest(KairoObject):
     stances: list[Stance] = []
 
 
+class OnboardingRequest(BrandDraft):
+    """A BrandDraft placed in its org, with its owners."""
+
+    brand_id: UUID = Field(default_factory=new_id)
+    org_id: UUID
+    owner_user_ids: list[UUID] = Field(min_length=1)
+    cadence_seconds: int = Field(default=3600, ge=60, le=604800)
+    created_by: UUID | None = None
+
+
 class OnboardedBrand(BaseModel):
     brand: Brand
     personas: list[Persona]
@@ -71,6 +83,7 @@ class OnboardedBrand(BaseModel):
     snapshot: BrandBrainSnapshot
     runtime_context: BrandRuntimeContext
     preferences: BrandPreferences
+    agent: AgentStatus
 
 
 async def onboard_brand(db: Database, request: OnboardingRequest) -> OnboardedBrand:
@@ -112,7 +125,14 @@ async def onboard_brand(db: Database, request: OnboardingRequest) -> OnboardedBr
             opportunity_scoring_weights=priors.default_opportunity_weights if priors else DEFAULT_SCORING_WEIGHTS,
         )
         await repo.brand_preferences.insert(conn, preferences)
+        agent = schedule_next(AgentStatus(brand_id=brand.id, cadence_seconds=request.cadence_seconds), now=utcnow())
+        await repo.agent_states.insert(conn, agent)
+        await repo.event_log.insert(conn, EventLog(
+            org_id=brand.org_id, brand_id=brand.id, user_id=request.created_by, event_type=EventType.BRAND_CREATED,
+            subject_type="brand", subject_id=str(brand.id), message=f"brand {brand.slug} onboarded",
+            meta={"slug": brand.slug, "snapshot_version": snapshot.version},
+        ))  # fmt: skip
     return OnboardedBrand(
         brand=brand, personas=personas, pillars=pillars, snapshot=snapshot,
-        runtime_context=context, preferences=preferences,
+        runtime_context=context, preferences=preferences, agent=agent,
     )  # fmt: skip

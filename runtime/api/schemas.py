@@ -12,28 +12,24 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, field_validator
 
-from agents.brand_brain import PersonaDraft, PillarDraft
+from agents.brand_brain import BrandDraft
 from runtime.commands import CreateSnapshot, SetSchedule, UpdateRuntimeContext
 from storage.memory.store import SEARCH_K_MAX
 from storage.objects import (
     AgentStatus,
     ApiKey,
-    BannedWord,
     Brand,
     BrandBrainSnapshot,
     BrandMembership,
     BrandMemoryFragment,
     BrandRuntimeContext,
-    Channel,
     MemorySourceType,
     Org,
     Persona,
     Pillar,
-    Stance,
     User,
     UserRole,
     VisibilityStatus,
-    VoiceMarker,
 )
 from storage.objects.base import Email, KairoObject, Label, NonEmptyLabels, ShortText, Slug, utcnow
 from storage.objects.brain import MEMORY_TEXT_MAX
@@ -155,21 +151,9 @@ class Me(BaseModel):
 # -- brands -----------------------------------------------------------------------------------
 
 
-class BrandCreate(ApiModel):
+class BrandCreate(BrandDraft):
     """Onboarding: the brand with its personas, pillars and first strategy snapshot."""
 
-    name: Label
-    slug: Slug
-    primary_channels: list[Channel] = Field(min_length=1)
-    personas: list[PersonaDraft] = Field(min_length=1)
-    pillars: list[PillarDraft] = Field(min_length=1)
-    positioning: ShortText
-    tone_descriptors: list[Label] = []
-    offers: list[Label] = []
-    taboos: list[ShortText] = []
-    voice_markers: list[VoiceMarker] = []
-    banned_words: list[BannedWord] = []
-    stances: list[Stance] = []
     owner_user_ids: list[UUID] | None = Field(
         default=None, description="users of the org who become admins of the brand; default: the caller"
     )

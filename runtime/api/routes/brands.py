@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import APIRouter, Depends
 
 from agents.brand_brain import OnboardingRequest, onboard_brand
 from storage.errors import Forbidden, Invalid
-from storage.objects import AgentStatus, Brand, BrandMembership, EventLog, EventType, UserRole
-from storage.objects.base import utcnow
+from storage.objects import Brand, BrandMembership, UserRole
 from storage.postgres import Database
 from storage.postgres import repositories as repo
 
@@ -39,24 +36,14 @@ async def create_brand(
         raise Invalid("owner_user_ids must include you unless you are an org admin",
                       details={"field": "body.owner_user_ids"})  # fmt: skip
     request = OnboardingRequest.model_validate(
-        {**body.model_dump(exclude={"owner_user_ids", "cadence_seconds"}), "org_id": principal.org.id,
-         "owner_user_ids": owners}
+        {**body.model_dump(exclude={"owner_user_ids"}), "org_id": principal.org.id, "owner_user_ids": owners,
+         "created_by": principal.user.id}
     )  # fmt: skip
     onboarded = await onboard_brand(db, request)
     brand = onboarded.brand
-    now = utcnow()
-    cadence = body.cadence_seconds
-    agent = AgentStatus(brand_id=brand.id, cadence_seconds=cadence, next_wake_at=now + timedelta(seconds=cadence))
-    async with db.transaction() as conn:
-        await repo.agent_states.insert(conn, agent)
-        await repo.event_log.insert(conn, EventLog(
-            org_id=brand.org_id, brand_id=brand.id, user_id=principal.user.id, event_type=EventType.BRAND_CREATED,
-            subject_type="brand", subject_id=str(brand.id), message=f"brand {brand.slug} onboarded",
-            meta={"slug": brand.slug, "snapshot_version": onboarded.snapshot.version},
-        ))  # fmt: skip
     return BrandCreated(
         brand=view(brand, UserRole.ADMIN), personas=onboarded.personas, pillars=onboarded.pillars,
-        snapshot=onboarded.snapshot, runtime_context=onboarded.runtime_context, agent=agent,
+        snapshot=onboarded.snapshot, runtime_context=onboarded.runtime_context, agent=onboarded.agent,
     )  # fmt: skip
 
 
