@@ -162,3 +162,22 @@ async def test_one_host_per_brand_when_configured(cluster_db, tenant, cluster_se
     finally:
         for handle in gw._handles.values():  # noqa: SLF001
             ray.kill(handle, no_restart=True)
+
+
+async def test_idle_agents_are_passivated_by_the_host_on_its_own(cluster_db, tenant, cluster_settings):
+    settings = cluster_settings.model_copy(update={"ray_namespace": "kairo-test-idle", "agent_idle_seconds": 1.0})
+    gw = RayAgentGateway(settings, engines_factory=hashing_engines)
+    brand = (await onboard(cluster_db, *tenant)).brand
+    try:
+        await gw.send(brand.id, Noop())
+        host = gw.host(gw.host_name(brand.id))
+        assert brand.id in await host.active_brands.remote()
+        for _ in range(50):  # the host's housekeeping runs every idle/4 seconds
+            if brand.id not in await host.active_brands.remote():
+                break
+            await asyncio.sleep(0.2)
+        assert brand.id not in await host.active_brands.remote()
+        assert await count_events(cluster_db, brand.id, "agent_passivated") == 1
+    finally:
+        for handle in gw._handles.values():  # noqa: SLF001
+            ray.kill(handle, no_restart=True)
