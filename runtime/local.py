@@ -33,7 +33,7 @@ class LocalEngines:
             factories = {
                 "scout": lambda: engines.OpportunityScout(self.embedder),
                 "miner": engines.PatternMiner,
-                "writer": engines.ContentWriter,
+                "writer": lambda: engines.ContentWriter(self.embedder),
                 "learner": engines.Learner,
             }
             if kind not in factories:
@@ -42,11 +42,9 @@ class LocalEngines:
         return self._engines[kind]
 
     async def call(self, kind: str, op: str, payload: Any) -> Any:
-        method = getattr(self._engine(kind), op, None)
-        if method is None or op.startswith("_"):
-            raise Invalid(f"engine {kind!r} has no operation {op!r}", details={"field": "op"})
-        result = method(payload)
-        return await result if asyncio.iscoroutine(result) else result
+        from agents.engines import dispatch
+
+        return await dispatch(self._engine(kind), op, payload)
 
 
 class LocalAgentGateway:
