@@ -4,7 +4,7 @@ A Ray actor process costs ~50 MiB and ~0.5 s to start, so brands are not one act
 ``brand_id → host`` by rendezvous hashing over ``Settings.brand_hosts`` named hosts (or one
 host per brand with ``host_per_brand``). An agent is activated on its first message (state
 loaded from PostgreSQL), passivated after ``agent_idle_seconds`` without messages, and
-re-activated when its host restarts. At most one activation per brand: the host claims the
+re-activated as soon as its host restarts. At most one activation per brand: the host claims the
 brand's row in ``agent_activations`` before activating; a restarted host (same name) takes
 over its own rows, another host only rows whose heartbeat expired, and a host that finds the
 brand active elsewhere answers with ``AgentElsewhere`` so the gateway forwards the command.
@@ -80,6 +80,15 @@ class BrandHost:
         self._engines: EngineCaller | None = None
         self._start_lock: asyncio.Lock | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+        # An async actor's constructor runs on its event loop: start right away, so a host that
+        # Ray restarted brings its agents back without waiting for a message.
+        self._boot = asyncio.get_running_loop().create_task(self._start_quietly())
+
+    async def _start_quietly(self) -> None:
+        try:
+            await self._started()
+        except Exception as exc:  # e.g. the database is not reachable yet: the next message retries
+            log.warning("host.start_failed", host=self.name, error=f"{type(exc).__name__}: {exc}")
 
     # -- start ----------------------------------------------------------------------------------
 

@@ -126,6 +126,25 @@ async def test_killed_host_reactivates_its_agents_with_state_intact(cluster_db, 
     assert (row["host"], str(row["incarnation"])) == (name, after["incarnation"])
 
 
+async def test_restarted_host_brings_its_agents_back_without_a_message(cluster_db, gateway, tenant):
+    brand = (await onboard(cluster_db, *tenant)).brand
+    await gateway.send(brand.id, Noop())
+    name = gateway.host_name(brand.id)
+    before = await gateway.host(name).stats.remote()
+    ray.kill(gateway.host(name), no_restart=False)
+    for _ in range(100):  # only stats calls, which never activate anything themselves
+        try:
+            after = await gateway.host(name).stats.remote()
+        except ray.exceptions.RayError:
+            after = None
+        if after and after["incarnation"] != before["incarnation"] and brand.id in await gateway.host(
+                name).active_brands.remote():  # fmt: skip
+            break
+        await asyncio.sleep(0.2)
+    assert brand.id in await gateway.host(name).active_brands.remote()
+    assert await count_events(cluster_db, brand.id, "agent_activated") == 2
+
+
 async def test_a_brand_active_elsewhere_is_forwarded_not_activated_twice(cluster_db, gateway, tenant, cluster_settings):
     brand = (await onboard(cluster_db, *tenant)).brand
     home = gateway.host_name(brand.id)
