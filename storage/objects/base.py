@@ -51,12 +51,6 @@ class Timestamped(KairoObject):
         return self
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
-
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """Non-empty text with no upper bound (post bodies, article text)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, model_validator
 
 from .base import (
     Email,
@@ -21,7 +21,6 @@ from .base import (
     utcnow,
 )
 from .enums import BrandStatus, Channel, UserRole, UserStatus, VisibilityStatus
-from pydantic import AfterValidator
 
 
 class Brand(Timestamped):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any, Self
 from uuid import UUID
@@ -95,7 +96,8 @@ class PublishAttempt(KairoObject):
         if raw is None:
             return raw
         _refuse_secrets(raw)
-        if len(str(raw)) > RAW_RESPONSE_MAX_CHARS:
+        # Measured like the database measures it: the JSON text.
+        if len(json.dumps(raw, separators=(", ", ": "), default=str)) > RAW_RESPONSE_MAX_CHARS:
             raise ValueError(f"raw_response must be truncated to {RAW_RESPONSE_MAX_CHARS} characters")
         return raw
 
