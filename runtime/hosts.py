@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
+import time
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
@@ -39,7 +40,8 @@ EnginesFactory = Callable[[Settings], EngineCaller]
 # Commands that may be re-sent when a host restarted mid-call: they change nothing, or check
 # for themselves whether they still have work to do.
 IDEMPOTENT = (GetStatus, Noop, Wake)
-RETRIES = 20
+# How long a command waits for a restarting host (a restart takes ~1-3 s here; more under load).
+RESTART_BUDGET_SECONDS = 30.0
 RETRY_DELAY = 0.1
 
 
@@ -288,7 +290,10 @@ class RayAgentGateway:
 
     async def send(self, brand_id: UUID, command: Any) -> Any:
         name = self.host_name(brand_id)
-        for attempt in range(RETRIES):
+        deadline = time.monotonic() + RESTART_BUDGET_SECONDS
+        attempt = 0
+        while time.monotonic() < deadline:
+            attempt += 1
             try:
                 return await self.host(name).handle.remote(brand_id, command)
             except RayTaskError as exc:
@@ -308,5 +313,5 @@ class RayAgentGateway:
                         "have been applied — read the state and retry",
                         details={"brand_id": str(brand_id), "host": name},
                     ) from None
-            await asyncio.sleep(RETRY_DELAY * min(attempt + 1, 5))
+            await asyncio.sleep(RETRY_DELAY * min(attempt, 5))
         raise UpstreamFailure(f"brand host {name} is unavailable", details={"brand_id": str(brand_id), "host": name})
