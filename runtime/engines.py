@@ -25,6 +25,7 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError
 from agents.engines import ENGINE_KINDS, ContentWriter, Engine, Learner, OpportunityScout, PatternMiner, dispatch
 
 from . import names
+from .logs import configure_logging
 from .settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -60,6 +61,7 @@ class EngineActor:
     """Hosts one engine. I/O- and thread-bound, so it reserves no CPU (``num_cpus=0``)."""
 
     def __init__(self, kind: str, settings: Settings) -> None:
+        configure_logging(settings.log_level, settings.log_format)  # JSON lines in this actor too
         _check_kind(kind)
         self.kind = kind
         self.settings = settings

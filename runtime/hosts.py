@@ -32,6 +32,7 @@ from storage.postgres import repositories as repo
 from .brand_agent import BrandAgent, EngineCaller
 from .commands import GetStatus, Noop, Wake
 from .placement import host_for
+from .logs import configure_logging
 from .settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -71,6 +72,7 @@ RETURNING host
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0, max_concurrency=10_000)
 class BrandHost:
     def __init__(self, name: str, settings: Settings, engines_factory: EnginesFactory | None = None) -> None:
+        configure_logging(settings.log_level, settings.log_format)  # JSON lines in this actor too
         self.name = name
         self.settings = settings
         self.incarnation = uuid4()

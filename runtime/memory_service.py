@@ -25,6 +25,7 @@ from storage.memory.store import MemoryDraft, MemoryHit, MemoryStore, ReconcileR
 from storage.objects import BrandMemoryFragment
 
 from . import names
+from .logs import configure_logging
 from .settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -40,6 +41,7 @@ class MemoryService:
     """
 
     def __init__(self, settings: Settings) -> None:
+        configure_logging(settings.log_level, settings.log_format)  # JSON lines in this actor too
         self.settings = settings
         self._store: MemoryStore | None = None
         self._postgres: Any = None

@@ -27,6 +27,7 @@ from storage.postgres import Database
 from storage.postgres import repositories as repo
 
 from . import names
+from .logs import configure_logging
 from .settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -82,6 +83,7 @@ class Publisher:
     """The singleton publisher actor (``names.PUBLISHER``). No publish loop yet: see the module."""
 
     def __init__(self, settings: Settings) -> None:
+        configure_logging(settings.log_level, settings.log_format)  # JSON lines in this actor too
         self.settings = settings
         self._postgres: Any = None
         self._lock = asyncio.Lock()

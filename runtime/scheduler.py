@@ -30,6 +30,7 @@ from storage.postgres import Database
 from . import names
 from .commands import Wake
 from .gateway import AgentGateway
+from .logs import configure_logging
 from .settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -102,6 +103,7 @@ class Scheduler:
     """
 
     def __init__(self, settings: Settings, gateway_factory: GatewayFactory, autostart: bool = False) -> None:
+        configure_logging(settings.log_level, settings.log_format)  # JSON lines in this actor too
         self.settings = settings
         self._gateway_factory = gateway_factory
         self._gateway: AgentGateway | None = None

@@ -12,6 +12,7 @@ import ray
 
 from storage.bootstrap import open_postgres
 
+from .logs import configure_logging
 from .settings import Settings
 
 EMBEDDED_POSTGRES = "kairo-embedded-postgres"
@@ -20,6 +21,7 @@ EMBEDDED_POSTGRES = "kairo-embedded-postgres"
 @ray.remote(num_cpus=0, max_restarts=-1)
 class EmbeddedPostgresService:
     def __init__(self, settings: Settings) -> None:
+        configure_logging(settings.log_level, settings.log_format)  # JSON lines in this actor too
         self.settings = settings
         self._handle = None
 
