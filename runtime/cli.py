@@ -15,6 +15,7 @@ from rich.table import Table
 
 from storage.errors import KairoError
 
+from .database import open_database
 from .logs import configure_logging
 from .loopback import prepare_local_ray
 from .settings import Settings, get_settings
@@ -112,15 +113,10 @@ def _status(settings: Settings, _: argparse.Namespace) -> int:
 
 
 async def _brand_database(settings: Settings):
-    from storage.bootstrap import open_postgres
-
     from .services import resolve_database
 
     resolved = await resolve_database(settings)
-    return resolved, await open_postgres(
-        database_url=resolved.database_url, data_dir=resolved.data_dir, schema=resolved.database_schema,
-        pool_min=0, pool_max=1, migrate=False,
-    )  # fmt: skip
+    return resolved, await open_database(resolved, pool_min=0, pool_max=1)
 
 
 def _brand(settings: Settings, args: argparse.Namespace) -> int:

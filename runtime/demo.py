@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import ray
 
 from agents.brand_brain import OnboardingRequest, PersonaDraft, PillarDraft, onboard_brand
-from storage.bootstrap import open_postgres
 from storage.examples import example_uuid, load_seed_examples
 from storage.memory.store import MemoryDraft, MemoryHit
 from storage.objects import AgentRun, Brand, BrandBrainSnapshot, BrandRuntimeContext, EventLog
 from storage.objects.base import new_id, utcnow
 from storage.postgres import repositories as repo
 
+from .database import open_database
 from .commands import AgentView, GetStatus, RunCycle
 from .gateway import MemoryClient
 from .hosts import RayAgentGateway
@@ -65,10 +65,7 @@ async def run_demo(settings: Settings, step: Step = lambda _: None) -> DemoResul
     try:
         info = await start_runtime(settings, api=False, step=step)
         settings = info.settings
-        pg = await open_postgres(
-            database_url=settings.database_url, data_dir=settings.data_dir, schema=settings.database_schema,
-            pool_min=1, pool_max=2, migrate=False,
-        )  # fmt: skip
+        pg = await open_database(settings, pool_max=2)
         try:
             step("Onboarding the example brand")
             brand, created = await _ensure_brand(pg.db)

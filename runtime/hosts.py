@@ -24,11 +24,12 @@ import ray
 import structlog
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayTaskError
 
-from storage.bootstrap import PostgresHandle, open_postgres
+from storage.bootstrap import PostgresHandle
 from storage.errors import Conflict, KairoError, NotFound, UpstreamFailure
 from storage.objects import EventLog, EventType
 from storage.postgres import repositories as repo
 
+from .database import open_database
 from .brand_agent import BrandAgent, EngineCaller
 from .commands import GetStatus, Noop, Wake
 from .placement import host_for
@@ -104,10 +105,7 @@ class BrandHost:
         async with self._start_lock:
             if self._pg is None:
                 s = self.settings
-                pg = await open_postgres(
-                    database_url=s.database_url, data_dir=s.data_dir, schema=s.database_schema,
-                    pool_min=1, pool_max=s.db_pool_max, migrate=False,
-                )  # fmt: skip
+                pg = await open_database(s, pool_max=s.db_pool_max)
                 self._engines = self.engines_factory(s)
                 self._pg = pg
                 self._housekeeping = asyncio.create_task(self._housekeep())

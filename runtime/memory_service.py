@@ -25,6 +25,7 @@ from storage.memory.store import MemoryDraft, MemoryHit, MemoryStore, ReconcileR
 from storage.objects import BrandMemoryFragment
 
 from . import names
+from .database import open_database
 from .logs import configure_logging
 from .settings import Settings
 
@@ -56,15 +57,12 @@ class MemoryService:
         return self._store
 
     async def _open(self) -> MemoryStore:
-        from storage.bootstrap import open_postgres
         from storage.memory import Embedder, VectorIndex
 
         s = self.settings
         embedder = Embedder(num_threads=s.embedding_threads)
         await asyncio.to_thread(embedder.load)
-        postgres = await open_postgres(
-            database_url=s.database_url, data_dir=s.data_dir, schema=s.database_schema, migrate=False, pool_max=2
-        )
+        postgres = await open_database(s, pool_max=2)
         try:
             if s.chroma_url:
                 index = await VectorIndex.open(url=s.chroma_url, embedder=embedder)

@@ -27,6 +27,7 @@ from storage.postgres import Database
 from storage.postgres import repositories as repo
 
 from . import names
+from .database import open_database
 from .logs import configure_logging
 from .settings import Settings
 
@@ -93,13 +94,8 @@ class Publisher:
         if self._postgres is None:
             async with self._lock:
                 if self._postgres is None:
-                    from storage.bootstrap import open_postgres
-
                     s = self.settings
-                    self._postgres = await open_postgres(
-                        database_url=s.database_url, data_dir=s.data_dir, schema=s.database_schema,
-                        migrate=False, pool_max=2,
-                    )
+                    self._postgres = await open_database(s, pool_max=2)
         return self._postgres.db
 
     async def status(self) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from ray.actor import ActorHandle
 from storage.postgres import Database
 
 from . import names
+from .database import open_database
 from .commands import Wake
 from .gateway import AgentGateway
 from .logs import configure_logging
@@ -121,13 +122,8 @@ class Scheduler:
     async def _open(self) -> tuple[Database, AgentGateway]:
         async with self._open_lock:
             if self._postgres is None:
-                from storage.bootstrap import open_postgres
-
                 s = self.settings
-                self._postgres = await open_postgres(
-                    database_url=s.database_url, data_dir=s.data_dir, schema=s.database_schema,
-                    migrate=False, pool_max=2,
-                )
+                self._postgres = await open_database(s, pool_max=2)
             if self._gateway is None:
                 factory = self._gateway_factory
                 # A gateway object itself is accepted too (anything with ``send``).

@@ -12,6 +12,7 @@ import ray
 
 from storage.bootstrap import open_postgres
 
+from .database import open_database
 from .logs import configure_logging
 from .settings import Settings
 
@@ -44,10 +45,7 @@ async def resolve_database(settings: Settings) -> Settings:
     """Settings whose ``database_url`` points at a migrated database: the configured one
     (migrated here), or the embedded server run by the EmbeddedPostgresService actor."""
     if settings.database_url:
-        handle = await open_postgres(
-            database_url=settings.database_url, data_dir=settings.data_dir, schema=settings.database_schema,
-            pool_min=0, pool_max=1,
-        )  # fmt: skip
+        handle = await open_database(settings, pool_min=0, pool_max=1, migrate=True)
         await handle.close()
         return settings
     service = EmbeddedPostgresService.options(

@@ -15,9 +15,8 @@ from functools import partial
 import ray
 import structlog
 
-from storage.bootstrap import open_postgres
-
 from . import names
+from .database import open_database
 from .engines import start_engine_pools, stop_engine_pools
 from .hosts import RayAgentGateway
 from .memory_service import start_memory_service
@@ -61,10 +60,7 @@ async def start_runtime(settings: Settings, *, api: bool = True, step: Step = la
 
     step("Starting PostgreSQL and applying migrations")
     settings = await resolve_database(settings)
-    handle = await open_postgres(
-        database_url=settings.database_url, data_dir=settings.data_dir, schema=settings.database_schema,
-        pool_min=0, pool_max=1, migrate=False,
-    )  # fmt: skip
+    handle = await open_database(settings, pool_min=0, pool_max=1)
     try:
         admin_key = await bootstrap_operator(handle.db)
     finally:

@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ray import serve
 from ray.serve import Application
 
+from runtime.database import open_database as runtime_database
 from runtime.gateway import AgentGateway, MemoryClient
 from runtime.logs import configure_logging
 from runtime.settings import Settings
-from storage.bootstrap import open_postgres
 from storage.postgres import Database
 
 from . import errors
@@ -153,10 +153,7 @@ def build_app(args: dict[str, Any]) -> Application:
 
 async def open_database(settings: Settings) -> Database:
     """A small pool on the already-migrated database (the process that starts Kairo migrates)."""
-    handle = await open_postgres(
-        database_url=settings.database_url, data_dir=settings.data_dir, schema=settings.database_schema,
-        pool_min=1, pool_max=API_POOL_MAX, migrate=False,
-    )  # fmt: skip
+    handle = await runtime_database(settings, pool_max=API_POOL_MAX)
     return handle.db
 
 
