@@ -103,3 +103,26 @@ def serve_url(ray_cluster) -> str:
     port = free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def fresh_schema():
+    """Open a migrated schema of its own on a server, and drop it when done:
+    ``async with fresh_schema(dsn, data_dir, prefix="t") as handle: ...``."""
+    import uuid
+    from contextlib import asynccontextmanager
+
+    from storage.bootstrap import open_postgres
+
+    @asynccontextmanager
+    async def open_schema(dsn: str, data_dir: Path, *, prefix: str = "t", pool_max: int = 2):
+        schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        handle = await open_postgres(database_url=dsn, data_dir=data_dir, schema=schema, pool_max=pool_max)
+        try:
+            yield handle
+        finally:
+            async with handle.db.pool.acquire() as conn:
+                await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+            await handle.close()
+
+    return open_schema

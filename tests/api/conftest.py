@@ -6,7 +6,6 @@ of their own, memory in a real MemoryStore (embedded Chroma + MiniLM) inside the
 
 from __future__ import annotations
 
-import uuid
 from functools import partial
 
 import httpx
@@ -17,7 +16,6 @@ from runtime import names
 from runtime.api.app import api_application
 from runtime.api.bootstrap import bootstrap_operator
 from runtime.settings import Settings
-from storage.bootstrap import open_postgres
 
 from api_support import Tenant, agent_gateway, memory_client
 
@@ -29,14 +27,10 @@ BRAND_HOSTS = 1
 
 
 @pytest.fixture(scope="module")
-async def api_db(embedded_postgres_dsn, data_root):
+async def api_db(embedded_postgres_dsn, data_root, fresh_schema):
     """A migrated schema of the module's own, dropped afterwards."""
-    schema = f"a_{uuid.uuid4().hex[:12]}"
-    handle = await open_postgres(database_url=embedded_postgres_dsn, data_dir=data_root, schema=schema, pool_max=2)
-    yield handle.db
-    async with handle.db.pool.acquire() as conn:
-        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    await handle.close()
+    async with fresh_schema(embedded_postgres_dsn, data_root, prefix="a") as handle:
+        yield handle.db
 
 
 @pytest.fixture(scope="module")

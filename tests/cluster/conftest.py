@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 
 import pytest
 
 from runtime.settings import Settings
-from storage.bootstrap import open_postgres
 
 pytestmark = pytest.mark.cluster
 
 
 @pytest.fixture(scope="module")
-async def cluster_db(embedded_postgres_dsn, data_root):
+async def cluster_db(embedded_postgres_dsn, data_root, fresh_schema):
     """A migrated schema of its own for each test module, dropped afterwards."""
-    schema = f"c_{uuid.uuid4().hex[:12]}"
-    handle = await open_postgres(database_url=embedded_postgres_dsn, data_dir=data_root, schema=schema, pool_max=4)
-    yield handle.db
-    async with handle.db.pool.acquire() as conn:
-        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    await handle.close()
+    async with fresh_schema(embedded_postgres_dsn, data_root, prefix="c", pool_max=4) as handle:
+        yield handle.db
 
 
 @pytest.fixture(scope="module")

@@ -43,30 +43,26 @@ def kill_named(name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-async def env(ray_cluster, embedded_postgres_dsn, data_root):
+async def env(ray_cluster, embedded_postgres_dsn, data_root, fresh_schema):
     """A freshly migrated schema holding the seed examples plus a second brand, and Settings
     pointing at it. Singletons left by another module would hold another schema: killed first."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    data_dir = data_root / f"singletons-{schema}"
-    handle = await open_postgres(database_url=embedded_postgres_dsn, data_dir=data_dir, schema=schema, pool_max=4)
-    examples = load_seed_examples()
-    await insert_examples(handle.db, examples)
-    other = Brand(org_id=examples.org.id, name="Birch Bakery", slug="birch-bakery",
-                  owner_user_ids=[examples.user.id], primary_channels=["mastodon"])
-    async with handle.db.transaction() as conn:
-        await repo.brands.insert(conn, other)
-    settings = Settings(
-        database_url=embedded_postgres_dsn, database_schema=schema, data_dir=data_dir,
-        ray_namespace=NAMESPACE, scheduler_tick_seconds=3600,
-    )
-    for name in SINGLETONS:
-        kill_named(name)
-    yield settings, handle.db, examples, other
-    for name in SINGLETONS:
-        kill_named(name)
-    async with handle.db.connection() as conn:
-        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    await handle.close()
+    data_dir = data_root / f"singletons-{uuid.uuid4().hex[:12]}"
+    async with fresh_schema(embedded_postgres_dsn, data_dir, pool_max=4) as handle:
+        examples = load_seed_examples()
+        await insert_examples(handle.db, examples)
+        other = Brand(org_id=examples.org.id, name="Birch Bakery", slug="birch-bakery",
+                      owner_user_ids=[examples.user.id], primary_channels=["mastodon"])
+        async with handle.db.transaction() as conn:
+            await repo.brands.insert(conn, other)
+        settings = Settings(
+            database_url=embedded_postgres_dsn, database_schema=handle.db.schema, data_dir=data_dir,
+            ray_namespace=NAMESPACE, scheduler_tick_seconds=3600,
+        )
+        for name in SINGLETONS:
+            kill_named(name)
+        yield settings, handle.db, examples, other
+        for name in SINGLETONS:
+            kill_named(name)
 
 
 # -- memory service ------------------------------------------------------------------------------

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 
 import asyncpg
 import pytest
 
-from storage.bootstrap import open_postgres
 from storage.examples import SeedExamples, load_seed_examples
 from storage.postgres import Database
 from storage.postgres import repositories as repo
@@ -22,15 +20,11 @@ def postgres_dsn(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def db(postgres_dsn: str, tmp_path):
+async def db(postgres_dsn: str, tmp_path, fresh_schema):
     """A migrated, empty schema of its own for each test, dropped afterwards."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    handle = await open_postgres(database_url=postgres_dsn, data_dir=tmp_path, schema=schema, pool_max=2)
-    assert handle.embedded is None  # a DSN was given: no server may be started
-    yield handle.db
-    async with handle.db.pool.acquire() as conn:
-        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    await handle.close()
+    async with fresh_schema(postgres_dsn, tmp_path) as handle:
+        assert handle.embedded is None  # a DSN was given: no server may be started
+        yield handle.db
 
 
 @pytest.fixture
