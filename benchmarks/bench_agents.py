@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import statistics
 import tempfile
 import time
@@ -25,6 +23,7 @@ from runtime.loopback import prepare_local_ray  # noqa: E402
 prepare_local_ray()
 
 import ray  # noqa: E402
+from common import machine, percentile  # noqa: E402
 
 from runtime.commands import GetStatus, Noop  # noqa: E402
 from runtime.hosts import RayAgentGateway  # noqa: E402
@@ -44,11 +43,6 @@ def model_free_engines(settings):
     from storage.memory import HashingEmbedder
 
     return LocalEngines(HashingEmbedder())
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def bulk_onboard(db, count: int) -> list[uuid.UUID]:
@@ -130,7 +124,7 @@ async def main(count: int, concurrency: int, noops: int) -> dict:
         burst_s = time.perf_counter() - t
         ray.kill(host, no_restart=True)
         return {
-            "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, python {platform.python_version()}",
+            "machine": machine(),
             "brands": count,
             "onboard_seconds": round(onboard_s, 1),
             "activation_one_at_a_time": {

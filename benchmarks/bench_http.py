@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import statistics
 import tempfile
 import time
@@ -27,6 +25,7 @@ prepare_local_ray()
 import aiohttp  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 import ray  # noqa: E402
+from common import machine, percentile  # noqa: E402
 from ray import serve  # noqa: E402
 
 from runtime.settings import Settings  # noqa: E402
@@ -81,7 +80,7 @@ async def load(url: str, headers: dict, seconds: float, connections: int) -> dic
         "errors": errors,
         "req_per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(ordered), 2),
-        "p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))], 2),
+        "p99_ms": round(percentile(ordered, 0.99), 2),
     }
 
 
@@ -118,7 +117,7 @@ async def main(seconds: float, connections: int, rounds: int) -> dict:
             trivial_fastapi.append(await load(f"{base}/trivial-fastapi", {}, seconds, connections))
             brand.append(await load(brand_url, auth, seconds, connections))
         return {
-            "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, python {platform.python_version()}",
+            "machine": machine(),
             "connections": connections,
             "seconds_per_round": seconds,
             "trivial_plain": trivial,

@@ -1,0 +1,16 @@
+"""What the benchmark scripts share: the machine line and percentiles."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+
+def machine() -> str:
+    return f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, python {platform.python_version()}"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values``, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
