@@ -19,6 +19,15 @@ SCHEMA_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _CONFLICT_CONSTRAINTS = re.compile(r"(_unique|_one_per_\w+|_dedupe|_immutable|_version_sequence|_locked)$")
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What a connection goes through on its way back to the pool, besides asyncpg's own rollback
+    of an open transaction: nothing. asyncpg's default sends ``pg_advisory_unlock_all(); CLOSE
+    ALL; UNLISTEN *; RESET ALL`` — one more round trip for every pooled query — and Kairo leaves
+    none of that behind: its locks and settings are transaction-scoped (``pg_advisory_xact_lock``,
+    ``SET LOCAL``), and the migration lock, the one session lock, is released (or its connection
+    terminated) before the connection goes back."""
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(
@@ -49,6 +58,7 @@ class Database:
                 min_size=min_size,
                 max_size=max_size,
                 init=_init_connection,
+                reset=_keep_session,
                 server_settings={"search_path": schema, "application_name": "kairo"},
             )
         except (OSError, asyncpg.PostgresError) as exc:

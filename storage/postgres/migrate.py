@@ -74,7 +74,12 @@ async def apply_migrations(db: Database) -> list[int]:
                     )
                 applied_now.append(migration.version)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+            try:
+                await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+            except BaseException:
+                # Never return a connection that may still hold the lock to the pool.
+                conn.terminate()
+                raise
     return applied_now
 
 

@@ -143,6 +143,33 @@ async def test_concurrent_starts_apply_migrations_once(postgres_dsn, tmp_path):
             await handle.close()
 
 
+async def test_a_connection_comes_back_from_the_pool_outside_any_transaction(db):
+    # The pool skips asyncpg's reset query; an open transaction must still be rolled back.
+    single = await Database.connect(db.pool._connect_args[0], schema=db.schema, max_size=1)  # noqa: SLF001
+    try:
+        async with single.connection() as conn:
+            await conn.execute("BEGIN")
+            await conn.execute("INSERT INTO orgs (id, name, slug) VALUES ($1, 'Left open', 'left-open')", uuid.uuid4())
+        async with single.connection() as conn:
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SELECT count(*) FROM orgs WHERE slug = 'left-open'") == 0
+    finally:
+        await single.close()
+
+
+async def test_migrations_release_their_session_lock_before_the_connection_returns(db):
+    single = await Database.connect(db.pool._connect_args[0], schema=db.schema, max_size=1)  # noqa: SLF001
+    try:
+        assert await apply_migrations(single) == []
+        async with single.connection() as conn:
+            held = await conn.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            )
+        assert held == 0
+    finally:
+        await single.close()
+
+
 async def test_bad_schema_name_is_refused_before_connecting(postgres_dsn):
     with pytest.raises(Invalid) as caught:
         await Database.connect(postgres_dsn, schema="x; DROP TABLE brands")
