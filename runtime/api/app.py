@@ -8,6 +8,7 @@ first use. ``build_app`` is the typed builder named in ``serve_config.yaml``.
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import Any
 
@@ -77,8 +78,22 @@ class KairoApi:
         await self._app.state.services.close()
 
 
+# Methods whose requests Kairo's API never reads a body from.
+_BODILESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+_SERVE_DISCONNECT_WATCH = "ASGIReceiveProxy.fetch_until_disconnect"
+
+
 async def asgi_response(app: FastAPI, request: Request) -> Response:
-    """Run the ASGI ``app`` on a Serve request and return its (buffered) response."""
+    """Run the ASGI ``app`` on a Serve request and return its (buffered) response.
+
+    A request without a body is answered without Serve's receive channel: Serve starts, for
+    every HTTP request, a task that fetches the request's ASGI messages from the proxy by actor
+    calls until the client disconnects. The app never reads a body-less request, and the API
+    does not cancel work on client disconnect (its writes are transactions that complete or
+    roll back), so for those requests the task is stopped before it makes a call — measured
+    here, those calls were ~40 % of the CPU a ``GET`` costs the proxy and replica together
+    (benchmarks/README.md). Requests with a body keep Serve's channel.
+    """
     start: dict[str, Any] = {}
     body: list[bytes] = []
 
@@ -88,12 +103,51 @@ async def asgi_response(app: FastAPI, request: Request) -> Response:
         elif message["type"] == "http.response.body":
             body.append(message.get("body", b""))
 
-    await app(request.scope, request.receive, send)
+    scope = request.scope
+    receive = request.receive
+    if scope["method"] in _BODILESS_METHODS and not _declares_body(scope) and _stop_disconnect_watch(receive):
+        receive = _empty_body()
+    await app(scope, receive, send)
     response = Response(content=b"".join(body), status_code=start.get("status", 500))
     response.raw_headers = [
         (name, value) for name, value in start.get("headers", []) if name.lower() != b"content-length"
     ] + [(b"content-length", str(len(response.body)).encode())]
     return response
+
+
+def _declares_body(scope: dict[str, Any]) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+            return True
+    return False
+
+
+def _stop_disconnect_watch(receive: Any) -> bool:
+    """Cancel Serve's not-yet-started task that watches ``receive`` for a disconnect; False if
+    there is none (not behind Serve, or a Serve version that works differently)."""
+    for task in asyncio.all_tasks():
+        coro = task.get_coro()
+        if getattr(coro, "__qualname__", None) != _SERVE_DISCONNECT_WATCH or coro.cr_frame is None:
+            continue
+        if coro.cr_frame.f_locals.get("self") is receive and not task.done():
+            task.cancel()
+            return True
+    return False
+
+
+def _empty_body() -> Any:
+    """An ASGI ``receive`` for a request without a body: the empty body, then (only if the app
+    asks again, after its response) a disconnect."""
+    delivered = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 def api_application(
