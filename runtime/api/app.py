@@ -62,7 +62,8 @@ class KairoApi:
     ``@serve.ingress`` one: measured here (benchmarks/README.md), Serve 2.60's ASGI ingress path
     halves the throughput of a trivial endpoint, while a plain deployment dispatching to the same
     app keeps ~80–100% of it. The API's responses are small JSON documents, so buffering each
-    response whole costs nothing.
+    response whole costs nothing. Requests without a body bypass Serve's receive channel
+    (``asgi_response``).
     """
 
     def __init__(
