@@ -77,8 +77,13 @@ class _PrincipalCache:
                 self._entries.clear()
         self._entries[self._digest(token)] = (time.monotonic() + PRINCIPAL_TTL_SECONDS, principal)
 
-    def forget_key(self, key_id: object) -> None:
-        self._entries = {k: v for k, v in self._entries.items() if v[1].key.id != key_id}
+    def forget(self, *, key_id: object = None, user_id: object = None, org_id: object = None) -> None:
+        """Drop the principals of a revoked key, a changed user or a changed org."""
+
+        def stale(p: Principal) -> bool:
+            return p.key.id == key_id or p.user.id == user_id or p.org.id == org_id
+
+        self._entries = {k: v for k, v in self._entries.items() if not stale(v[1])}
 
 
 principals = _PrincipalCache()

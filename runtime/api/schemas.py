@@ -25,10 +25,12 @@ from storage.objects import (
     BrandRuntimeContext,
     MemorySourceType,
     Org,
+    OrgStatus,
     Persona,
     Pillar,
     User,
     UserRole,
+    UserStatus,
     VisibilityStatus,
 )
 from storage.objects.base import Email, KairoObject, Label, NonEmptyLabels, ShortText, Slug, utcnow
@@ -139,6 +141,18 @@ class OrgCreated(BaseModel):
 class UserCreate(ApiModel):
     email: Email
     role: UserRole = UserRole.CREATOR
+
+
+class UserPatch(PatchModel):
+    role: UserRole | None = None
+    status: UserStatus | None = Field(default=None, description="inactive: the user's keys stop working")
+
+
+class OrgPatch(PatchModel):
+    name: Label | None = None
+    status: OrgStatus | None = Field(
+        default=None, description="suspended: nobody of the org can call the API (operator admins only)"
+    )
 
 
 class Me(BaseModel):

@@ -207,6 +207,10 @@ class EventType(StrEnum):
     MEMORY_ADDED = "memory_added"
     API_KEY_CREATED = "api_key_created"
     ERROR = "error"
+    API_KEY_REVOKED = "api_key_revoked"
+    USER_UPDATED = "user_updated"
+    ORG_UPDATED = "org_updated"
+    MEMBERSHIP_REMOVED = "membership_removed"
 
 
 class Gate(StrEnum):

@@ -16,7 +16,9 @@ from storage.errors import Conflict, Invalid, NotFound, UpstreamFailure
 SCHEMA_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 # Constraints whose violation is a state conflict rather than bad input.
-_CONFLICT_CONSTRAINTS = re.compile(r"(_unique|_one_per_\w+|_dedupe|_immutable|_version_sequence|_locked)$")
+_CONFLICT_CONSTRAINTS = re.compile(
+    r"(_unique|_one_per_\w+|_dedupe|_immutable|_version_sequence|_locked|_keeps_active_admin)$"
+)
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:

@@ -23,6 +23,8 @@ PILLAR = {"name": "Hijack", "description": "Not yours."}
 # A valid body for every write that names ids, so a 404 cannot come from a malformed request.
 BODIES = {
     ("POST", "/v1/users/{user_id}/api-keys"): {"name": "stolen"},
+    ("PATCH", "/v1/users/{user_id}"): {"status": "inactive"},
+    ("PATCH", "/v1/orgs/{org_id}"): {"name": "Hijacked"},
     ("POST", f"{BRAND}/members"): {"user_id": "<b-user>", "role": "creator"},
     ("POST", f"{BRAND}/personas"): PERSONA,
     ("PATCH", f"{BRAND}/personas/{{persona_id}}"): {"name": "Hijacked"},

@@ -558,6 +558,12 @@ REFUSED: list[Case] = [
     Case("user: role owner", insert("users", role="owner"), "users_role_values"),
     Case("user: UPDATE role owner", sql("UPDATE users SET role = 'owner' WHERE id = $1", W.user), "users_role_values"),
     Case("user: status hidden", insert("users", status="hidden"), "users_status_values"),
+    Case("user: the org's last active admin demoted",
+         sql("UPDATE users SET role = 'manager' WHERE id = $1", W.other_user),
+         "users_org_keeps_active_admin", at_commit=True),
+    Case("user: the org's last active admin deactivated",
+         sql("UPDATE users SET status = 'inactive' WHERE id = $1", W.other_user),
+         "users_org_keeps_active_admin", at_commit=True),
     # ---------------------------------------------------------------- CO-05 BrandBrainSnapshot
     Case("snapshot: version 0", insert("brand_brain_snapshots", version=0), "brand_brain_snapshots_version_sequence"),
     Case("snapshot: version equal to the latest", insert("brand_brain_snapshots", version=3),
@@ -1322,6 +1328,9 @@ ACCEPTED: list[tuple[str, Write]] = [
     ("persona: status hidden", insert("personas", status="hidden")),
     ("pillar: priority omitted (defaults to 0)", insert("pillars", priority=OMIT)),
     ("user: every role", insert("users", role="admin")),
+    ("user: an admin demoted while another admin of the org stays",
+     insert("users", org_id=W.other_org, email="second@other.org", role="admin")
+     + sql("UPDATE users SET role = 'manager' WHERE id = $1", W.other_user)),
     ("snapshot: version 1 of a new brand",
      insert("brands", id=_extra_id("new_brand"))
      + sql("INSERT INTO brand_brain_snapshots (brand_id, version, positioning) VALUES ($1, 1, 'New.')",

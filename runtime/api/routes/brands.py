@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from fastapi import APIRouter, Depends
 
 from agents.brand_brain import OnboardingRequest, onboard_brand
-from storage.errors import Forbidden, Invalid
-from storage.objects import Brand, BrandMembership, UserRole
+from storage.errors import Forbidden, Invalid, NotFound
+from storage.objects import Brand, BrandMembership, EventLog, EventType, UserRole
 from storage.postgres import Database
 from storage.postgres import repositories as repo
 
@@ -101,3 +103,29 @@ async def add_member(
         await repo.memberships.insert(conn, membership)
     return membership
 
+
+@router.delete("/{brand_id}/members/{user_id}", response_model=BrandMembership)
+async def remove_member(
+    user_id: UUID, access: BrandAccess = MEMBERS, db: Database = Depends(database)
+) -> BrandMembership:
+    """Take a user's role on the brand away (manager+, never from someone ranked above you).
+    Org admins keep reaching every brand of their org through their org role."""
+    async with db.transaction() as conn:
+        # Deleted first and put back by the rollback when refused: one statement, no race.
+        row = await conn.fetchrow(
+            "DELETE FROM brand_memberships WHERE brand_id = $1 AND user_id = $2 RETURNING *", access.brand.id, user_id
+        )
+        if row is None:
+            raise NotFound(f"no membership of user {user_id} on this brand", details={"user_id": str(user_id)})
+        membership = repo.memberships.table.from_row(row)
+        if not at_least(access.role, membership.role):
+            raise Forbidden(
+                f"you cannot remove a {membership.role.value}: it is above your own role ({access.role.value})",
+                details={"role": access.role.value, "member_role": membership.role.value},
+            )
+        await repo.event_log.insert(conn, EventLog(
+            org_id=access.brand.org_id, brand_id=access.brand.id, user_id=access.principal.user.id,
+            event_type=EventType.MEMBERSHIP_REMOVED, subject_type="brand_membership", subject_id=str(membership.id),
+            message="brand membership removed", meta={"user_id": str(user_id), "role": membership.role.value},
+        ))  # fmt: skip
+    return membership

@@ -6,13 +6,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends
 
-from storage.errors import Forbidden, NotFound
-from storage.objects import EventLog, EventType, Org, User, UserRole, mint_api_key
+from storage.errors import Conflict, Forbidden, NotFound
+from storage.objects import EventLog, EventType, Org, OrgStatus, User, UserRole, mint_api_key
 from storage.postgres import Database
 from storage.postgres import repositories as repo
 
-from ..auth import Principal, authenticate
-from ..schemas import ERROR_RESPONSES, ApiKeyView, Me, OrgCreate, OrgCreated
+from ..access import require_org_admin
+from ..auth import Principal, authenticate, principals
+from ..schemas import ERROR_RESPONSES, ApiKeyView, Me, OrgCreate, OrgCreated, OrgPatch
 from ..services import database
 
 router = APIRouter(prefix="/v1", tags=["tenancy"], responses=ERROR_RESPONSES)
@@ -50,6 +51,41 @@ async def get_org(org_id: UUID, principal: Principal = Depends(authenticate), db
         raise NotFound(f"Org {org_id} not found", details={"org_id": str(org_id)})
     async with db.connection() as conn:
         return await repo.orgs.get(conn, org_id)
+
+
+@router.patch("/orgs/{org_id}", response_model=Org)
+async def update_org(
+    org_id: UUID, body: OrgPatch, principal: Principal = Depends(authenticate), db: Database = Depends(database)
+) -> Org:
+    """Rename an organization (its admins) or suspend/reactivate it (operator admins only; the
+    operator organization itself is never suspended). A suspended org's keys stop working at
+    once on this replica, within seconds on others."""
+    if org_id != principal.org.id and not principal.is_operator_admin:
+        raise NotFound(f"Org {org_id} not found", details={"org_id": str(org_id)})
+    require_org_admin(principal)
+    changes = body.model_dump(exclude_unset=True)
+    if "status" in changes and not principal.is_operator_admin:
+        raise Forbidden("only admins of the operator organization change an organization's status",
+                        details={"field": "body.status"})  # fmt: skip
+    async with db.transaction() as conn:
+        org = await conn.fetchrow("SELECT * FROM orgs WHERE id = $1 FOR UPDATE", org_id)
+        if org is None:
+            raise NotFound(f"Org {org_id} not found", details={"org_id": str(org_id)})
+        current = repo.orgs.table.from_row(org)
+        updated = Org.model_validate({**current.model_dump(), **changes})
+        if updated == current:
+            return current
+        if current.operator and updated.status is not OrgStatus.ACTIVE:
+            raise Conflict("the operator organization cannot be suspended", details={"org_id": str(org_id)})
+        await repo.orgs.update(conn, updated)
+        await repo.event_log.insert(conn, EventLog(
+            org_id=org_id, user_id=principal.user.id, event_type=EventType.ORG_UPDATED, subject_type="org",
+            subject_id=str(org_id), message="organization updated",
+            meta={name: {"from": str(getattr(current, name)), "to": str(getattr(updated, name))}
+                  for name in changes if getattr(current, name) != getattr(updated, name)},
+        ))  # fmt: skip
+    principals.forget(org_id=org_id)
+    return updated
 
 
 def key_created_event(org_id: UUID, actor_id: UUID, key_id: UUID, owner_id: UUID) -> EventLog:

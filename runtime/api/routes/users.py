@@ -1,8 +1,9 @@
 """Users of the caller's organization and their API keys.
 
-Colleagues may read each other's user records; creating users is for org admins. A user may
-always mint and revoke their own keys; org admins manage everyone's in their org. A key the
-caller may not manage is not found, wherever it lives.
+Colleagues may read each other's user records; creating users and changing a user's role or
+status are for org admins, and an org always keeps at least one active admin. A user may always
+mint and revoke their own keys; org admins manage everyone's in their org. A key the caller may
+not manage is not found, wherever it lives. Every change is an EventLog line.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 
 from storage.errors import Conflict, Forbidden, NotFound
-from storage.objects import ApiKey, User, UserStatus, mint_api_key
+from storage.objects import ApiKey, EventLog, EventType, User, UserRole, UserStatus, mint_api_key
 from storage.objects.base import utcnow
 from storage.postgres import Database
 from storage.postgres import repositories as repo
 
 from ..access import require_org_admin
 from ..auth import Principal, authenticate, principals
-from ..schemas import ERROR_RESPONSES, ApiKeyCreate, ApiKeyCreated, ApiKeyView, UserCreate
+from ..schemas import ERROR_RESPONSES, ApiKeyCreate, ApiKeyCreated, ApiKeyView, UserCreate, UserPatch
 from ..services import database
 from .queries import Limit
 from .tenancy import key_created_event
@@ -52,6 +53,40 @@ async def get_user(
 ) -> User:
     async with db.connection() as conn:
         return await _colleague(conn, principal, user_id)
+
+
+@router.patch("/users/{user_id}", response_model=User)
+async def update_user(
+    user_id: UUID, body: UserPatch, principal: Principal = Depends(authenticate), db: Database = Depends(database)
+) -> User:
+    """Change a user's org role or deactivate/reactivate them (org admins). An inactive user's
+    keys stop working (at once on this replica, within seconds on others)."""
+    require_org_admin(principal)
+    changes = body.model_dump(exclude_unset=True)
+    async with db.transaction() as conn:
+        # Lock the org's active admins first, so two admins demoting each other at once cannot
+        # both succeed and leave the org without one.
+        admins = await conn.fetch(
+            "SELECT id FROM users WHERE org_id = $1 AND role = 'admin' AND status = 'active' ORDER BY id FOR UPDATE",
+            principal.org.id,
+        )
+        user = await _colleague(conn, principal, user_id)
+        updated = User.model_validate({**user.model_dump(), **changes})
+        if updated == user:
+            return user
+        stays_admin = updated.role is UserRole.ADMIN and updated.status is UserStatus.ACTIVE
+        if not stays_admin and {r["id"] for r in admins} == {user.id}:
+            raise Conflict("the organization would be left without an active admin",
+                           details={"user_id": str(user.id)})  # fmt: skip
+        await repo.users.update(conn, updated)
+        await repo.event_log.insert(conn, EventLog(
+            org_id=principal.org.id, user_id=principal.user.id, event_type=EventType.USER_UPDATED,
+            subject_type="user", subject_id=str(user.id), message="user updated",
+            meta={name: {"from": str(getattr(user, name)), "to": str(getattr(updated, name))}
+                  for name in changes if getattr(user, name) != getattr(updated, name)},
+        ))  # fmt: skip
+    principals.forget(user_id=user.id)
+    return updated
 
 
 @router.post("/users/{user_id}/api-keys", response_model=ApiKeyCreated, status_code=201)
@@ -106,7 +141,12 @@ async def revoke_api_key(
         if key.revoked_at is None:
             key = key.model_copy(update={"revoked_at": utcnow()})
             await repo.api_keys.update(conn, key)
-    principals.forget_key(key.id)  # at once on this replica; other replicas within the TTL
+            await repo.event_log.insert(conn, EventLog(
+                org_id=principal.org.id, user_id=principal.user.id, event_type=EventType.API_KEY_REVOKED,
+                subject_type="api_key", subject_id=str(key.id), message="API key revoked",
+                meta={"owner_user_id": str(owner.id)},
+            ))  # fmt: skip
+    principals.forget(key_id=key.id)  # at once on this replica; other replicas within the TTL
     return ApiKeyView.of(key)
 
 
