@@ -3,7 +3,9 @@
 ``kairo up`` and ``serve run serve_config.yaml`` both need the system of record before any
 agent starts. With ``KAIRO_DATABASE_URL`` set there is nothing to run; without it, this
 detached actor starts the embedded server in the data dir (Unix socket only), applies the
-migrations and hands out the DSN. A restarted actor starts the server again on the same data.
+migrations and hands out the DSN. A restarted actor takes the running server over (or starts
+it again on the same data). Ray kills actors without running their shutdown, so a watchdog
+process stops the server once the actor is gone for good (``serve run`` exiting, ``ray stop``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import ray
 
 from storage.bootstrap import open_postgres
+from storage.postgres import EmbeddedPostgres, embedded_watchdog
 
 from .database import open_database
 from .logs import configure_logging
@@ -25,6 +28,13 @@ class EmbeddedPostgresService:
         configure_logging(settings.log_level, settings.log_format)  # JSON lines in this actor too
         self.settings = settings
         self._handle = None
+        self._adopted: EmbeddedPostgres | None = None
+        if ray.get_runtime_context().was_current_actor_reconstructed:
+            # Restarted after a crash: take the running server over at once (other actors'
+            # pools use it), before the dead incarnation's watchdog would stop it.
+            self._adopted = EmbeddedPostgres(settings.data_dir / "postgres")
+            self._adopted.start()
+            embedded_watchdog.watch(self._adopted.data_dir)
 
     async def dsn(self) -> str:
         """Start the server if needed (and migrate); its DSN."""
@@ -33,12 +43,18 @@ class EmbeddedPostgresService:
             self._handle = await open_postgres(
                 database_url=None, data_dir=s.data_dir, schema=s.database_schema, pool_min=0, pool_max=1
             )
+            # Ray kills this actor without running atexit handlers; the watchdog stops the
+            # server then, unless another live process still uses it.
+            embedded_watchdog.watch(self._handle.embedded.data_dir)
         return self._handle.embedded.dsn
 
     async def stop(self) -> None:
         if self._handle is not None:
             await self._handle.close()
             self._handle = None
+        if self._adopted is not None:
+            self._adopted.stop()
+            self._adopted = None
 
 
 async def resolve_database(settings: Settings) -> Settings:
