@@ -1,4 +1,5 @@
-"""Query pieces the route modules share: the list ``limit`` and lookups scoped to one brand."""
+"""Pieces the route modules share: the list ``limit``, lookups scoped to one brand, and the
+audit record of a partial update."""
 
 from __future__ import annotations
 
@@ -23,3 +24,12 @@ async def owned(conn: asyncpg.Connection, repository: Repository[Any], brand_id:
         name = repository.table.model.__name__
         raise NotFound(f"{name} {id} not found", details={"id": str(id)})
     return found[0]
+
+
+def changed(before: Any, after: Any, fields: Any) -> dict[str, dict[str, str]]:
+    """``{field: {"from", "to"}}`` for each of ``fields`` whose value differs: an EventLog meta."""
+    return {
+        name: {"from": str(getattr(before, name)), "to": str(getattr(after, name))}
+        for name in fields
+        if getattr(before, name) != getattr(after, name)
+    }

@@ -15,6 +15,7 @@ from ..access import require_org_admin
 from ..auth import Principal, authenticate, principals
 from ..schemas import ERROR_RESPONSES, ApiKeyView, Me, OrgCreate, OrgCreated, OrgPatch
 from ..services import database
+from .queries import changed
 
 router = APIRouter(prefix="/v1", tags=["tenancy"], responses=ERROR_RESPONSES)
 
@@ -81,8 +82,7 @@ async def update_org(
         await repo.event_log.insert(conn, EventLog(
             org_id=org_id, user_id=principal.user.id, event_type=EventType.ORG_UPDATED, subject_type="org",
             subject_id=str(org_id), message="organization updated",
-            meta={name: {"from": str(getattr(current, name)), "to": str(getattr(updated, name))}
-                  for name in changes if getattr(current, name) != getattr(updated, name)},
+            meta=changed(current, updated, changes),
         ))  # fmt: skip
     principals.forget(org_id=org_id)
     return updated

@@ -22,7 +22,7 @@ from ..access import require_org_admin
 from ..auth import Principal, authenticate, principals
 from ..schemas import ERROR_RESPONSES, ApiKeyCreate, ApiKeyCreated, ApiKeyView, UserCreate, UserPatch
 from ..services import database
-from .queries import Limit
+from .queries import Limit, changed
 from .tenancy import key_created_event
 
 router = APIRouter(prefix="/v1", tags=["users"], responses=ERROR_RESPONSES)
@@ -82,8 +82,7 @@ async def update_user(
         await repo.event_log.insert(conn, EventLog(
             org_id=principal.org.id, user_id=principal.user.id, event_type=EventType.USER_UPDATED,
             subject_type="user", subject_id=str(user.id), message="user updated",
-            meta={name: {"from": str(getattr(user, name)), "to": str(getattr(updated, name))}
-                  for name in changes if getattr(user, name) != getattr(updated, name)},
+            meta=changed(user, updated, changes),
         ))  # fmt: skip
     principals.forget(user_id=user.id)
     return updated
