@@ -29,12 +29,13 @@ class EmbeddedPostgresService:
         self.settings = settings
         self._handle = None
         self._adopted: EmbeddedPostgres | None = None
+        self._watched = False
         if ray.get_runtime_context().was_current_actor_reconstructed:
             # Restarted after a crash: take the running server over at once (other actors'
             # pools use it), before the dead incarnation's watchdog would stop it.
             self._adopted = EmbeddedPostgres(settings.data_dir / "postgres")
             self._adopted.start()
-            embedded_watchdog.watch(self._adopted.data_dir)
+            self._watch(self._adopted)
 
     async def dsn(self) -> str:
         """Start the server if needed (and migrate); its DSN."""
@@ -43,10 +44,15 @@ class EmbeddedPostgresService:
             self._handle = await open_postgres(
                 database_url=None, data_dir=s.data_dir, schema=s.database_schema, pool_min=0, pool_max=1
             )
-            # Ray kills this actor without running atexit handlers; the watchdog stops the
-            # server then, unless another live process still uses it.
-            embedded_watchdog.watch(self._handle.embedded.data_dir)
+            self._watch(self._handle.embedded)
         return self._handle.embedded.dsn
+
+    def _watch(self, server: EmbeddedPostgres) -> None:
+        """One watchdog per actor process. Ray kills this actor without running atexit handlers;
+        the watchdog stops the server then, unless another live process still uses it."""
+        if not self._watched:
+            embedded_watchdog.watch(server.data_dir)
+            self._watched = True
 
     async def stop(self) -> None:
         if self._handle is not None:
