@@ -1,0 +1,190 @@
+"""The adapter interface and the HTTP plumbing every platform adapter shares.
+
+An adapter turns one :class:`PostRequest` into one HTTP create and maps the answer to a
+:class:`~agents.publisher.outcomes.PublishResult`. It never retries a create itself: whether a
+second request is safe is the state machine's decision, made from the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import aiohttp
+from pydantic import BaseModel, ConfigDict
+
+from ..outcomes import Outcome, PublishResult, RateWindow, TokenGrant
+from ..redact import redact
+
+RAW_TEXT_MAX = 1500
+
+
+class Credentials(BaseModel):
+    """Decrypted secrets and addresses of one connection; lives only in memory, never logged
+    (``repr`` hides the secrets)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    endpoint: str
+    """Base URL of the platform's API (the real one, or a fake's)."""
+    account_id: str | None = None
+    """X user id, LinkedIn author URN, Mastodon account id, Bluesky DID."""
+    access_token: str | None = None
+    refresh_token: str | None = None
+    expires_at: datetime | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    auth_endpoint: str | None = None
+    """Where token refreshes go when not ``endpoint`` (LinkedIn: www.linkedin.com)."""
+    secret: str | None = None
+    """The webhook's HMAC key."""
+
+    def __repr_args__(self):  # never print a secret, not even in a traceback
+        for key, value in super().__repr_args__():
+            if key in {"access_token", "refresh_token", "client_secret", "secret"} and value:
+                yield key, "***"
+            else:
+                yield key, value
+
+
+class PostRequest(BaseModel):
+    """One logical post: its text and the keys that make a retry of it recognizable."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    text: str
+    channel: str
+    brand_id: str | None = None
+    scheduled_at: datetime | None = None
+    created_at: datetime | None = None
+    """When the job was created: the stable time a Bluesky record key is derived from."""
+
+    @property
+    def post_key(self) -> str:
+        """Stable across retries of this post, new when its text changes (Mastodon's
+        Idempotency-Key, the webhook's delivery id, the outbox's line key)."""
+        return hashlib.sha256(f"{self.job_id}\n{self.text}".encode()).hexdigest()[:40]
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: Any
+    text: str
+
+
+class Adapter(ABC):
+    """Base of every platform adapter: limits and error meanings as data on the class."""
+
+    name: ClassVar[str]
+    idempotent_create: ClassVar[bool] = False
+    """True when re-sending the same create is safe (an idempotency key, a record key)."""
+    max_length: ClassVar[int | None] = None
+
+    def __init__(self, session: aiohttp.ClientSession, *, timeout: float = 10.0) -> None:
+        self.session = session
+        self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 5.0))
+
+    @abstractmethod
+    async def publish(self, creds: Credentials, request: PostRequest) -> PublishResult:
+        """Send the create once; map whatever happened to an outcome."""
+
+    @abstractmethod
+    async def reconcile(self, creds: Credentials, request: PostRequest) -> PublishResult:
+        """After an unconfirmed create: PUBLISHED when the post exists, NOT_FOUND when it
+        certainly does not, anything else when that cannot be told now."""
+
+    async def refresh(self, creds: Credentials) -> TokenGrant:
+        """A new token pair; adapters whose tokens do not expire keep this default."""
+        raise NotImplementedError(f"{self.name} tokens are not refreshed")
+
+    @property
+    def refreshes(self) -> bool:
+        return type(self).refresh is not Adapter.refresh
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    async def request(self, method: str, url: str, *, write: bool, **kwargs: Any) -> Response | PublishResult:
+        """One HTTP call. Transport failures come back as a result: ``not_sent`` when the
+        request cannot have reached the server, else (for a write) ``unconfirmed``."""
+        try:
+            async with self.session.request(method, url, timeout=self.timeout, **kwargs) as resp:
+                text = await resp.text()
+                try:
+                    body = json.loads(text) if text else None
+                except ValueError:
+                    body = None
+                return Response(resp.status, {k.lower(): v for k, v in resp.headers.items()}, body, text)
+        except (aiohttp.ClientConnectorError, aiohttp.InvalidURL) as exc:
+            return PublishResult(outcome=Outcome.NOT_SENT, error_code="connect_failed", message=_brief(exc))
+        except (asyncio.TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
+            outcome = Outcome.UNCONFIRMED if write else Outcome.NOT_SENT
+            code = "timeout" if isinstance(exc, asyncio.TimeoutError) else "connection_lost"
+            return PublishResult(outcome=outcome, error_code=code, message=_brief(exc))
+
+    def server_error(self, resp: Response, *, write: bool) -> PublishResult:
+        """A 5xx: after a create it may still have been processed."""
+        return PublishResult(
+            outcome=Outcome.UNCONFIRMED if write else Outcome.NOT_SENT,
+            error_code=f"http_{resp.status}",
+            message=f"{self.name} answered {resp.status}",
+            raw=raw_of(resp),
+        )
+
+
+def raw_of(resp: Response) -> dict[str, Any]:
+    """What is safe to keep of a response: status, a few headers, the body (redacted, bounded)."""
+    kept = {k: v for k, v in resp.headers.items() if k.startswith(("x-rate", "ratelimit", "x-restli-id", "retry-after"))}
+    body: Any = resp.body if resp.body is not None else (resp.text[:RAW_TEXT_MAX] or None)
+    raw = {"status": resp.status, "headers": kept, "body": redact(body)}
+    if len(json.dumps(raw, default=str)) > 3500:
+        raw["body"] = json.dumps(raw["body"], default=str)[:RAW_TEXT_MAX]
+    return raw
+
+
+def epoch(value: str | None) -> datetime | None:
+    """A Unix-seconds header as an aware datetime; None when missing or malformed."""
+    try:
+        return datetime.fromtimestamp(int(float(value)), UTC) if value else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def window(headers: dict[str, str], prefix: str) -> RateWindow | None:
+    """Read ``{prefix}limit/remaining/reset`` headers (Unix seconds reset); None when absent."""
+
+    def num(name: str) -> int | None:
+        try:
+            return int(headers[f"{prefix}{name}"])
+        except (KeyError, ValueError):
+            return None
+
+    limit, remaining = num("limit"), num("remaining")
+    reset = epoch(headers.get(f"{prefix}reset"))
+    if limit is None and remaining is None and reset is None:
+        return None
+    return RateWindow(limit=limit, remaining=remaining, reset_at=reset)
+
+
+def _brief(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+@dataclass
+class ErrorMeaning:
+    """One row of an adapter's error table."""
+
+    outcome: Outcome
+    code: str
+    revoked: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+__all__ = ["Adapter", "Credentials", "ErrorMeaning", "PostRequest", "Response", "epoch", "raw_of", "window"]
