@@ -25,6 +25,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+import numpy as np
 from chromadb import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
@@ -144,10 +145,11 @@ class Embedder:
         _set_torch_threads(self.num_threads)
         _load_model()
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        """Embed ``texts`` synchronously (blocks the calling thread: ~5-20 ms per text)."""
+    def embed_array(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts`` as one ``(len(texts), 384)`` float32 matrix (blocks the calling thread:
+        ~5-20 ms per text). The memory store passes it to Chroma as is: no Python floats."""
         if not texts:
-            return []
+            return np.zeros((0, MINILM_DIM), dtype=np.float32)
         model = _load_model()
         with _encode_lock:
             _set_torch_threads(self.num_threads)
@@ -158,11 +160,19 @@ class Embedder:
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-        return vectors.tolist()
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Embed ``texts`` synchronously, as lists of floats (see :meth:`embed_array`)."""
+        return self.embed_array(texts).tolist() if texts else []
 
     async def aembed(self, texts: list[str]) -> list[list[float]]:
         """Embed in a worker thread so the event loop keeps serving while the model runs."""
         return await asyncio.to_thread(self.embed, texts)
+
+    async def aembed_array(self, texts: list[str]) -> np.ndarray:
+        """:meth:`embed_array` in a worker thread."""
+        return await asyncio.to_thread(self.embed_array, texts)
 
     def __repr__(self) -> str:
         return f"Embedder(model={self.model_name!r}, num_threads={self.num_threads})"
@@ -210,6 +220,12 @@ class HashingEmbedder:
     async def aembed(self, texts: list[str]) -> list[list[float]]:
         return self.embed(texts)
 
+    def embed_array(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.embed(texts), dtype=np.float32).reshape(len(texts), self._dim)
+
+    async def aembed_array(self, texts: list[str]) -> np.ndarray:
+        return self.embed_array(texts)
+
     def __repr__(self) -> str:
         return f"HashingEmbedder(dim={self._dim})"
 
@@ -237,8 +253,6 @@ class KairoEmbeddingFunction(EmbeddingFunction[Documents]):
         self.embedder: TextEmbedder = embedder if embedder is not None else Embedder()
 
     def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's parameter name
-        import numpy as np
-
         return [np.asarray(v, dtype=np.float32) for v in self.embedder.embed(list(input))]
 
     @staticmethod
@@ -268,3 +282,13 @@ class KairoEmbeddingFunction(EmbeddingFunction[Documents]):
                 "a collection's embedding model cannot change "
                 f"({old_config.get('model_name')!r} -> {new_config.get('model_name')!r})"
             )
+
+
+async def embed_matrix(embedder: TextEmbedder, texts: list[str]) -> np.ndarray:
+    """``texts`` embedded as one float32 matrix, in a worker thread where the embedder has one
+    (any :class:`TextEmbedder` works; those with ``aembed_array`` skip the list conversion)."""
+    native = getattr(embedder, "aembed_array", None)
+    if native is not None:
+        return await native(texts)
+    vectors = await embedder.aembed(texts)
+    return np.asarray(vectors, dtype=np.float32).reshape(len(texts), embedder.dim)

@@ -15,24 +15,28 @@ from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
+import numpy as np
 import structlog
 from pydantic import AwareDatetime, Field
 
-from storage.errors import Invalid
+from storage.errors import Conflict, Invalid
 from storage.objects import BrandMemoryFragment, MemorySourceType
 from storage.objects.base import KairoObject, Label, new_id, utcnow
 from storage.objects.brain import MEMORY_TEXT_MAX
 from storage.postgres import Database
 from storage.postgres import repositories as repo
 
-from .embeddings import TextEmbedder
+from .embeddings import TextEmbedder, embed_matrix
+from .query_cache import QueryVectorCache
 from .vectors import VectorIndex
 
 log = structlog.get_logger(__name__)
 
 SEARCH_K_MAX = 100
+QUERY_CACHE_ENTRIES = 512
 
 
 class MemoryDraft(KairoObject):
@@ -67,10 +71,21 @@ class ReconcileReport:
 
 
 class MemoryStore:
-    def __init__(self, db: Database, index: VectorIndex, embedder: TextEmbedder) -> None:
+    """The brand memory: ``add`` (any number of fragments, one embedding batch, one transaction),
+    ``search``, ``list``, ``delete`` and ``reconcile``.
+
+    Search texts are embedded once per process and text (``query_cache``), so the scout and the
+    writer asking the same question again cost the index alone.
+    """
+
+    def __init__(
+        self, db: Database, index: VectorIndex, embedder: TextEmbedder,
+        query_cache: QueryVectorCache | None = None,
+    ) -> None:  # fmt: skip
         self.db = db
         self.index = index
         self.embedder = embedder
+        self.query_cache = query_cache if query_cache is not None else QueryVectorCache(QUERY_CACHE_ENTRIES)
 
     def _fragment(self, draft: MemoryDraft) -> BrandMemoryFragment:
         return BrandMemoryFragment(
@@ -82,29 +97,52 @@ class MemoryStore:
         fragments = [self._fragment(d) for d in drafts]
         if not fragments:
             return []
-        vectors = await self.embedder.aembed([f.raw_text for f in fragments])
+        vectors = await embed_matrix(self.embedder, [f.raw_text for f in fragments])
         by_brand: dict[UUID, list[int]] = defaultdict(list)
         for i, fragment in enumerate(fragments):
             by_brand[fragment.brand_id].append(i)
         written: list[tuple[UUID, list[UUID]]] = []
         try:
             async with self.db.transaction() as conn:
+                await self._refuse_known_ids(conn, fragments)
                 for brand_id, positions in by_brand.items():
                     ids = [fragments[i].id for i in positions]
                     await self.index.add(
                         brand_id,
                         ids,
-                        [vectors[i] for i in positions],
+                        vectors[positions],
                         documents=[fragments[i].raw_text for i in positions],
                         metadatas=[{"source_type": str(fragments[i].source_type)} for i in positions],
                     )
                     written.append((brand_id, ids))
-                await repo.memory_fragments.insert_many(conn, fragments)
+                await self._insert_rows(conn, fragments)
         except BaseException:
             await self._forget_vectors(written)
             raise
         log.info("memory.added", fragments=len(fragments), brands=len(by_brand))
         return fragments
+
+    @staticmethod
+    async def _refuse_known_ids(conn: Any, fragments: list[BrandMemoryFragment]) -> None:
+        """A draft whose id is already remembered is a Conflict, found before any vector is
+        written: the compensation of a failed add must only ever remove vectors it wrote."""
+        known = await conn.fetch(
+            "SELECT id FROM memory_fragments WHERE id = ANY($1::uuid[])", [f.id for f in fragments]
+        )
+        if known:
+            ids = sorted(str(r["id"]) for r in known)
+            raise Conflict(f"{len(ids)} fragment(s) already remembered", details={"field": "id", "ids": ids[:20]})
+
+    async def _insert_rows(self, conn: Any, fragments: list[BrandMemoryFragment]) -> None:
+        """The row half of :meth:`add`, inside its transaction (one statement for the batch)."""
+        await repo.memory_fragments.insert_many(conn, fragments)
+
+    async def _query_vector(self, text: str) -> np.ndarray:
+        vector = self.query_cache.get(text)
+        if vector is None:
+            vector = (await embed_matrix(self.embedder, [text]))[0]
+            self.query_cache.put(text, vector)
+        return vector
 
     async def _forget_vectors(self, written: list[tuple[UUID, list[UUID]]]) -> None:
         for brand_id, ids in written:
@@ -122,8 +160,7 @@ class MemoryStore:
             raise Invalid("search text must not be blank", details={"field": "text"})
         if not 1 <= k <= SEARCH_K_MAX:
             raise Invalid(f"k must be between 1 and {SEARCH_K_MAX}", details={"field": "k"})
-        [vector] = await self.embedder.aembed([text])
-        nearest = await self.index.query(brand_id, vector, k)
+        nearest = await self.index.query(brand_id, await self._query_vector(text), k)
         if not nearest:
             return []
         async with self.db.connection() as conn:
@@ -159,7 +196,7 @@ class MemoryStore:
         await self.index.delete(brand_id, orphans)
         missing = [f for f in rows if f.id not in vector_ids]
         if missing:
-            vectors = await self.embedder.aembed([f.raw_text for f in missing])
+            vectors = await embed_matrix(self.embedder, [f.raw_text for f in missing])
             await self.index.add(
                 brand_id, [f.id for f in missing], vectors, documents=[f.raw_text for f in missing]
             )

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings
 from chromadb.errors import NotFoundError
 
@@ -101,6 +102,7 @@ class VectorIndex:
         self._ef = KairoEmbeddingFunction(embedder)
         self._max_batch = max(1, max_batch_size)
         self._collections: dict[UUID, Any] = {}
+        self._write_locks: dict[UUID, asyncio.Lock] = {}
         self._closed = False
         self.location = location
 
@@ -154,15 +156,70 @@ class VectorIndex:
         self,
         brand_id: UUID,
         ids: Sequence[UUID],
-        vectors: Sequence[Sequence[float]],
+        vectors: Sequence[Sequence[float]] | np.ndarray,
         documents: Sequence[str] | None = None,
         metadatas: Sequence[Mapping[str, Any] | None] | None = None,
     ) -> None:
-        """Store (upsert) vectors for one brand; re-adding an id replaces it, so retries are safe.
+        """Store new vectors for one brand; an id already stored keeps its vector (so a retried
+        add is harmless). Use :meth:`replace` to change a stored vector.
 
         Creates the brand's collection on first use. Large inputs are sent in batches no larger
-        than the server accepts.
+        than the server accepts. Writes to one brand are serialized in this process.
+
+        Why ``add`` and never ``upsert``: Chroma 1.5's local HNSW writer re-reads its log tail
+        (every write since the index was last persisted, up to ``hnsw:sync_threshold``) and, after
+        a read of a collection that has nothing new to apply, forgets how far it had applied it.
+        The next write then replays that whole tail: a replayed *add* of a stored id is skipped,
+        a replayed *upsert* rewrites the point in place (hnswlib's ``updatePoint``) — seconds of
+        CPU for one write at ~1,000 vectors, and every rewrite re-prunes the neighbours' links,
+        which with near-duplicates can leave a point that no search reaches.
         """
+        matrix = self._checked(ids, vectors, documents, metadatas)
+        if matrix is None:
+            return
+        str_ids = [str(i) for i in ids]
+        docs = list(documents) if documents is not None else None
+        metas = [_clean_metadata(m, i) for i, m in enumerate(metadatas)] if metadatas else None
+        if metas is not None and all(m is None for m in metas):
+            metas = None
+        n = len(str_ids)
+
+        async def insert(collection: Any) -> None:
+            for start in range(0, n, self._max_batch):
+                end = start + self._max_batch
+                await self._call(
+                    collection.add,
+                    ids=str_ids[start:end],
+                    embeddings=matrix[start:end],
+                    documents=docs[start:end] if docs is not None else None,
+                    metadatas=metas[start:end] if metas is not None else None,
+                )
+
+        async with self._write_lock(brand_id):
+            await self._with_collection(brand_id, "add", insert, create=True)
+
+    async def replace(
+        self,
+        brand_id: UUID,
+        ids: Sequence[UUID],
+        vectors: Sequence[Sequence[float]] | np.ndarray,
+        documents: Sequence[str] | None = None,
+        metadatas: Sequence[Mapping[str, Any] | None] | None = None,
+    ) -> None:
+        """Store vectors, replacing any stored under the same ids (a delete, then an add: a new
+        graph node each, never an in-place rewrite — see :meth:`add`)."""
+        self._checked(ids, vectors, documents, metadatas)
+        await self.delete(brand_id, ids)
+        await self.add(brand_id, ids, vectors, documents, metadatas)
+
+    def _checked(
+        self,
+        ids: Sequence[UUID],
+        vectors: Sequence[Sequence[float]] | np.ndarray,
+        documents: Sequence[str] | None,
+        metadatas: Sequence[Mapping[str, Any] | None] | None,
+    ) -> np.ndarray | None:
+        """The vectors as a float32 matrix after checking every argument; None when empty."""
         n = len(ids)
         if len(vectors) != n:
             raise Invalid(f"{n} ids but {len(vectors)} vectors", details={"field": "vectors"})
@@ -179,26 +236,16 @@ class VectorIndex:
                     details={"field": f"vectors[{i}]"},
                 )
         if n == 0:
-            return
-        str_ids = [str(i) for i in ids]
-        docs = list(documents) if documents is not None else None
-        metas = [_clean_metadata(m, i) for i, m in enumerate(metadatas)] if metadatas else None
-        if metas is not None and all(m is None for m in metas):
-            metas = None
-        vecs = [list(map(float, v)) for v in vectors]
+            return None
+        return np.asarray(vectors, dtype=np.float32).reshape(n, self._embedder.dim)
 
-        async def upsert(collection: Any) -> None:
-            for start in range(0, n, self._max_batch):
-                end = start + self._max_batch
-                await self._call(
-                    collection.upsert,
-                    ids=str_ids[start:end],
-                    embeddings=vecs[start:end],
-                    documents=docs[start:end] if docs is not None else None,
-                    metadatas=metas[start:end] if metas is not None else None,
-                )
-
-        await self._with_collection(brand_id, "add", upsert, create=True)
+    def _write_lock(self, brand_id: UUID) -> asyncio.Lock:
+        """One writer per brand collection at a time: two writes in flight let Chroma's second
+        log read find nothing new, the condition that makes its writer replay (see :meth:`add`)."""
+        lock = self._write_locks.get(brand_id)
+        if lock is None:
+            lock = self._write_locks[brand_id] = asyncio.Lock()
+        return lock
 
     async def delete(self, brand_id: UUID, ids: Sequence[UUID]) -> None:
         """Remove vectors by id; unknown ids and unknown brands are a no-op."""
@@ -210,10 +257,11 @@ class VectorIndex:
             for start in range(0, len(str_ids), self._max_batch):
                 await self._call(collection.delete, ids=str_ids[start:start + self._max_batch])
 
-        await self._with_collection(brand_id, "delete", delete)
+        async with self._write_lock(brand_id):
+            await self._with_collection(brand_id, "delete", delete)
 
     async def query(
-        self, brand_id: UUID, vector: Sequence[float], k: int
+        self, brand_id: UUID, vector: Sequence[float] | np.ndarray, k: int
     ) -> list[tuple[UUID, float]]:
         """The ``k`` nearest vectors of one brand as ``(id, cosine distance)``, nearest first.
 
@@ -226,7 +274,7 @@ class VectorIndex:
                 f"query vector has {len(vector)} dimensions, the index uses {self._embedder.dim}",
                 details={"field": "vector"},
             )
-        query_vector = [list(map(float, vector))]
+        query_vector = np.asarray(vector, dtype=np.float32).reshape(1, self._embedder.dim)
 
         async def run(collection: Any) -> list[tuple[UUID, float]]:
             result = await self._call(

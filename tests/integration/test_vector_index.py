@@ -189,15 +189,27 @@ async def test_unknown_brand_is_empty_and_not_created(
     assert await index.query(brand, vec, k=5) == []
 
 
-async def test_add_is_an_upsert(index: VectorIndex, embedder: Embedder) -> None:
+async def test_add_keeps_a_stored_id_and_replace_changes_it(index: VectorIndex, embedder: Embedder) -> None:
     brand = uuid4()
     fid = uuid4()
     v1, v2 = await embedder.aembed([FRAGMENTS[0], FRAGMENTS[2]])
     await index.add(brand, [fid], [v1], [FRAGMENTS[0]])
-    await index.add(brand, [fid], [v2], [FRAGMENTS[2]])  # a retry after a crash, or an edit
+    await index.add(brand, [fid], [v2], [FRAGMENTS[2]])  # a retry after a crash: harmless
+    assert await index.count(brand) == 1
+    [(hit, distance)] = await index.query(brand, v1, k=1)
+    assert hit == fid and distance < 1e-4
+    await index.replace(brand, [fid], [v2], [FRAGMENTS[2]])  # an edit
     assert await index.count(brand) == 1
     [(hit, distance)] = await index.query(brand, v2, k=1)
     assert hit == fid and distance < 1e-4
+
+
+async def test_numpy_vectors_are_accepted(index: VectorIndex, embedder: Embedder) -> None:
+    brand = uuid4()
+    ids = [uuid4(), uuid4()]
+    matrix = embedder.embed_array(FRAGMENTS[:2])
+    await index.add(brand, ids, matrix, FRAGMENTS[:2])
+    assert [i for i, _ in await index.query(brand, matrix[1], k=1)] == [ids[1]]
 
 
 async def test_drop_brand_seen_by_another_client(
