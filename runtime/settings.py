@@ -31,6 +31,9 @@ class Settings(BaseSettings):
         default=None, description="A Chroma server (http://host:port); unset means embedded Chroma in data_dir."
     )
     embedding_threads: int = Field(default=1, ge=1, le=64, description="torch threads for the MiniLM embedder.")
+    memory_batch_max: int = Field(
+        default=256, ge=1, le=4096, description="Most fragments one POST .../memory:batch may remember."
+    )
     # -- runtime (Ray) ---------------------------------------------------------------------
     ray_namespace: str = Field(default="kairo", pattern=r"^[a-z][a-z0-9-]{0,62}$")
     brand_hosts: int = Field(default=2, ge=1, le=4096, description="BrandHost actors brands are hashed over.")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi import Request
+from pydantic import BaseModel, Field
 
 from runtime.gateway import MemoryClient
 from storage.errors import Invalid
@@ -14,6 +16,7 @@ from storage.postgres import Database
 from storage.postgres import repositories as repo
 
 from ..access import READ, REMEMBER, BrandAccess
+from ..schemas import ApiModel
 from ..schemas import ERROR_RESPONSES, MemoryCreate, MemoryHitView
 from ..services import database, memory
 from .queries import Limit
@@ -62,3 +65,48 @@ async def list_memory(
         return await repo.memory_fragments.list(
             conn, "brand_id = $1", access.brand.id, order_by="created_at DESC, id", limit=limit
         )
+
+
+# -- bulk remember ------------------------------------------------------------------------------
+
+
+class MemoryBatchCreate(ApiModel):
+    """Fragments to remember in one request (at most ``Settings.memory_batch_max``)."""
+
+    fragments: list[MemoryCreate] = Field(min_length=1, description="the fragments, embedded in one batch")
+
+
+class MemoryBatchCreated(BaseModel):
+    fragments: list[BrandMemoryFragment] = Field(description="the stored fragments, in the order sent")
+
+
+@router.post(":batch", response_model=MemoryBatchCreated, status_code=201)
+async def add_memory_batch(
+    body: MemoryBatchCreate,
+    request: Request,
+    access: BrandAccess = REMEMBER,
+    store: MemoryClient = Depends(memory),
+    db: Database = Depends(database),
+) -> MemoryBatchCreated:
+    """Embed and store many fragments at once: one embedding batch, all stored or none, one event.
+
+    For imports (calibration examples, a brand's back catalogue): up to ``memory_batch_max``
+    fragments (256 by default) per request; more is a 422 naming ``body.fragments``.
+    """
+    limit = request.app.state.settings.memory_batch_max
+    if len(body.fragments) > limit:
+        raise Invalid(
+            f"at most {limit} fragments per batch, got {len(body.fragments)}",
+            details={"field": "body.fragments", "max_items": limit},
+        )
+    drafts = [MemoryDraft(brand_id=access.brand.id, **item.model_dump()) for item in body.fragments]
+    fragments = await store.add(drafts)
+    sources = sorted({f.source_type.value for f in fragments})
+    async with db.transaction() as conn:
+        await repo.event_log.insert(conn, EventLog(
+            org_id=access.brand.org_id, brand_id=access.brand.id, user_id=access.principal.user.id,
+            event_type=EventType.MEMORY_ADDED, subject_type="memory_fragment_batch", subject_id=str(fragments[0].id),
+            message=f"{len(fragments)} memory fragments added",
+            meta={"count": len(fragments), "source_types": sources, "fragment_ids": [str(f.id) for f in fragments]},
+        ))  # fmt: skip
+    return MemoryBatchCreated(fragments=fragments)
