@@ -1,21 +1,36 @@
-"""Pattern miner: a post segmented into beats (hook, context, list, CTA)."""
+"""Pattern miner: posts segmented into labelled beats, clustered by structure into templates.
+
+The work lives in :mod:`agents.miner`; this class is its engine face (configuration in the
+constructor, one pydantic input and result per operation), hosted by the miner pool.
+"""
 
 from __future__ import annotations
 
-import re
+from datetime import datetime
 from typing import ClassVar, Literal
+from uuid import UUID
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field, model_validator
 
+from agents.miner.cues import load_cues
+from agents.miner.labelling import BeatLabeller
+from agents.miner.mining import MiningPass
+from agents.miner.naming import signature_of_structure
+from agents.miner.signature import signature_key
+from agents.miner.taxonomy import default_taxonomy
+from storage.errors import Invalid
+from storage.objects import PatternSourcePost, PatternTemplate
+from storage.objects.base import utcnow
 
 from .base import TEXT_MAX, EngineModel
 
-
-
 BeatName = Literal["hook", "context", "list", "cta"]
+COARSE = {"hook": "hook", "cta": "cta", "list": "list", "body": "context"}
 
 
 class Beat(EngineModel):
+    """A beat in the coarse view (hook, context, list, cta) of :meth:`PatternMiner.segment`."""
+
     name: BeatName
     text: str
 
@@ -28,91 +43,173 @@ class SegmentResult(EngineModel):
     beats: list[Beat]
 
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-•*–]\s+|\d{1,2}[.)]\s+)")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
-_CTA_WORDS = re.compile(
-    r"\b(?:dm|comment|follow|link|subscribe|sign\s+up|register|download|repost|share|reply)\b",
-    re.IGNORECASE,
-)
-_IMPERATIVE_START = re.compile(
-    r"^\W*(?:try|get|grab|join|book|read|check|click|tap|visit|watch|start|save|learn|tell|drop|"
-    r"let\s+me\s+know|let\s+us\s+know|send|see|find\s+out|claim|request|schedule|contact|ask)\b",
-    re.IGNORECASE,
-)
+class LabelledBeat(EngineModel):
+    """A beat with its kind from the taxonomy (``hook_story``, ``lesson``, ``cta_question``...)."""
+
+    kind: str
+    text: str
 
 
-def _looks_like_cta(line: str) -> bool:
-    stripped = line.strip()
-    return (
-        stripped.endswith("?")
-        or bool(_CTA_WORDS.search(stripped))
-        or bool(_IMPERATIVE_START.match(stripped))
-    )
+class LabelResult(EngineModel):
+    beats: list[LabelledBeat]
+    signature: str  # e.g. "hook_number>list_item*5>lesson>cta_plain"
+
+
+class MineInput(EngineModel):
+    """Posts of one scope (a brand's, or global when ``brand_id`` is None) and that scope's
+    existing templates, which the mined clusters merge into."""
+
+    brand_id: UUID | None = None
+    posts: list[PatternSourcePost] = Field(min_length=1)
+    templates: list[PatternTemplate] = Field(default_factory=list)
+    now: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> MineInput:
+        for i, post in enumerate(self.posts):
+            if post.brand_id != self.brand_id:
+                raise ValueError(f"posts[{i}] belongs to another scope than brand_id={self.brand_id}")
+        for i, template in enumerate(self.templates):
+            if template.brand_id != self.brand_id:
+                raise ValueError(f"templates[{i}] belongs to another scope than brand_id={self.brand_id}")
+        return self
+
+
+class TemplateChange(EngineModel):
+    template: PatternTemplate
+    action: Literal["created", "updated", "unchanged"]
+    added_post_ids: list[UUID]
+
+
+class PostAssignment(EngineModel):
+    post_id: UUID
+    signature: str
+    template_id: UUID | None
+
+
+class MineResult(EngineModel):
+    templates: list[TemplateChange]
+    assignments: list[PostAssignment]
+    distinct_signatures: int
+    clusters: int
+
+    @property
+    def created(self) -> int:
+        return sum(c.action == "created" for c in self.templates)
+
+    @property
+    def updated(self) -> int:
+        return sum(c.action == "updated" for c in self.templates)
+
+    @property
+    def unassigned(self) -> int:
+        return sum(a.template_id is None for a in self.assignments)
+
+
+class AssignInput(EngineModel):
+    text: str = Field(min_length=1, max_length=TEXT_MAX)
+    templates: list[PatternTemplate]
+
+
+class AssignResult(EngineModel):
+    signature: str
+    template_id: UUID | None
+    distance: float | None
 
 
 class PatternMiner:
-    """Mines the structure of posts. Today: segmentation of one post into beats.
+    """Mines the structures of posts that worked.
 
-    The heuristic, in order:
-
-    1. Line endings are normalised; the post is split into blocks at blank lines and each block
-       into its non-empty lines. A post that is a single line is split into sentences instead
-       (at ``.``, ``!``, ``?`` or ``…`` followed by whitespace).
-    2. The first unit is the ``hook``.
-    3. The last unit (when there are at least two) is the ``cta`` if it reads like a call to
-       action: it ends with a question mark, contains "DM", "comment", "follow", "link",
-       "subscribe", "sign up", "register", "download", "repost", "share" or "reply", or starts
-       with an imperative verb ("try", "get", "join", "book", "read", "check", "visit", ...).
-    4. Any other unit starting with ``-``, ``•``, ``*``, ``–`` or ``1.``/``1)`` is ``list``.
-    5. Everything else is ``context``.
-    6. Consecutive ``list`` lines, and consecutive ``context`` lines of the same block, are
-       merged into one beat (joined with a newline): a bullet list is one beat, not five.
-
-    Words are matched, not meanings: "follow" in a closing statement makes it a CTA. Later work
-    adds more beat kinds (confession, lesson, ...) and clusters beat sequences into templates.
+    ``distance_threshold``: two structures at most this far apart (normalised weighted edit
+    distance, 0..1) are one template. ``canopy_radius``: the leader pass's radius before
+    clustering. ``min_evidence``: posts a new template needs. ``max_leaders``: bound on the
+    clustering matrix (leaders × leaders), whatever the number of posts.
     """
 
-    OPS: ClassVar[dict[str, type[EngineModel]]] = {"segment": SegmentInput}
+    OPS: ClassVar[dict[str, type[EngineModel]]] = {
+        "segment": SegmentInput,
+        "label": SegmentInput,
+        "mine": MineInput,
+        "assign": AssignInput,
+    }
+
+    def __init__(self, *, language: str = "en", distance_threshold: float = 0.3, canopy_radius: float = 0.12,
+                 min_evidence: int = 3, max_leaders: int = 2000) -> None:
+        if not 0 < distance_threshold < 1:
+            raise Invalid("distance_threshold must be in (0, 1)", details={"field": "distance_threshold"})
+        if min_evidence < 1:
+            raise Invalid("min_evidence must be >= 1", details={"field": "min_evidence"})
+        self.language = language
+        self.distance_threshold = distance_threshold
+        self.canopy_radius = canopy_radius
+        self.min_evidence = min_evidence
+        self.max_leaders = max_leaders
+        self.labeller = BeatLabeller(load_cues(language), default_taxonomy())
+        self._pass = MiningPass(self.labeller, threshold=distance_threshold, canopy_radius=canopy_radius,
+                                min_evidence=min_evidence, max_leaders=max_leaders)
 
     async def segment(self, payload: SegmentInput) -> SegmentResult:
-        return SegmentResult(beats=segment_beats(payload.text))
+        """The coarse beats of one post: hook, context, list (a run of list lines), cta."""
+        return SegmentResult(beats=segment_beats(payload.text, self.labeller))
+
+    async def label(self, payload: SegmentInput) -> LabelResult:
+        """The beats of one post with their kinds, and the post's structure signature."""
+        beats = self.labeller.label(payload.text)
+        return LabelResult(
+            beats=[LabelledBeat(kind=b.kind, text=b.text) for b in beats],
+            signature=signature_key(self._pass.signature(payload.text)),
+        )
+
+    async def mine(self, payload: MineInput) -> MineResult:
+        """Cluster the posts' structures and merge them into the scope's templates."""
+        outcome = self._pass.run(payload.posts, payload.templates, brand_id=payload.brand_id,
+                                 now=payload.now or utcnow())
+        return MineResult(
+            templates=[TemplateChange(template=c.template, action=c.action, added_post_ids=list(c.added_post_ids))
+                       for c in outcome.changes],
+            assignments=[
+                PostAssignment(post_id=p.id, signature=signature_key(outcome.signatures[p.id]),
+                               template_id=outcome.assignment.get(p.id))
+                for p in payload.posts
+            ],
+            distinct_signatures=outcome.distinct_signatures,
+            clusters=outcome.clusters,
+        )
+
+    async def assign(self, payload: AssignInput) -> AssignResult:
+        """The template a new post's structure belongs to (None when none is near enough)."""
+        signature = self._pass.signature(payload.text)
+        template, distance = self._pass.merger.nearest(signature, payload.templates)
+        return AssignResult(signature=signature_key(signature), template_id=template.id if template else None,
+                            distance=None if distance == float("inf") else distance)
 
 
-def _units(text: str) -> list[tuple[int, str]]:
-    """(block index, unit text) pairs, in order."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    units: list[tuple[int, str]] = []
-    for block_index, block in enumerate(re.split(r"\n[ \t]*\n", text)):
-        units.extend((block_index, line.strip()) for line in block.split("\n") if line.strip())
-    if len(units) == 1:
-        units = [(0, s.strip()) for s in _SENTENCE_END.split(units[0][1]) if s.strip()]
-    return units
-
-
-def segment_beats(text: str) -> list[Beat]:
-    units = _units(text)
-    labelled: list[tuple[int, BeatName, str]] = []
-    last = len(units) - 1
-    for i, (block, unit) in enumerate(units):
-        name: BeatName
-        if i == 0:
-            name = "hook"
-        elif i == last and _looks_like_cta(unit):
-            name = "cta"
-        elif _LIST_ITEM.match(unit):
-            name = "list"
-        else:
-            name = "context"
-        labelled.append((block, name, unit))
+def segment_beats(text: str, labeller: BeatLabeller | None = None) -> list[Beat]:
+    """Coarse beats: the labelled beats mapped to their family (hook, body → context, list, cta);
+    a run of list items is one ``list`` beat, consecutive context of one paragraph one beat."""
+    labeller = labeller if labeller is not None else BeatLabeller()
+    families = {k.name: COARSE[k.family] for k in labeller.taxonomy.kinds.values()}
     beats: list[Beat] = []
-    previous: tuple[int, BeatName] | None = None
-    for block, name, unit in labelled:
+    previous: tuple[int, str] | None = None
+    for beat in labeller.label(text):
+        name = families[beat.kind]
         mergeable = previous is not None and previous[1] == name and (
-            name == "list" or (name == "context" and previous[0] == block)
+            name == "list" or (name == "context" and previous[0] == beat.paragraph)
         )
         if mergeable:
-            beats[-1] = Beat(name=name, text=f"{beats[-1].text}\n{unit}")
+            beats[-1] = Beat(name=name, text=f"{beats[-1].text}\n{beat.text}")  # type: ignore[arg-type]
         else:
-            beats.append(Beat(name=name, text=unit))
-        previous = (block, name)
+            beats.append(Beat(name=name, text=beat.text))  # type: ignore[arg-type]
+        previous = (beat.paragraph, name)
     return beats
+
+
+def template_signature(template: PatternTemplate) -> str:
+    return signature_key(signature_of_structure(template.structure, default_taxonomy()))
+
+
+__all__ = [
+    "AssignInput", "AssignResult", "Beat", "LabelResult", "LabelledBeat", "MineInput", "MineResult",
+    "PatternMiner", "PostAssignment", "SegmentInput", "SegmentResult", "TemplateChange", "segment_beats",
+    "template_signature",
+]

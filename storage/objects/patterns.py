@@ -40,8 +40,25 @@ class PatternSourcePost(KairoObject):
 
 
 class UsageStats(KairoObject):
+    """Evidence and outcomes of a template.
+
+    ``times_used`` counts PatternUsages; ``avg_engagement_rate`` is the impression-weighted
+    engagement rate (engagements / impressions) of the source posts the template was mined from,
+    ``engagement_rate_spread`` its impression-weighted standard deviation. The ``evidence_*``
+    fields are the mined posts behind it; ``measured_uses`` and ``used_*`` the variants that used
+    it and have metrics.
+    """
+
     times_used: NonNegativeInt = 0
     avg_engagement_rate: Annotated[float, Field(ge=0, le=1)] | None = None
+    engagement_rate_spread: Annotated[float, Field(ge=0, le=1)] | None = None
+    evidence_posts: NonNegativeInt = 0
+    evidence_measured: NonNegativeInt = 0
+    evidence_impressions: NonNegativeInt = 0
+    evidence_engagements: NonNegativeInt = 0
+    measured_uses: NonNegativeInt = 0
+    used_impressions: NonNegativeInt = 0
+    used_engagements: NonNegativeInt = 0
 
 
 class PatternTemplate(Timestamped):

@@ -131,6 +131,15 @@ async def test_segment_single_line_splits_sentences_and_needs_a_real_cta():
     assert [(b.name, b.text) for b in single.beats] == [("hook", "Just one thought")]
 
 
+async def test_label_op_names_each_beat_and_the_signature():
+    result = await dispatch(PatternMiner(), "label", {"text": (
+        "3 mistakes I made in my first year of consulting:\n\n- No contract\n- No deposit\n- No end date\n\n"
+        "Paperwork is part of the work.\n\nFollow me for more."
+    )})
+    assert [b.kind for b in result.beats] == ["hook_number", "list_item", "list_item", "list_item", "lesson", "cta_plain"]
+    assert result.signature == "hook_number>list_item*3>lesson>cta_plain"
+
+
 # -- learner ---------------------------------------------------------------------------------------
 
 
