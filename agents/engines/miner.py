@@ -13,13 +13,14 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, model_validator
 
 from agents.miner.cues import load_cues
+from agents.miner.importing import parse_posts
 from agents.miner.labelling import BeatLabeller
 from agents.miner.mining import MiningPass
 from agents.miner.naming import signature_of_structure
 from agents.miner.signature import signature_key
 from agents.miner.taxonomy import default_taxonomy
 from storage.errors import Invalid
-from storage.objects import PatternSourcePost, PatternTemplate
+from storage.objects import Channel, PatternSourcePost, PatternTemplate
 from storage.objects.base import utcnow
 
 from .base import TEXT_MAX, EngineModel
@@ -117,13 +118,30 @@ class AssignResult(EngineModel):
     distance: float | None
 
 
+class ImportInput(EngineModel):
+    """A file of posts for one scope (a brand's, or global when ``brand_id`` is None)."""
+
+    format: Literal["json", "jsonl", "csv"]
+    content: str
+    brand_id: UUID | None = None
+    default_channel: Channel | None = None
+    now: AwareDatetime | None = None
+
+
+class ImportResult(EngineModel):
+    posts: list[PatternSourcePost]
+    rows: int
+    duplicates: int
+
+
 class PatternMiner:
     """Mines the structures of posts that worked.
 
     ``distance_threshold``: two structures at most this far apart (normalised weighted edit
     distance, 0..1) are one template. ``canopy_radius``: the leader pass's radius before
     clustering. ``min_evidence``: posts a new template needs. ``max_leaders``: bound on the
-    clustering matrix (leaders × leaders), whatever the number of posts.
+    clustering matrix (leaders × leaders), whatever the number of posts. ``max_import_bytes``:
+    the largest file :meth:`parse` accepts.
     """
 
     OPS: ClassVar[dict[str, type[EngineModel]]] = {
@@ -131,10 +149,11 @@ class PatternMiner:
         "label": SegmentInput,
         "mine": MineInput,
         "assign": AssignInput,
+        "parse": ImportInput,
     }
 
     def __init__(self, *, language: str = "en", distance_threshold: float = 0.3, canopy_radius: float = 0.12,
-                 min_evidence: int = 3, max_leaders: int = 2000) -> None:
+                 min_evidence: int = 3, max_leaders: int = 2000, max_import_bytes: int = 20_000_000) -> None:
         if not 0 < distance_threshold < 1:
             raise Invalid("distance_threshold must be in (0, 1)", details={"field": "distance_threshold"})
         if min_evidence < 1:
@@ -144,6 +163,7 @@ class PatternMiner:
         self.canopy_radius = canopy_radius
         self.min_evidence = min_evidence
         self.max_leaders = max_leaders
+        self.max_import_bytes = max_import_bytes
         self.labeller = BeatLabeller(load_cues(language), default_taxonomy())
         self._pass = MiningPass(self.labeller, threshold=distance_threshold, canopy_radius=canopy_radius,
                                 min_evidence=min_evidence, max_leaders=max_leaders)
@@ -175,6 +195,13 @@ class PatternMiner:
             distinct_signatures=outcome.distinct_signatures,
             clusters=outcome.clusters,
         )
+
+    async def parse(self, payload: ImportInput) -> ImportResult:
+        """Validated posts of one file (all or nothing; errors name the row and field)."""
+        imported = parse_posts(payload.content, payload.format, brand_id=payload.brand_id,
+                               default_channel=payload.default_channel, now=payload.now or utcnow(),
+                               max_bytes=self.max_import_bytes)
+        return ImportResult(posts=imported.posts, rows=imported.rows, duplicates=imported.duplicates)
 
     async def assign(self, payload: AssignInput) -> AssignResult:
         """The template a new post's structure belongs to (None when none is near enough)."""
@@ -209,7 +236,7 @@ def template_signature(template: PatternTemplate) -> str:
 
 
 __all__ = [
-    "AssignInput", "AssignResult", "Beat", "LabelResult", "LabelledBeat", "MineInput", "MineResult",
+    "AssignInput", "AssignResult", "Beat", "ImportInput", "ImportResult", "LabelResult", "LabelledBeat", "MineInput", "MineResult",
     "PatternMiner", "PostAssignment", "SegmentInput", "SegmentResult", "TemplateChange", "segment_beats",
     "template_signature",
 ]
