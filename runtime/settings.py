@@ -51,6 +51,17 @@ class Settings(BaseSettings):
     api_max_ongoing_requests: int = Field(default=64, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
+    # -- pattern miner ---------------------------------------------------------------------
+    miner_distance_threshold: float = Field(
+        default=0.3, gt=0, lt=1, description="Structures at most this far apart (0..1) are one template."
+    )
+    miner_min_evidence: int = Field(default=3, ge=1, description="Posts a new pattern template needs.")
+    miner_max_import_bytes: int = Field(default=20_000_000, ge=1024, description="Largest file of posts per import.")
+    pattern_active_min_uses: int = Field(default=5, ge=1, description="Measured uses before experimental → active.")
+    pattern_active_min_ratio: float = Field(default=0.9, ge=0, description="Engagement vs channel median to activate.")
+    pattern_deprecate_min_uses: int = Field(default=10, ge=1, description="Measured uses before a template may be deprecated.")
+    pattern_deprecate_window: int = Field(default=10, ge=1, description="Recent measured uses judged for deprecation.")
+    pattern_deprecate_ratio: float = Field(default=0.7, ge=0, description="Below this × channel median over the window: deprecated.")
 
     @field_validator("data_dir")
     @classmethod

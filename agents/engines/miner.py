@@ -15,12 +15,13 @@ from pydantic import AwareDatetime, Field, model_validator
 from agents.miner.cues import load_cues
 from agents.miner.importing import parse_posts
 from agents.miner.labelling import BeatLabeller
+from agents.miner.lifecycle import StatusThresholds, review
 from agents.miner.mining import MiningPass
 from agents.miner.naming import signature_of_structure
 from agents.miner.signature import signature_key
 from agents.miner.taxonomy import default_taxonomy
 from storage.errors import Invalid
-from storage.objects import Channel, PatternSourcePost, PatternTemplate
+from storage.objects import Channel, PatternSourcePost, PatternStatus, PatternTemplate, PatternUsage
 from storage.objects.base import utcnow
 
 from .base import TEXT_MAX, EngineModel
@@ -134,6 +135,22 @@ class ImportResult(EngineModel):
     duplicates: int
 
 
+class ReviewInput(EngineModel):
+    """A template, its usages, and the median engagement rate of each channel."""
+
+    template: PatternTemplate
+    usages: list[PatternUsage]
+    channel_medians: dict[Channel, float]
+
+
+class ReviewResult(EngineModel):
+    template: PatternTemplate
+    previous_status: PatternStatus
+    changed: bool
+    reason: str
+    performance: float | None
+
+
 class PatternMiner:
     """Mines the structures of posts that worked.
 
@@ -141,7 +158,8 @@ class PatternMiner:
     distance, 0..1) are one template. ``canopy_radius``: the leader pass's radius before
     clustering. ``min_evidence``: posts a new template needs. ``max_leaders``: bound on the
     clustering matrix (leaders × leaders), whatever the number of posts. ``max_import_bytes``:
-    the largest file :meth:`parse` accepts.
+    the largest file :meth:`parse` accepts. ``status_thresholds``: when usages move a template
+    to active or deprecated (:mod:`agents.miner.lifecycle`).
     """
 
     OPS: ClassVar[dict[str, type[EngineModel]]] = {
@@ -150,10 +168,12 @@ class PatternMiner:
         "mine": MineInput,
         "assign": AssignInput,
         "parse": ImportInput,
+        "review": ReviewInput,
     }
 
     def __init__(self, *, language: str = "en", distance_threshold: float = 0.3, canopy_radius: float = 0.12,
-                 min_evidence: int = 3, max_leaders: int = 2000, max_import_bytes: int = 20_000_000) -> None:
+                 min_evidence: int = 3, max_leaders: int = 2000, max_import_bytes: int = 20_000_000,
+                 status_thresholds: StatusThresholds | None = None) -> None:
         if not 0 < distance_threshold < 1:
             raise Invalid("distance_threshold must be in (0, 1)", details={"field": "distance_threshold"})
         if min_evidence < 1:
@@ -164,6 +184,7 @@ class PatternMiner:
         self.min_evidence = min_evidence
         self.max_leaders = max_leaders
         self.max_import_bytes = max_import_bytes
+        self.status_thresholds = status_thresholds or StatusThresholds()
         self.labeller = BeatLabeller(load_cues(language), default_taxonomy())
         self._pass = MiningPass(self.labeller, threshold=distance_threshold, canopy_radius=canopy_radius,
                                 min_evidence=min_evidence, max_leaders=max_leaders)
@@ -203,6 +224,12 @@ class PatternMiner:
                                max_bytes=self.max_import_bytes)
         return ImportResult(posts=imported.posts, rows=imported.rows, duplicates=imported.duplicates)
 
+    async def review(self, payload: ReviewInput) -> ReviewResult:
+        """The template's usage stats and status after its usages' outcomes."""
+        decision = review(payload.template, payload.usages, payload.channel_medians, self.status_thresholds)
+        return ReviewResult(template=decision.template, previous_status=decision.previous, changed=decision.changed,
+                            reason=decision.reason, performance=decision.performance)
+
     async def assign(self, payload: AssignInput) -> AssignResult:
         """The template a new post's structure belongs to (None when none is near enough)."""
         signature = self._pass.signature(payload.text)
@@ -236,7 +263,7 @@ def template_signature(template: PatternTemplate) -> str:
 
 
 __all__ = [
-    "AssignInput", "AssignResult", "Beat", "ImportInput", "ImportResult", "LabelResult", "LabelledBeat", "MineInput", "MineResult",
+    "AssignInput", "AssignResult", "Beat", "ImportInput", "ImportResult", "LabelResult", "LabelledBeat", "MineInput", "MineResult", "ReviewInput", "ReviewResult",
     "PatternMiner", "PostAssignment", "SegmentInput", "SegmentResult", "TemplateChange", "segment_beats",
     "template_signature",
 ]
