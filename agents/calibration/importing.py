@@ -44,7 +44,7 @@ class ExampleSet:
 def decode(content: bytes | str, *, field: str = "content") -> str:
     """UTF-8 text (a BOM is dropped); other encodings are refused with the failing line."""
     if isinstance(content, str):
-        return content
+        return content.removeprefix("\ufeff")
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

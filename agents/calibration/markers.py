@@ -90,8 +90,8 @@ class VoiceMarkerScorer:
     def _merge_overlaps(
         self, z: dict[Gram, float], df: dict[Gram, int], documents: list[list[list[str]]], min_df: int
     ) -> set[Gram]:
-        """Join candidates that overlap end-to-start into the phrase they form, while that
-        phrase occurs in most of the documents the parts occur in."""
+        """Join candidates that overlap end-to-start into the phrase they form, when that
+        phrase occurs in most of the documents one of the parts occurs in."""
         grams = set(z)
         changed = True
         while changed:
@@ -101,11 +101,12 @@ class VoiceMarkerScorer:
                     if a == b or a not in grams or b not in grams or contains(a, b) or contains(b, a):
                         continue
                     joined = _join(a, b)
-                    if joined is None or len(joined) > self.max_phrase_tokens:
+                    if joined is None or joined in grams or len(joined) > self.max_phrase_tokens:
                         continue
                     joined_df = document_frequency(joined, documents)
                     if joined_df >= max(min_df, self.merge_ratio * min(df[a], df[b])):
-                        grams -= {a, b}
+                        # A part that recurs well beyond the joined phrase stays a phrase of its own.
+                        grams -= {part for part in (a, b) if joined_df >= self.merge_ratio * df[part]}
                         grams.add(joined)
                         z[joined] = max(z[a], z[b])
                         df[joined] = joined_df
@@ -113,16 +114,16 @@ class VoiceMarkerScorer:
         return grams
 
     def _collapse_contained(self, grams: set[Gram], df: dict[Gram, int]) -> set[Gram]:
-        kept = set(grams)
-        for long in sorted(grams, key=len, reverse=True):
-            for short in sorted(grams, key=len):
-                if long not in kept or short not in kept or long == short or not contains(long, short):
+        """Decided on the whole set at once, so the order of candidates does not matter: a
+        phrase inside a longer one that covers most of its occurrences goes; a longer phrase
+        that covers only a few of a shorter one's occurrences goes."""
+        dropped: set[Gram] = set()
+        for short in grams:
+            for long in grams:
+                if long == short or not contains(long, short):
                     continue
-                if df[long] >= self.merge_ratio * df[short]:
-                    kept.discard(short)
-                else:
-                    kept.discard(long)
-        return kept
+                dropped.add(short if df[long] >= self.merge_ratio * df[short] else long)
+        return grams - dropped
 
 
 def _join(a: Gram, b: Gram) -> Gram | None:
