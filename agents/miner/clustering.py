@@ -4,26 +4,26 @@ Posts are grouped by their distinct signature first (10,000 posts have far fewer
 signatures), and each distinct signature carries its post count as a weight. Then:
 
 1. **Canopies.** A leader pass over signatures, heaviest first: each joins the nearest leader
-   within ``canopy_radius``, or becomes a leader. Memory and time are O(signatures × leaders).
-2. **Average linkage** over the canopy leaders (weighted by their canopies' post counts), merging
+   within ``canopy_radius``, or becomes a leader (at most ``max_leaders``; after that it joins the
+   nearest). Time O(signatures × leaders), memory O(leaders).
+2. **Average linkage** over the canopy leaders, weighted by their canopies' post counts, merging
    the closest pair while its distance is at most ``threshold`` (Lance-Williams update on one
-   leaders × leaders matrix; leaders are bounded by ``max_leaders``, never by posts).
+   leaders × leaders matrix, bounded by ``max_leaders``, never by posts).
 3. **Medoids.** Each cluster is represented by the member signature with the least weighted
    distance to the others: that is the template's structure.
 
+Distances from one signature to many are computed vectorised (:func:`.signature.to_many`).
 Deterministic: ties are broken by the signature's string form.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from .signature import Signature, signature_key
-
-Distance = Callable[[Signature, Signature], float]
+from .signature import SequenceDistance, Signature, SignatureBatch, signature_key, to_many
 
 
 @dataclass(frozen=True)
@@ -36,32 +36,17 @@ class SignatureCluster:
         return sum(self.members.values())
 
 
-class _Cached:
-    def __init__(self, distance: Distance) -> None:
-        self.distance = distance
-        self.cache: dict[tuple[Signature, Signature], float] = {}
-
-    def __call__(self, a: Signature, b: Signature) -> float:
-        if a == b:
-            return 0.0
-        key = (a, b) if signature_key(a) <= signature_key(b) else (b, a)
-        found = self.cache.get(key)
-        if found is None:
-            found = self.cache[key] = self.distance(*key)
-        return found
-
-
 class SignatureClusterer:
     """Agglomerative clustering with a distance threshold over weighted signatures."""
 
     def __init__(
         self,
-        distance: Distance,
+        distance: SequenceDistance,
         *,
         threshold: float = 0.3,
         canopy_radius: float = 0.12,
         max_leaders: int = 2000,
-        medoid_candidates: int = 40,
+        medoid_candidates: int = 12,
     ) -> None:
         self.distance = distance
         self.threshold = threshold
@@ -71,62 +56,76 @@ class SignatureClusterer:
 
     def fit(self, weights: Mapping[Signature, int]) -> list[SignatureCluster]:
         """Clusters of the signatures in ``weights``, heaviest first."""
-        dist = _Cached(self.distance)
+        if not weights:
+            return []
         order = sorted(weights, key=lambda s: (-weights[s], signature_key(s)))
-        leaders: list[Signature] = []
-        canopy: dict[Signature, list[Signature]] = {}
+        width = max(1, *(len(s) for s in order))
+        leaders = SignatureBatch(self.distance, width=width, capacity=min(len(order), self.max_leaders))
+        canopy: list[list[Signature]] = []
         for sig in order:
-            best, best_d = None, float("inf")
-            for leader in leaders:
-                d = dist(sig, leader)
-                if d < best_d:
-                    best, best_d = leader, d
-            radius = self.canopy_radius if len(leaders) < self.max_leaders else float("inf")
-            if best is not None and best_d <= radius:
-                canopy[best].append(sig)
-            else:
-                leaders.append(sig)
-                canopy[sig] = [sig]
-        groups = self._average_linkage(leaders, [sum(weights[s] for s in canopy[l]) for l in leaders], dist)
+            if leaders.signatures:
+                d = to_many(self.distance, sig, leaders)
+                nearest = int(np.argmin(d))  # first minimum: the heaviest leader among equals
+                full = len(leaders.signatures) >= self.max_leaders
+                if d[nearest] <= self.canopy_radius or full:
+                    canopy[nearest].append(sig)
+                    continue
+            leaders.append(sig)
+            canopy.append([sig])
+        groups = self._average_linkage(leaders, [sum(weights[s] for s in c) for c in canopy])
         clusters = []
         for group in groups:
             members = {s: weights[s] for leader in group for s in canopy[leader]}
-            clusters.append(SignatureCluster(medoid=self._medoid(members, dist), members=members))
+            clusters.append(SignatureCluster(medoid=self._medoid(members, width), members=members))
         clusters.sort(key=lambda c: (-c.weight, signature_key(c.medoid)))
         return clusters
 
-    def _average_linkage(self, leaders: list[Signature], weights: list[int], dist: _Cached) -> list[list[Signature]]:
-        n = len(leaders)
+    def _average_linkage(self, leaders: SignatureBatch, weights: list[int]) -> list[list[int]]:
+        n = len(leaders.signatures)
         if n == 1:
-            return [leaders]
-        matrix = np.full((n, n), np.inf)
-        for i in range(n):
-            for j in range(i + 1, n):
-                matrix[i, j] = matrix[j, i] = dist(leaders[i], leaders[j])
+            return [[0]]
+        matrix = np.vstack([to_many(self.distance, sig, leaders) for sig in leaders.signatures])
+        matrix = np.minimum(matrix, matrix.T)  # exact already; guards float asymmetry
+        np.fill_diagonal(matrix, np.inf)
         size = np.array(weights, dtype=float)
-        groups: list[list[Signature] | None] = [[leader] for leader in leaders]
+        alive = np.ones(n, dtype=bool)
+        row_min = matrix.min(axis=1)
+        row_arg = matrix.argmin(axis=1)
+        groups: list[list[int] | None] = [[i] for i in range(n)]
         while True:
-            flat = int(np.argmin(matrix))
-            i, j = divmod(flat, n)
-            if not np.isfinite(matrix[i, j]) or matrix[i, j] > self.threshold:
+            i = int(np.argmin(row_min))
+            j = int(row_arg[i])
+            if not np.isfinite(row_min[i]) or row_min[i] > self.threshold:
                 break
             # Merge j into i; Lance-Williams for (weighted) average linkage.
             merged = (size[i] * matrix[i] + size[j] * matrix[j]) / (size[i] + size[j])
+            merged[~alive] = np.inf
+            merged[i] = merged[j] = np.inf
             matrix[i, :] = merged
             matrix[:, i] = merged
-            matrix[i, i] = np.inf
             matrix[j, :] = np.inf
             matrix[:, j] = np.inf
+            alive[j] = False
             size[i] += size[j]
             groups[i] = (groups[i] or []) + (groups[j] or [])
             groups[j] = None
+            row_min[j] = np.inf
+            # Rows whose nearest was i or j look again (their distance to i may have grown);
+            # every other row can only have come closer to i.
+            stale = np.flatnonzero(alive & ((row_arg == i) | (row_arg == j)))
+            for k in {i, *stale.tolist()}:
+                row_arg[k] = int(np.argmin(matrix[k]))
+                row_min[k] = matrix[k, row_arg[k]]
+            closer = alive & (merged < row_min)
+            row_min[closer] = merged[closer]
+            row_arg[closer] = i
         return [g for g in groups if g]
 
-    def _medoid(self, members: Mapping[Signature, int], dist: _Cached) -> Signature:
+    def _medoid(self, members: Mapping[Signature, int], width: int) -> Signature:
         ranked = sorted(members, key=lambda s: (-members[s], signature_key(s)))
-        candidates = ranked[: self.medoid_candidates]
         pool = ranked[: self.medoid_candidates * 5]
-        return min(
-            candidates,
-            key=lambda c: (sum(members[s] * dist(c, s) for s in pool), signature_key(c)),
-        )
+        batch = SignatureBatch(self.distance, pool, width=width)
+        pool_weights = np.array([members[s] for s in pool], dtype=float)
+        costs = [(float(to_many(self.distance, c, batch) @ pool_weights), signature_key(c), c)
+                 for c in ranked[: self.medoid_candidates]]
+        return min(costs, key=lambda item: item[:2])[2]

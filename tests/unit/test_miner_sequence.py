@@ -8,7 +8,14 @@ import pytest
 
 from agents.miner.clustering import SignatureClusterer
 from agents.miner.evaluation import adjusted_rand_index
-from agents.miner.signature import SequenceDistance, parse_signature_key, signature_key, signature_of
+from agents.miner.signature import (
+    SequenceDistance,
+    SignatureBatch,
+    parse_signature_key,
+    signature_key,
+    signature_of,
+    to_many,
+)
 from agents.miner.taxonomy import default_taxonomy
 
 D = SequenceDistance(default_taxonomy())
@@ -83,3 +90,13 @@ def test_adjusted_rand_index_on_hand_computed_cases():
     assert adjusted_rand_index([0, 0, 0, 1, 1, 1], [0, 1, 2, 0, 1, 2]) < 0
     with pytest.raises(ValueError):
         adjusted_rand_index([0], [0, 1])
+
+
+
+def test_the_vectorised_distance_equals_the_scalar_one():
+    rng = random.Random(11)
+    kinds = [*default_taxonomy().kinds, "list_item", "list_item"]
+    sigs = [signature_of(rng.choice(kinds) for _ in range(rng.randint(0, 9))) for _ in range(120)]
+    batch = SignatureBatch(D, sigs)
+    for a in sigs[:30]:
+        assert to_many(D, a, batch).tolist() == pytest.approx([D(a, b) for b in sigs])
