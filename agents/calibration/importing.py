@@ -29,7 +29,7 @@ Fetch = Callable[[str], Awaitable[str]]
 
 SEPARATOR_LINE = regex.compile(r"^\s*-{3,}\s*$", regex.MULTILINE)
 BLANK_LINES = regex.compile(r"\n\s*\n")
-CONTROL = regex.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL = regex.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # as storage.objects.base prose
 
 
 class ExampleSet:
@@ -108,6 +108,8 @@ def _json_rows(text: str, text_field: str) -> list[tuple[int, Any]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise Invalid(f"the JSON is malformed: {exc.msg} at line {exc.lineno}", details={"field": "content", "line": exc.lineno}) from None
+    except RecursionError:
+        raise Invalid("the JSON is nested too deeply", details={"field": "content"}) from None
     if isinstance(data, dict) and isinstance(data.get("examples"), list):
         data = data["examples"]
     if not isinstance(data, list):
@@ -134,14 +136,14 @@ def _csv_rows(text: str, text_field: str) -> list[tuple[int, Any]]:
     except csv.Error:
         dialect = csv.excel  # one column, or quoting the sniffer cannot read: plain CSV
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
-    columns = [c.strip() for c in reader.fieldnames or []]
-    if text_field not in columns:
-        raise Invalid(
-            f"the CSV has no {text_field!r} column (columns: {', '.join(columns) or 'none'})",
-            details={"field": text_field, "columns": columns},
-        )
-    reader.fieldnames = columns
     try:
+        columns = [c.strip() for c in reader.fieldnames or []]
+        if text_field not in columns:
+            raise Invalid(
+                f"the CSV has no {text_field!r} column (columns: {', '.join(columns) or 'none'})",
+                details={"field": text_field, "columns": columns},
+            )
+        reader.fieldnames = columns
         return [(i, record.get(text_field) or "") for i, record in enumerate(reader, start=1)]
     except csv.Error as exc:
         raise Invalid(f"the CSV is malformed near line {reader.line_num}: {exc}", details={"field": "content", "line": reader.line_num}) from None
@@ -166,6 +168,8 @@ def _examples(rows: list[tuple[int, Any]], source: ImportFormat) -> ExampleSet:
             raise Invalid(f"example {row} is empty", details={"field": "text", "row": row})
         if not has_letters(text):
             raise Invalid(f"example {row} has no words (only emoji, numbers or punctuation)", details={"field": "text", "row": row})
+        if CONTROL.search(text):
+            raise Invalid(f"example {row} holds control characters", details={"field": "text", "row": row})
         if len(text) > MAX_EXAMPLE_CHARS:
             raise Invalid(f"example {row} is longer than {MAX_EXAMPLE_CHARS} characters", details={"field": "text", "row": row})
         key = " ".join(text.casefold().split())

@@ -156,3 +156,13 @@ async def test_a_url_without_text_is_refused():
     with pytest.raises(Invalid) as caught:
         await fetch_examples("https://example.com/empty", fetch)
     assert caught.value.details["field"] == "url"
+
+
+def test_control_characters_inside_a_json_string_name_the_row():
+    error = invalid(json.dumps(["A fine post.", "Escaped \u0007 bell here."]), "json")
+    assert error.details == {"field": "text", "row": 2}
+
+
+@pytest.mark.parametrize("content, fmt", [("[" * 100_000, "json"), ('text\n"' + "a" * 200_000 + '"\n', "csv")])
+def test_pathological_files_are_invalid_not_crashes(content, fmt):
+    assert invalid(content, fmt).details["field"] == "content"

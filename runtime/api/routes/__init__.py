@@ -1,6 +1,6 @@
 """One router per resource group; ``ROUTERS`` is what the app mounts."""
 
-from . import agent, brain, brands, memory, strategy, system, tenancy, users
+from . import agent, brain, brands, calibration, memory, strategy, system, tenancy, users
 
 ROUTERS = [
     system.router,
@@ -10,5 +10,6 @@ ROUTERS = [
     strategy.router,
     brain.router,
     memory.router,
+    calibration.router,
     agent.router,
 ]
