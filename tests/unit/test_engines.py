@@ -205,3 +205,17 @@ async def test_dispatch_validates_op_and_payload():
     with pytest.raises(Invalid) as wrong:
         await dispatch(learner, "edit_distance", SegmentInput(text="hello"))
     assert wrong.value.details == {"field": "payload"}
+
+
+# -- content writer: the quality gates as a pool operation -----------------------------------------
+
+
+async def test_writer_check_runs_the_gates_through_dispatch():
+    from agents.gates import GateReport
+
+    report = await dispatch(ContentWriter(), "check", {"channel": "x", "text": "Churn fell 12% after we cut one step."})
+    assert isinstance(report, GateReport) and report.passed
+    assert report.length == x_weighted_length("Churn fell 12% after we cut one step.")
+    with pytest.raises(Invalid) as wrong:
+        await dispatch(ContentWriter(), "check", {"channel": "fax", "text": "hi"})
+    assert wrong.value.details == {"field": "payload"}
