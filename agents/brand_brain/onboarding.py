@@ -4,6 +4,7 @@ onboarding leaves nothing behind."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -18,6 +19,7 @@ from storage.objects import (
     BrandPreferences,
     BrandRuntimeContext,
     Channel,
+    Competitor,
     EventLog,
     EventType,
     GlobalPriors,
@@ -27,7 +29,7 @@ from storage.objects import (
     UserRole,
     VoiceMarker,
 )
-from storage.objects.base import KairoObject, Label, ShortText, Slug, new_id, utcnow
+from storage.objects.base import KairoObject, Label, ShortText, Slug, UniqueItems, new_id, utcnow
 from storage.postgres import Database
 from storage.postgres import repositories as repo
 
@@ -54,7 +56,7 @@ class BrandDraft(KairoObject):
 
     name: Label
     slug: Slug
-    primary_channels: list[Channel] = Field(min_length=1)
+    primary_channels: Annotated[list[Channel], Field(min_length=1), UniqueItems]
     personas: list[PersonaDraft] = Field(min_length=1)
     pillars: list[PillarDraft] = Field(min_length=1)
     positioning: ShortText
@@ -64,6 +66,7 @@ class BrandDraft(KairoObject):
     voice_markers: list[VoiceMarker] = []
     banned_words: list[BannedWord] = []
     stances: list[Stance] = []
+    competitors: list[Competitor] = Field(default=[], max_length=100)
 
 
 class OnboardingRequest(BrandDraft):
@@ -110,6 +113,7 @@ async def onboard_brand(db: Database, request: OnboardingRequest) -> OnboardedBr
                 tone_descriptors=request.tone_descriptors, offers=request.offers, taboos=request.taboos,
                 persona_ids=[p.id for p in personas], pillar_ids=[p.id for p in pillars],
                 voice_markers=request.voice_markers, banned_words=request.banned_words, stances=request.stances,
+                competitors=request.competitors,
             ),  # fmt: skip
             expected_version=0,
         )

@@ -1,12 +1,35 @@
-"""Opportunity scout: how relevant candidate texts are to a brand (embeddings, cosine)."""
+"""Opportunity scout engine: ingestion of raw items and scouting of documents for a brand.
+
+Ops (each takes one input model, returns one result model):
+
+* ``ingest`` - :class:`agents.ingest.models.IngestInput` -> ``IngestResult``: raw items
+  cleaned, language-tagged, deduplicated and embedded (passages), ready to store;
+* ``scout`` - :class:`agents.scout.models.ScoutInput` -> ``ScoutResult``: the brand's new and
+  updated OpportunityCards from prepared documents;
+* ``score_relevance`` - the plain cosine relevance of candidate texts (kept for callers that
+  only need a number).
+
+The engine holds the process's embedder and two caches: the background corpus vectors (one
+model call per process) and brand anchors by content (a brand's pillars are embedded once,
+not per call). Both caches are pure functions of their keys, so pool members stay
+interchangeable.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import TYPE_CHECKING, ClassVar
 
+import numpy as np
 from pydantic import Field, model_validator
 
+from agents.ingest.models import IngestInput, IngestResult
+from agents.ingest.pipeline import Ingestor
+from agents.scout.models import BrandProfile, ScoutInput, ScoutResult
+from agents.scout.profile import AnchorCache, BrandAnchors, anchor_texts, anchors_from_vectors
+from agents.scout.relevance import Calibration, background_texts, calibrate
+from agents.scout.scout import Scout
 
 from .base import TEXT_MAX, EngineModel
 
@@ -46,10 +69,57 @@ class OpportunityScout:
     similarity carries no extra meaning for relevance, so it is clipped to 0.
     """
 
-    OPS: ClassVar[dict[str, type[EngineModel]]] = {"score_relevance": RelevanceInput}
+    OPS: ClassVar[dict[str, type[EngineModel]]] = {
+        "score_relevance": RelevanceInput,
+        "ingest": IngestInput,  # type: ignore[dict-item]
+        "scout": ScoutInput,  # type: ignore[dict-item]
+    }
 
-    def __init__(self, embedder: TextEmbedder) -> None:
+    def __init__(self, embedder: TextEmbedder, *, scout: Scout | None = None, ingestor: Ingestor | None = None,
+                 anchor_cache_size: int = 4096) -> None:  # fmt: skip
         self.embedder = embedder
+        self.method = scout or Scout()
+        self.ingestor = ingestor or Ingestor(embedder)
+        self._anchors = AnchorCache(anchor_cache_size)
+        self._calibrations: dict[str, Calibration] = {}
+        self._background: np.ndarray | None = None
+        self._background_lock = asyncio.Lock()
+
+    async def ingest(self, payload: IngestInput) -> IngestResult:
+        """Raw items to documents (see :mod:`agents.ingest.pipeline`)."""
+        return await self.ingestor.ingest(payload)
+
+    async def _background_vectors(self) -> np.ndarray:
+        if self._background is None:
+            async with self._background_lock:
+                if self._background is None:
+                    vectors = await self.embedder.aembed(list(background_texts()))
+                    self._background = np.asarray(vectors, dtype=np.float32)
+        return self._background
+
+    async def brand_anchors(self, brand: BrandProfile) -> tuple[BrandAnchors, Calibration]:
+        """The brand's anchor vectors and calibration, embedded once per distinct content."""
+        texts = anchor_texts(brand)
+        key = AnchorCache.key(self.embedder.model_name, texts)
+        anchors = self._anchors.get(key)
+        if anchors is None:
+            pillars, context, personas = texts
+            vectors = np.asarray(await self.embedder.aembed([*pillars, *context, *personas]), dtype=np.float32)
+            k, c = len(pillars), len(context)
+            anchors = anchors_from_vectors(vectors[:k], vectors[k : k + c], vectors[k + c :])
+            self._anchors.put(key, anchors)
+        calibration = self._calibrations.get(key)
+        if calibration is None:
+            calibration = calibrate(await self._background_vectors(), anchors.pillars, anchors.context)
+            self._calibrations[key] = calibration
+            if len(self._calibrations) > self._anchors.maxsize:
+                self._calibrations.pop(next(iter(self._calibrations)))
+        return anchors, calibration
+
+    async def scout(self, payload: ScoutInput) -> ScoutResult:
+        """The brand's cards from prepared documents (see :mod:`agents.scout.scout`)."""
+        anchors, calibration = await self.brand_anchors(payload.brand)
+        return self.method.score(payload, anchors, calibration)
 
     async def score_relevance(self, payload: RelevanceInput) -> RelevanceResult:
         if not payload.candidates:

@@ -6,6 +6,7 @@ from .brain import (
     BrandMemoryFragment,
     BrandRuntimeContext,
     ChannelOverride,
+    Competitor,
     Stance,
     VoiceMarker,
 )
@@ -25,7 +26,7 @@ from .learning import (
     VariantRating,
     persona_pillar_key,
 )
-from .opportunity import GlobalSourceDoc, OpportunityBatch, OpportunityCard, SourceRef
+from .opportunity import FeedSubscription, GlobalSourceDoc, OpportunityBatch, OpportunityCard, SourceRef
 from .operations import AgentRun, AgentStatus, CriticReason, EventLog, QualityReport
 from .patterns import PatternSourcePost, PatternTemplate, PatternUsage, UsageStats
 from .publishing import ChannelConfig, PublishAttempt, PublishingJob, RateLimits

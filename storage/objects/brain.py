@@ -60,6 +60,23 @@ class Stance(KairoObject):
     source: DnaSource = DnaSource.MANUAL
 
 
+class Competitor(KairoObject):
+    """A named competitor of the brand, with the domains and handles it publishes under.
+
+    The scout marks a document naming one as a ``competitive`` opportunity; the gates use the
+    names to keep drafts from trashing competitors.
+    """
+
+    name: Label
+    domains: Annotated[list[Annotated[str, StringConstraints(
+        strip_whitespace=True, to_lower=True, max_length=253,
+        pattern=r"^([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$",
+    )]], Field(max_length=20)] = []
+    handles: Annotated[list[Annotated[str, StringConstraints(
+        strip_whitespace=True, pattern=r"^@?[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}(@[A-Za-z0-9.-]+)?$"
+    )]], Field(max_length=20)] = []
+
+
 ToneDimension = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 
@@ -87,6 +104,7 @@ class BrandBrainSnapshot(KairoObject):
     voice_markers: list[VoiceMarker] = []
     banned_words: list[BannedWord] = []
     stances: list[Stance] = []
+    competitors: Annotated[list[Competitor], Field(max_length=100)] = []
 
     @field_validator("banned_words")
     @classmethod
@@ -95,6 +113,14 @@ class BrandBrainSnapshot(KairoObject):
         if len(set(seen)) != len(seen):
             raise ValueError("a banned word is listed twice")
         return words
+
+    @field_validator("competitors")
+    @classmethod
+    def _competitors_unique(cls, competitors: list[Competitor]) -> list[Competitor]:
+        names = [c.name.casefold() for c in competitors]
+        if len(set(names)) != len(names):
+            raise ValueError("a competitor is listed twice")
+        return competitors
 
 
 ToneBias = Annotated[dict[ToneDimension, UnitInterval], Field(min_length=1)]

@@ -74,6 +74,8 @@ class OpportunityCard(KairoObject):
     opportunity_type: OpportunityType
     score: Score
     lifecycle_state: OpportunityState = OpportunityState.NEW
+    pinned: bool = False
+    snoozed_until: AwareDatetime | None = Field(default=None, description="when a snoozed card comes back (none: until restored)")
     created_at: AwareDatetime = Field(default_factory=utcnow, frozen=True)
     updated_at: AwareDatetime = Field(default_factory=utcnow)
 
@@ -81,6 +83,8 @@ class OpportunityCard(KairoObject):
     def _persona_and_pillar_unless_global(self) -> Self:
         if self.scope is OpportunityScope.BRAND and (self.persona_id is None or self.pillar_id is None):
             raise ValueError("persona_id and pillar_id are required unless scope is 'global'")
+        if self.snoozed_until is not None and self.lifecycle_state is not OpportunityState.SNOOZED:
+            raise ValueError("snoozed_until is set only while lifecycle_state is 'snoozed'")
         if self.updated_at < self.created_at:
             raise ValueError("updated_at must not be earlier than created_at")
         return self
@@ -116,4 +120,39 @@ class OpportunityBatch(KairoObject):
         return self
 
 
-__all__ = ["GlobalSourceDoc", "OpportunityBatch", "OpportunityCard", "SourceRef"]
+class FeedSubscription(KairoObject):
+    """A feed a brand reads, with its conditional-GET validators and polling health.
+
+    ``url_key`` is the normalized URL (one subscription per feed and brand). Health is what
+    the last polls said: last success, last error (text and time, set together), failures in a
+    row (they stretch the backoff) and when the feed is polled next.
+    """
+
+    id: UUID = Field(default_factory=new_id)
+    brand_id: UUID
+    url: HttpUrl
+    url_key: HttpUrl
+    title: ShortText | None = None
+    poll_interval_seconds: int = Field(default=3600, ge=60, le=604800)
+    etag: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    last_modified: Annotated[str, StringConstraints(max_length=200)] | None = None
+    last_polled_at: AwareDatetime | None = None
+    last_success_at: AwareDatetime | None = None
+    last_error: ShortText | None = None
+    last_error_at: AwareDatetime | None = None
+    consecutive_failures: int = Field(default=0, ge=0)
+    next_poll_at: AwareDatetime = Field(default_factory=utcnow)
+    created_at: AwareDatetime = Field(default_factory=utcnow)
+    updated_at: AwareDatetime = Field(default_factory=utcnow)
+    version: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _error_pair(self) -> Self:
+        if (self.last_error is None) != (self.last_error_at is None):
+            raise ValueError("last_error and last_error_at are set together")
+        if self.updated_at < self.created_at:
+            raise ValueError("updated_at must not be earlier than created_at")
+        return self
+
+
+__all__ = ["FeedSubscription", "GlobalSourceDoc", "OpportunityBatch", "OpportunityCard", "SourceRef"]

@@ -59,7 +59,7 @@ PILLARS = Table("pillars", Pillar)
 SNAPSHOTS = Table(
     "brand_brain_snapshots",
     BrandBrainSnapshot,
-    json_columns=frozenset({"tone_profile", "voice_markers", "banned_words", "stances"}),
+    json_columns=frozenset({"tone_profile", "voice_markers", "banned_words", "stances", "competitors"}),
 )
 RUNTIME_CONTEXTS = Table("brand_runtime_contexts", BrandRuntimeContext, json_columns=frozenset({"channel_overrides"}))
 MEMORY_FRAGMENTS = Table("memory_fragments", BrandMemoryFragment)
