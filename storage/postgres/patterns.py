@@ -1,0 +1,125 @@
+"""Where the pattern miner's objects live: source posts, templates and usages.
+
+* Posts are upserted by id (derived from scope, channel and text), so importing a file twice
+  leaves one row per post; the metrics of the later import win. A file goes in one transaction.
+* Templates are written as the miner's changes say (created → insert, updated → update); the
+  unique (scope, structure) index refuses a duplicate.
+* Reads are per scope: a brand's own (``brand_id``) or the global one (``brand_id`` NULL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from storage.errors import NotFound
+from storage.objects import Channel, PatternSourcePost, PatternStatus, PatternTemplate, PatternUsage
+
+from . import tables
+from .database import Database, translate_errors
+from .rows import Repository
+
+_posts = Repository(tables.PATTERN_SOURCE_POSTS)
+_templates = Repository(tables.PATTERN_TEMPLATES)
+_usages = Repository(tables.PATTERN_USAGES)
+
+_COLUMNS = tables.PATTERN_SOURCE_POSTS.columns
+_UPSERT_POST = (
+    f"INSERT INTO pattern_source_posts ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join(f'${i}' for i in range(1, len(_COLUMNS) + 1))}) "
+    "ON CONFLICT (id) DO UPDATE SET impressions = EXCLUDED.impressions, engagements = EXCLUDED.engagements, "
+    "author_handle = coalesce(EXCLUDED.author_handle, pattern_source_posts.author_handle)"
+)
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    inserted: int
+    updated: int
+
+
+def _scope(brand_id: UUID | None) -> tuple[str, tuple[Any, ...]]:
+    return ("brand_id = $1", (brand_id,)) if brand_id is not None else ("brand_id IS NULL", ())
+
+
+async def upsert_posts(conn: asyncpg.Connection, posts: Sequence[PatternSourcePost]) -> ImportCounts:
+    """Insert new posts and refresh the metrics of known ones, in the caller's transaction."""
+    if not posts:
+        return ImportCounts(0, 0)
+    ids = [p.id for p in posts]
+    with translate_errors():
+        known = await conn.fetchval("SELECT count(*) FROM pattern_source_posts WHERE id = ANY($1::uuid[])", ids)
+        rows = [[tables.PATTERN_SOURCE_POSTS.to_row(p)[c] for c in _COLUMNS] for p in posts]
+        await conn.executemany(_UPSERT_POST, rows)
+    return ImportCounts(inserted=len(set(ids)) - known, updated=known)
+
+
+async def import_posts(db: Database, posts: Sequence[PatternSourcePost]) -> ImportCounts:
+    """One file's posts in one transaction: all of them or none."""
+    async with db.transaction() as conn:
+        return await upsert_posts(conn, posts)
+
+
+async def posts_in_scope(conn: asyncpg.Connection, brand_id: UUID | None) -> list[PatternSourcePost]:
+    where, args = _scope(brand_id)
+    return await _posts.list(conn, where, *args, order_by="created_at, id")
+
+
+async def count_posts(conn: asyncpg.Connection, brand_id: UUID | None) -> int:
+    where, args = _scope(brand_id)
+    with translate_errors():
+        return int(await conn.fetchval(f"SELECT count(*) FROM pattern_source_posts WHERE {where}", *args))
+
+
+async def templates_in_scope(
+    conn: asyncpg.Connection,
+    brand_id: UUID | None,
+    *,
+    channel: Channel | None = None,
+    status: PatternStatus | None = None,
+) -> list[PatternTemplate]:
+    """The scope's templates, best evidence-weighted engagement first (then most evidence)."""
+    where, args = _scope(brand_id)
+    params: list[Any] = list(args)
+    if channel is not None:
+        params.append(channel.value)
+        where += f" AND (channel_constraints = '{{*}}' OR ${len(params)} = ANY (channel_constraints))"
+    if status is not None:
+        params.append(status.value)
+        where += f" AND status = ${len(params)}"
+    order = ("coalesce((usage_stats->>'avg_engagement_rate')::float8, -1) DESC, "
+             "coalesce((usage_stats->>'evidence_posts')::int, 0) DESC, id")
+    return await _templates.list(conn, where, *params, order_by=order)
+
+
+async def save_templates(conn: asyncpg.Connection, created: Sequence[PatternTemplate],
+                         updated: Sequence[PatternTemplate]) -> None:
+    """Write one mining run's template changes, in the caller's transaction."""
+    await _templates.insert_many(conn, created)
+    for template in updated:
+        if not await _templates.update(conn, template):
+            raise NotFound(f"PatternTemplate {template.id} not found", details={"id": str(template.id)})
+
+
+async def get_template(conn: asyncpg.Connection, template_id: UUID) -> PatternTemplate:
+    return await _templates.get(conn, template_id)
+
+
+async def record_usage(conn: asyncpg.Connection, usage: PatternUsage) -> PatternUsage:
+    return await _usages.insert(conn, usage)
+
+
+async def attach_outcome(conn: asyncpg.Connection, usage_id: UUID, outcome: dict[str, float]) -> PatternUsage:
+    """Attach (or replace) a usage's outcome metrics when they arrive."""
+    usage = await _usages.get(conn, usage_id)
+    updated = PatternUsage.model_validate({**usage.model_dump(), "outcome": outcome})
+    await _usages.update(conn, updated)
+    return updated
+
+
+async def usages_of(conn: asyncpg.Connection, template_id: UUID) -> list[PatternUsage]:
+    return await _usages.list(conn, "pattern_template_id = $1", template_id, order_by="created_at, id")

@@ -1,0 +1,122 @@
+"""The pattern miner against real PostgreSQL: imports in one transaction, one row per post,
+templates merged on re-mining, usage outcomes moving a template's status."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from agents.engines.miner import ImportInput, MineInput, PatternMiner, ReviewInput
+from agents.miner.lifecycle import StatusThresholds
+from storage.errors import Conflict, KairoError
+from storage.objects import PatternStatus, PatternUsage
+from storage.postgres import patterns as store
+
+pytestmark = pytest.mark.integration
+DATA = Path(__file__).resolve().parents[1] / "data" / "miner"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(embedded_postgres_dsn, tmp_path, fresh_schema):
+    async with fresh_schema(embedded_postgres_dsn, tmp_path, prefix="miner") as handle:
+        yield handle.db
+
+
+async def _parse(miner: PatternMiner, name: str, fmt: str = "jsonl", brand_id=None):
+    return await miner.parse(ImportInput(format=fmt, content=(DATA / name).read_text(), brand_id=brand_id, now=NOW))
+
+
+async def _mine(db, miner: PatternMiner):
+    async with db.connection() as conn:
+        posts = await store.posts_in_scope(conn, None)
+        templates = await store.templates_in_scope(conn, None)
+    result = await miner.mine(MineInput(posts=posts, templates=templates, now=NOW))
+    async with db.transaction() as conn:
+        await store.save_templates(conn, [c.template for c in result.templates if c.action == "created"],
+                                   [c.template for c in result.templates if c.action == "updated"])
+    return result
+
+
+async def test_the_same_file_imported_twice_is_one_row_per_post(db):
+    miner = PatternMiner()
+    parsed = await _parse(miner, "swipe_posts.jsonl")
+    first = await store.import_posts(db, parsed.posts)
+    assert (first.inserted, first.updated) == (len(parsed.posts), 0)
+    again = await store.import_posts(db, (await _parse(miner, "swipe_posts.jsonl")).posts)
+    assert (again.inserted, again.updated) == (0, len(parsed.posts))
+    async with db.connection() as conn:
+        assert await store.count_posts(conn, None) == len(parsed.posts)
+        stored = {p.id: p for p in await store.posts_in_scope(conn, None)}
+    assert {p.id: p for p in parsed.posts} == stored
+
+
+async def test_a_file_is_imported_whole_or_not_at_all(db):
+    miner = PatternMiner()
+    posts = (await _parse(miner, "new_posts.jsonl")).posts
+    ghost_brand = posts[-1].model_copy(update={"brand_id": uuid4(), "is_global": False})  # no such brand
+    with pytest.raises(KairoError):
+        await store.import_posts(db, [*posts[:-1], ghost_brand])
+    async with db.connection() as conn:
+        assert await store.count_posts(conn, None) == 0
+
+
+async def test_the_same_text_under_another_id_is_refused(db):
+    miner = PatternMiner()
+    post = (await _parse(miner, "new_posts.jsonl")).posts[0]
+    await store.import_posts(db, [post])
+    with pytest.raises(Conflict):
+        await store.import_posts(db, [post.model_copy(update={"id": uuid4()})])
+
+
+async def test_mining_twice_from_the_database_keeps_the_templates(db):
+    miner = PatternMiner()
+    await store.import_posts(db, (await _parse(miner, "swipe_posts.jsonl")).posts)
+    first = await _mine(db, miner)
+    assert first.created >= 5
+    async with db.connection() as conn:
+        listed = await store.templates_in_scope(conn, None)
+    assert len(listed) == first.created
+    rates = [t.usage_stats.avg_engagement_rate for t in listed]
+    assert rates == sorted(rates, reverse=True)
+
+    second = await _mine(db, miner)
+    assert second.created == 0 and second.updated == 0
+    await store.import_posts(db, (await _parse(miner, "new_posts.jsonl")).posts)
+    third = await _mine(db, miner)
+    assert third.created == 0 and third.updated >= 5
+    async with db.connection() as conn:
+        after = await store.templates_in_scope(conn, None)
+        total = await store.count_posts(conn, None)
+    assert len(after) == len(listed)
+    assert sum(t.usage_stats.evidence_posts for t in after) == total
+
+
+async def test_usages_with_outcomes_activate_a_template(db, examples):
+    from tests.integration.conftest import insert_examples
+
+    await insert_examples(db, examples)
+    variant = examples.variant
+    async with db.connection() as conn:
+        template = await store.get_template(conn, examples.pattern_usage.pattern_template_id)
+    async with db.transaction() as conn:
+        usage = await store.record_usage(conn, PatternUsage(
+            pattern_template_id=template.id, content_variant_id=variant.id, brand_id=variant.brand_id,
+            channel=variant.channel))
+        assert usage.outcome is None
+        await store.attach_outcome(conn, usage.id, {"impressions": 5000, "engagements": 300})
+        usages = await store.usages_of(conn, template.id)
+    assert any(u.id == usage.id and u.outcome == {"impressions": 5000, "engagements": 300} for u in usages)
+    miner = PatternMiner(status_thresholds=StatusThresholds(active_min_uses=1))
+    decision = await miner.review(ReviewInput(
+        template=template.model_copy(update={"status": PatternStatus.EXPERIMENTAL}), usages=usages,
+        channel_medians={variant.channel: 0.03}))
+    assert decision.changed and decision.template.status == PatternStatus.ACTIVE
+    async with db.transaction() as conn:
+        await store.save_templates(conn, [], [decision.template])
+        stored = await store.get_template(conn, template.id)
+    assert stored.status == PatternStatus.ACTIVE and stored.usage_stats.measured_uses >= 1
