@@ -75,6 +75,15 @@ class MemoryService:
         log.info("memory_service.opened", pid=os.getpid(), chroma=s.chroma_url or str(s.chroma_dir))
         return MemoryStore(postgres.db, index, embedder)
 
+    async def warm(self) -> None:
+        """Open the store now (model, pool, index): called once right after the actor is created,
+        so the first remember or search does not wait ~5 s for the model to load. A failure here
+        (database not up yet) is only logged: the next call opens the store again."""
+        try:
+            await self._get_store()
+        except Exception as exc:  # noqa: BLE001 - a warm-up, never the caller's error
+            log.warning("memory_service.warm_failed", error=f"{type(exc).__name__}: {exc}")
+
     async def add(self, drafts: list[MemoryDraft]) -> list[BrandMemoryFragment]:
         return await (await self._get_store()).add(drafts)
 
@@ -136,10 +145,13 @@ class RayMemoryClient:
 
 
 def start_memory_service(settings: Settings) -> ActorHandle:
-    """The memory service actor, created if absent (named, detached, restarts forever)."""
-    return MemoryService.options(
+    """The memory service actor, created if absent (named, detached, restarts forever), asked to
+    open its store in the background (not awaited: start-up does not wait for the model)."""
+    handle = MemoryService.options(
         name=names.MEMORY, namespace=settings.ray_namespace, lifetime="detached", get_if_exists=True
     ).remote(settings)
+    handle.warm.remote()
+    return handle
 
 
 def get_memory_client(settings: Settings) -> RayMemoryClient:

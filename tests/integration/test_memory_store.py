@@ -151,3 +151,44 @@ async def test_bad_search_input_names_the_field(store, two_brands):
     with pytest.raises(Invalid) as too_many:
         await store.search(acme.id, "x", k=1000)
     assert blank.value.details["field"] == "text" and too_many.value.details["field"] == "k"
+
+
+async def test_a_repeated_search_is_not_embedded_again(db, two_brands, tmp_path, minilm):
+    from storage.memory import Embedder
+
+    class Counting(Embedder):
+        calls: list[list[str]] = []
+
+        def embed_array(self, texts):
+            self.calls.append(list(texts))
+            return super().embed_array(texts)
+
+    embedder = Counting(num_threads=1)
+    index = await VectorIndex.open(path=tmp_path / "chroma-counting", embedder=embedder)
+    try:
+        store = MemoryStore(db, index, embedder)
+        _, birch, _ = two_brands  # a brand of this test only: its collection is new
+        await store.add(drafts(birch.id, BIRCH_TEXTS))
+        embedder.calls.clear()
+        first = await store.search(birch.id, "sourdough rye recipe", k=2)
+        again = await store.search(birch.id, "sourdough rye recipe", k=2)
+        assert [h.fragment.id for h in first] == [h.fragment.id for h in again]
+        assert embedder.calls == [["sourdough rye recipe"]]
+        await store.search(birch.id, "another question", k=2)
+        assert len(embedder.calls) == 2
+    finally:
+        await index.close()
+
+
+async def test_remembering_a_known_id_again_is_a_conflict_that_keeps_its_vector(store, two_brands):
+    from storage.errors import Conflict
+
+    acme, _, _ = two_brands
+    [kept] = await store.add(drafts(acme.id, ACME_TEXTS[:1]))
+    retry = MemoryDraft(id=kept.id, brand_id=acme.id, source_type="manual", raw_text=ACME_TEXTS[0])
+    with pytest.raises(Conflict) as caught:
+        await store.add([retry] + drafts(acme.id, ACME_TEXTS[1:2]))
+    assert caught.value.details["field"] == "id"
+    # The stored fragment still has its vector; the new one in the refused batch has none.
+    assert await store.index.ids(acme.id) == {kept.id}
+    assert (await store.search(acme.id, ACME_TEXTS[0], k=1))[0].fragment.id == kept.id

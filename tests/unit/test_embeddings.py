@@ -161,3 +161,58 @@ def test_unknown_or_changed_model_is_refused() -> None:
             {"model_name": "hashing-384", "dim": 384},
             {"model_name": "all-MiniLM-L6-v2", "dim": 384},
         )
+
+
+# -- the query-vector cache ---------------------------------------------------------------------
+
+
+def test_query_cache_is_least_recently_used() -> None:
+    import numpy as np
+
+    from storage.memory.query_cache import QueryVectorCache
+
+    cache = QueryVectorCache(max_entries=2)
+    a, b, c = (np.full(3, x, dtype=np.float32) for x in (1.0, 2.0, 3.0))
+    cache.put("a", a)
+    cache.put("b", b)
+    assert cache.get("a") is not None  # "a" is now the most recent
+    cache.put("c", c)
+    assert cache.get("b") is None and len(cache) == 2
+    assert cache.get("a").tolist() == a.tolist() and cache.get("c").tolist() == c.tolist()
+    assert (cache.hits, cache.misses) == (3, 1)
+
+
+def test_query_cache_vectors_cannot_be_changed_by_a_caller() -> None:
+    import numpy as np
+
+    from storage.memory.query_cache import QueryVectorCache
+
+    cache = QueryVectorCache()
+    original = np.ones(4, dtype=np.float32)
+    cache.put("q", original)
+    original[0] = 5.0  # the caller's array is copied, not kept
+    stored = cache.get("q")
+    assert stored.tolist() == [1.0] * 4
+    with pytest.raises(ValueError):
+        stored[0] = 9.0
+
+
+def test_query_cache_of_size_zero_keeps_nothing() -> None:
+    import numpy as np
+
+    from storage.memory.query_cache import QueryVectorCache
+
+    cache = QueryVectorCache(max_entries=0)
+    cache.put("q", np.ones(2, dtype=np.float32))
+    assert cache.get("q") is None and len(cache) == 0
+    with pytest.raises(ValueError):
+        QueryVectorCache(max_entries=-1)
+
+
+def test_hashing_embed_array_matches_embed() -> None:
+    e = HashingEmbedder(dim=16)
+    matrix = e.embed_array(["a b", "c"])
+    assert matrix.shape == (2, 16) and str(matrix.dtype) == "float32"
+    assert [[round(x, 6) for x in row] for row in matrix.tolist()] == [
+        [round(x, 6) for x in row] for row in e.embed(["a b", "c"])
+    ]
