@@ -1,4 +1,4 @@
-"""The ``kairo`` command line: ``up``, ``status``, ``brand …`` and ``demo``."""
+"""The ``kairo`` command line: ``up``, ``status``, ``brand …``, ``demo`` and ``calibrate``."""
 
 from __future__ import annotations
 
@@ -155,6 +155,62 @@ def _brand(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+# -- kairo calibrate BRAND FILE ---------------------------------------------------------------------
+
+CALIBRATION_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def _calibrate(settings: Settings, args: argparse.Namespace) -> int:
+    """Learn a brand's voice from a file of example posts (CSV, JSON, JSONL, else pasted text)."""
+    from pathlib import Path
+
+    from agents.calibration import parse_examples
+
+    path = Path(args.file)
+    if not path.is_file():
+        console.print(f"[red]error[/red] no file {path}")
+        return 1
+    fmt = args.format or CALIBRATION_FORMATS.get(path.suffix.lower(), "paste")
+    parsed = parse_examples(path.read_bytes(), fmt, text_field=args.text_field)
+    _join(settings)
+    return asyncio.run(_calibrate_brand(settings, args.brand, parsed))
+
+
+async def _calibrate_brand(settings: Settings, brand_ref: str, parsed: Any) -> int:
+    from agents.brand_brain.calibration_store import calibrate_brand
+    from agents.calibration import Calibrator
+    from storage.postgres import repositories as repo
+
+    from . import memory_service
+
+    resolved, pg = await _brand_database(settings)
+    try:
+        async with pg.db.connection() as conn:
+            found = await repo.brands.list(conn, "slug = $1 OR id::text = $1", brand_ref)
+        if not found:
+            console.print(f"[red]error[/red] no brand {brand_ref!r} (give its id or slug)")
+            return 1
+        brand = found[0]
+        with _progress() as progress:
+            progress.add_task(f"Calibrating {brand.slug} from {len(parsed.examples)} examples", total=None)
+            memory = memory_service.get_memory_client(resolved)
+            stored = await calibrate_brand(pg.db, memory, Calibrator(), brand.id, parsed.examples)
+    finally:
+        await pg.close()
+    table = Table(title=f"{brand.name}: snapshot v{stored.snapshot.version}", show_header=False)
+    table.add_row("tone", ", ".join(stored.snapshot.tone_descriptors) or "-")
+    table.add_row("profile", ", ".join(f"{k} {v:.0f}" for k, v in stored.snapshot.tone_profile.items()))
+    table.add_row("knobs", ", ".join(f"{k} {v:.2f}" for k, v in stored.result.tone.knobs.items()))
+    table.add_row("voice markers", "\n".join(f"{m.phrase} (z {m.z:.1f}, in {m.document_frequency} posts)"
+                                            for m in stored.result.markers) or "-")  # fmt: skip
+    table.add_row("banned words", ", ".join(f"{w.word} ({w.severity})" for w in stored.snapshot.banned_words) or "-")
+    table.add_row("memory", f"{len(stored.fragments)} imported_example fragments")
+    for warning in [*parsed.warnings, *stored.calibration.warnings]:
+        table.add_row("warning", warning)
+    console.print(table)
+    return 0
+
+
 # -- kairo db stop ---------------------------------------------------------------------------------
 
 
@@ -231,12 +287,17 @@ def main(argv: list[str] | None = None) -> int:
     db = commands.add_parser("db", help="the embedded PostgreSQL")
     db.add_subparsers(dest="db_command", required=True).add_parser("stop", help="stop it if it is running")
     commands.add_parser("demo", help="run the main job once on the embedded defaults, then exit")
+    calibrate = commands.add_parser("calibrate", help="learn a brand's voice from a file of example posts")
+    calibrate.add_argument("brand", help="the brand's id or slug")
+    calibrate.add_argument("file", help="CSV, JSON or JSONL by extension; any other file is pasted text")
+    calibrate.add_argument("--format", choices=["paste", "json", "jsonl", "csv"], help="override the extension")
+    calibrate.add_argument("--text-field", default="text", help="JSON field or CSV column of each post")
     args = parser.parse_args(argv)
     if args.command in ("up", "demo"):
         prepare_local_ray()
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    handlers = {"up": _up, "status": _status, "brand": _brand, "db": _db, "demo": _demo}
+    handlers = {"up": _up, "status": _status, "brand": _brand, "db": _db, "demo": _demo, "calibrate": _calibrate}
     try:
         return handlers[args.command](settings, args)
     except KairoError as exc:
