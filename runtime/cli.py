@@ -1,4 +1,4 @@
-"""The ``kairo`` command line: ``up``, ``status``, ``brand …``, ``demo`` and ``calibrate``."""
+"""The ``kairo`` command line: ``up``, ``status``, ``brand …``, ``demo``, ``calibrate`` and ``mine``."""
 
 from __future__ import annotations
 
@@ -271,6 +271,68 @@ def _demo(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+# -- kairo mine FILE -------------------------------------------------------------------------------
+
+
+def _mine(settings: Settings, args: argparse.Namespace) -> int:
+    """Import a file of posts (a brand's own, or a global swipe file) and mine its templates."""
+    from pathlib import Path
+
+    path = Path(args.file)
+    if not path.is_file():
+        console.print(f"[red]error[/red] no file {path}")
+        return 1
+    fmt = args.format or CALIBRATION_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        console.print(f"[red]error[/red] {path.name}: give --format (csv, json or jsonl)")
+        return 1
+    return asyncio.run(_mine_file(settings, args, path.read_text(encoding="utf-8-sig"), fmt))
+
+
+async def _mine_file(settings: Settings, args: argparse.Namespace, content: str, fmt: str) -> int:
+    from agents.engines.miner import PatternMiner
+    from agents.miner.service import import_file, mine_scope
+    from storage.objects import Channel
+    from storage.postgres import repositories as repo
+
+    miner = PatternMiner(distance_threshold=settings.miner_distance_threshold,
+                         min_evidence=settings.miner_min_evidence, max_import_bytes=settings.miner_max_import_bytes)
+    pg = await open_database(settings, pool_max=2, migrate=True)
+    try:
+        brand_id = None
+        if args.brand:
+            async with pg.db.connection() as conn:
+                found = await repo.brands.list(conn, "slug = $1 OR id::text = $1", args.brand)
+            if not found:
+                console.print(f"[red]error[/red] no brand {args.brand!r} (give its id or slug)")
+                return 1
+            brand_id = found[0].id
+        with _progress() as progress:
+            task = progress.add_task("Importing posts", total=None)
+            imported = await import_file(pg.db, miner, content, fmt, brand_id=brand_id,
+                                         default_channel=Channel(args.channel) if args.channel else None)
+            progress.update(task, description=f"Mining {'the brand' if brand_id else 'global'} posts")
+            report = await mine_scope(pg.db, miner, brand_id)
+            progress.update(task, description="Done")
+    finally:
+        await pg.close()
+    console.print(f"{imported.rows} rows: {imported.inserted} new posts, {imported.updated} known "
+                  f"({imported.duplicates} repeated in the file); mined {report.posts} posts: "
+                  f"{report.result.created} templates created, {report.result.updated} updated, "
+                  f"{report.result.unassigned} posts in no template")
+    table = Table(title="Pattern templates")
+    for column in ("template", "channels", "posts", "engagement rate", "status"):
+        table.add_column(column)
+    for template in report.templates:
+        stats = template.usage_stats
+        rate = "-" if stats.avg_engagement_rate is None else (
+            f"{stats.avg_engagement_rate:.2%} ± {stats.engagement_rate_spread or 0:.2%}")
+        table.add_row(template.name, ", ".join(map(str, template.channel_constraints)), str(stats.evidence_posts),
+                      rate, str(template.status))
+    console.print(table)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kairo", description="Autonomous content-marketing agents, one per brand.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -292,12 +354,18 @@ def main(argv: list[str] | None = None) -> int:
     calibrate.add_argument("file", help="CSV, JSON or JSONL by extension; any other file is pasted text")
     calibrate.add_argument("--format", choices=["paste", "json", "jsonl", "csv"], help="override the extension")
     calibrate.add_argument("--text-field", default="text", help="JSON field or CSV column of each post")
+    mine = commands.add_parser("mine", help="import a file of posts and mine its pattern templates")
+    mine.add_argument("file", help="CSV, JSON or JSONL (by extension, or --format)")
+    mine.add_argument("--brand", help="the brand's id or slug (its own posts); without it, a global swipe file")
+    mine.add_argument("--format", choices=["json", "jsonl", "csv"], help="override the extension")
+    mine.add_argument("--channel", help="channel of posts whose row names none")
     args = parser.parse_args(argv)
     if args.command in ("up", "demo"):
         prepare_local_ray()
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    handlers = {"up": _up, "status": _status, "brand": _brand, "db": _db, "demo": _demo, "calibrate": _calibrate}
+    handlers = {"up": _up, "status": _status, "brand": _brand, "db": _db, "demo": _demo, "calibrate": _calibrate,
+                "mine": _mine}
     try:
         return handlers[args.command](settings, args)
     except KairoError as exc:

@@ -12,7 +12,8 @@ import pytest
 
 from agents.engines.miner import ImportInput, MineInput, PatternMiner, ReviewInput
 from agents.miner.lifecycle import StatusThresholds
-from storage.errors import Conflict, KairoError
+from agents.miner.service import import_file, mine_scope
+from storage.errors import Conflict, Invalid, KairoError
 from storage.objects import PatternStatus, PatternUsage
 from storage.postgres import patterns as store
 
@@ -32,14 +33,7 @@ async def _parse(miner: PatternMiner, name: str, fmt: str = "jsonl", brand_id=No
 
 
 async def _mine(db, miner: PatternMiner):
-    async with db.connection() as conn:
-        posts = await store.posts_in_scope(conn, None)
-        templates = await store.templates_in_scope(conn, None)
-    result = await miner.mine(MineInput(posts=posts, templates=templates, now=NOW))
-    async with db.transaction() as conn:
-        await store.save_templates(conn, [c.template for c in result.templates if c.action == "created"],
-                                   [c.template for c in result.templates if c.action == "updated"])
-    return result
+    return (await mine_scope(db, miner)).result
 
 
 async def test_the_same_file_imported_twice_is_one_row_per_post(db):
@@ -120,3 +114,26 @@ async def test_usages_with_outcomes_activate_a_template(db, examples):
         await store.save_templates(conn, [], [decision.template])
         stored = await store.get_template(conn, template.id)
     assert stored.status == PatternStatus.ACTIVE and stored.usage_stats.measured_uses >= 1
+
+
+async def test_import_file_is_all_or_nothing_and_idempotent(db):
+    miner = PatternMiner()
+    good = (DATA / "new_posts.jsonl").read_text()
+    first = await import_file(db, miner, good, "jsonl")
+    assert (first.rows, first.inserted, first.updated) == (15, 15, 0)
+    assert (await import_file(db, miner, good, "jsonl")).inserted == 0
+    lines = good.splitlines()
+    bad = json.loads(lines[3]) | {"engagements": 10**9}
+    with pytest.raises(Invalid) as info:
+        await import_file(db, miner, "\n".join([*lines, json.dumps(bad)]), "jsonl")
+    assert (info.value.details["row"], info.value.details["field"]) == (16, "engagements")
+    brand_file = "text,channel\nA brand post that is fine.,linkedin\n"
+    with pytest.raises(KairoError):  # the brand does not exist: the transaction rolls back
+        await import_file(db, miner, brand_file, "csv", brand_id=uuid4())
+    async with db.connection() as conn:
+        assert await store.count_posts(conn, None) == 15
+
+
+async def test_mining_an_empty_scope_mines_nothing(db):
+    report = await mine_scope(db, PatternMiner(), uuid4())
+    assert report.posts == 0 and report.templates == [] and report.result.created == 0

@@ -1,0 +1,58 @@
+"""The pattern miner's two jobs against the system of record, for the CLI, the API and the
+miner pool: import a file of posts (one transaction), and mine a scope (read its posts and
+templates, cluster, write the template changes in one transaction).
+
+Mining reads every post of the scope, so a run is idempotent: mining again changes nothing until
+new posts arrive, and new posts join the templates they match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from agents.engines.miner import ImportInput, MineInput, MineResult, PatternMiner
+from storage.objects import Channel, PatternTemplate
+from storage.postgres import Database
+from storage.postgres import patterns as store
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    rows: int
+    inserted: int
+    updated: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class MiningReport:
+    posts: int
+    result: MineResult
+    templates: list[PatternTemplate]  # the scope's templates after the run, best first
+
+
+async def import_file(db: Database, miner: PatternMiner, content: str, fmt: str, *, brand_id: UUID | None = None,
+                      default_channel: Channel | None = None) -> ImportReport:
+    """Validate the whole file, then store it in one transaction (nothing on any error)."""
+    parsed = await miner.parse(ImportInput(format=fmt, content=content, brand_id=brand_id,  # type: ignore[arg-type]
+                                           default_channel=default_channel))
+    counts = await store.import_posts(db, parsed.posts)
+    return ImportReport(rows=parsed.rows, inserted=counts.inserted, updated=counts.updated,
+                        duplicates=parsed.duplicates)
+
+
+async def mine_scope(db: Database, miner: PatternMiner, brand_id: UUID | None = None) -> MiningReport:
+    """Mine every post of the scope into its templates; a scope without posts mines nothing."""
+    async with db.connection() as conn:
+        posts = await store.posts_in_scope(conn, brand_id)
+        existing = await store.templates_in_scope(conn, brand_id)
+    if not posts:
+        empty = MineResult(templates=[], assignments=[], distinct_signatures=0, clusters=0)
+        return MiningReport(posts=0, result=empty, templates=existing)
+    result = await miner.mine(MineInput(brand_id=brand_id, posts=posts, templates=existing))
+    async with db.transaction() as conn:
+        await store.save_templates(conn, [c.template for c in result.templates if c.action == "created"],
+                                   [c.template for c in result.templates if c.action == "updated"])
+        templates = await store.templates_in_scope(conn, brand_id)
+    return MiningReport(posts=len(posts), result=result, templates=templates)
