@@ -8,8 +8,8 @@ weights times the unit's features (both from the cue file). Position restricts t
   (the second to last only when the last one is a CTA too);
 * a list line is a list item, unless it is such a CTA;
 * any other unit takes the best body kind, or ``context`` when no body kind reaches ``min_score``;
-  a sentence leans towards the kind of the sentence before it in its paragraph (``continuation``
-  weights), since one paragraph usually plays one role.
+  a sentence leans towards the kind of the sentence before it on its line (``continuation``
+  weights), since one run of prose usually plays one role.
 
 Consecutive units of one kind in one paragraph are merged into one beat (list lines never are:
 each list item is a beat of its own); so are consecutive CTA units of one paragraph, taking the
@@ -59,7 +59,7 @@ class BeatLabeller:
         features = unit_features(unit, index, len(units), self.cues, previous, before)
         text = strip_marker(unit.text)
         continuation = 0.0
-        if previous is not None and previous_kind is not None:
+        if previous is not None and previous_kind is not None and previous.line == unit.line:
             continuation = self.cues.continuation_paragraph + (
                 self.cues.continuation_anaphor if starts_with_anaphor(unit, self.cues) else 0.0
             )

@@ -6,7 +6,8 @@ position (first, last, start of a paragraph) is a feature.
 
 List lines are lines starting with a bullet (``-``, ``•``, ``*``, ``–``, ``—``, ``→``, ``>``), a
 number (``1.``, ``2)``, ``#3``, ``Step 4:``), or an emoji/symbol, when at least two consecutive
-lines of a paragraph start that way (one emoji-led line is decoration, not a list).
+lines of a paragraph start that way (one emoji-led line is decoration, not a list). Lines of
+only hashtags, mentions or links are footers and make no unit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ _BULLET = regex.compile(r"^\s*(?:[-•*–—→>▪◦·]\s*|\d{1,2}[.)]\s+|\d{
 _SYMBOL_LEAD = regex.compile(r"^\s*[\p{So}\p{Sk}\p{Sm}\p{Emoji_Presentation}](?:\uFE0F|\u200D|\p{So}|\p{Emoji_Presentation}|\p{Emoji_Modifier})*\s*")
 _SENTENCE_END = regex.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(]?[\p{Lu}\p{N}\p{So}\p{Emoji_Presentation}])")
 _LETTER = regex.compile(r"\p{L}|\p{N}")
+# A line of only hashtags, mentions and links is a footer, not a beat.
+_FOOTER = regex.compile(r"^(?:\s*(?:#[\p{L}\p{N}_]+|@[\p{L}\p{N}_.]+|https?://\S+|www\.\S+)[\s,.;|·•]*)+$")
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def segment_units(text: str) -> list[Unit]:
     for p_index, paragraph in enumerate(p for p in paragraphs if p.strip()):
         lines = [line.strip() for line in paragraph.split("\n") if line.strip()]
         for line, is_list in zip(lines, _list_flags(lines)):
-            if not has_words(line):
+            if not has_words(line) or _FOOTER.match(line):
                 line_no += 1
                 continue
             # The hook is what shows before "see more": the whole first line, when there are more.

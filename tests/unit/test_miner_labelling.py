@@ -103,3 +103,20 @@ def test_cue_files_name_only_known_kinds_and_unknown_languages_are_refused():
     assert set(cues.cues) <= set(default_taxonomy().kinds)
     with pytest.raises(ValueError):
         load_cues("xx")
+
+
+def test_hashtag_and_link_footers_make_no_beat():
+    beats = BeatLabeller().label(
+        "We just shipped offline mode! 🎉\n\nYour notes now sync the moment you are back online, so you never "
+        "lose a thought on the train.\n\nTry it: https://example.com/offline\n\n#productivity #launch\n@kairo"
+    )
+    assert [b.kind for b in beats] == ["hook_announcement", "benefit", "cta_plain"]
+
+
+def test_lines_of_one_paragraph_keep_their_own_kinds():
+    beats = BeatLabeller().label(
+        "I used to think cold calling was dead.\nThen I made 50 calls in a week and booked 6 meetings.\n"
+        "Turns out people still pick up the phone.\nWould you try it?"
+    )
+    assert [b.kind for b in beats][0] == "hook_story"
+    assert [b.kind for b in beats][-2:] == ["lesson", "cta_question"]
