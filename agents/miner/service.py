@@ -1,6 +1,7 @@
 """The pattern miner's two jobs against the system of record, for the CLI, the API and the
 miner pool: import a file of posts (one transaction), and mine a scope (read its posts and
-templates, cluster, write the template changes in one transaction).
+templates, cluster, write the template changes and an EventLog line with the run's counts in one
+transaction).
 
 Mining reads every post of the scope, so a run is idempotent: mining again changes nothing until
 new posts arrive, and new posts join the templates they match.
@@ -12,9 +13,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from agents.engines.miner import ImportInput, MineInput, MineResult, PatternMiner
-from storage.objects import Channel, PatternTemplate
+from storage.objects import Channel, EventLog, EventType, PatternTemplate
 from storage.postgres import Database
 from storage.postgres import patterns as store
+from storage.postgres import repositories as repo
 
 
 @dataclass(frozen=True)
@@ -54,5 +56,13 @@ async def mine_scope(db: Database, miner: PatternMiner, brand_id: UUID | None = 
     async with db.transaction() as conn:
         await store.save_templates(conn, [c.template for c in result.templates if c.action == "created"],
                                    [c.template for c in result.templates if c.action == "updated"])
+        await repo.event_log.insert(conn, EventLog(
+            brand_id=brand_id, event_type=EventType.RUN_FINISHED, subject_type="pattern_mining",
+            message=(f"mined {len(posts)} posts: {result.created} templates created, {result.updated} updated, "
+                     f"{result.unassigned} posts in no template"),
+            meta={"posts": len(posts), "created": result.created, "updated": result.updated,
+                  "unassigned": result.unassigned, "distinct_signatures": result.distinct_signatures,
+                  "clusters": result.clusters},
+        ))
         templates = await store.templates_in_scope(conn, brand_id)
     return MiningReport(posts=len(posts), result=result, templates=templates)

@@ -16,6 +16,7 @@ from agents.miner.service import import_file, mine_scope
 from storage.errors import Conflict, Invalid, KairoError
 from storage.objects import PatternStatus, PatternUsage
 from storage.postgres import patterns as store
+from storage.postgres import repositories as repo
 
 pytestmark = pytest.mark.integration
 DATA = Path(__file__).resolve().parents[1] / "data" / "miner"
@@ -80,6 +81,10 @@ async def test_mining_twice_from_the_database_keeps_the_templates(db):
 
     second = await _mine(db, miner)
     assert second.created == 0 and second.updated == 0
+    async with db.connection() as conn:
+        runs = await repo.event_log.list(conn, "subject_type = 'pattern_mining'", order_by="created_at")
+    assert [(e.meta["created"], e.meta["updated"], e.meta["posts"]) for e in runs] == [
+        (first.created, 0, 50), (0, 0, 50)]
     await store.import_posts(db, (await _parse(miner, "new_posts.jsonl")).posts)
     third = await _mine(db, miner)
     assert third.created == 0 and third.updated >= 5
