@@ -25,6 +25,14 @@ class AgentGateway(Protocol):
 
 
 class MemoryClient(Protocol):
-    async def add(self, drafts: list[MemoryDraft]) -> list[BrandMemoryFragment]: ...
+    async def add(self, drafts: list[MemoryDraft]) -> list[BrandMemoryFragment]:
+        """Remember ``drafts`` as one batch (one embedding call, one transaction): all of them
+        with their vectors, or none. Callers that store many fragments (calibration, imports)
+        pass them together rather than one call each; a draft whose id is already remembered
+        makes the whole batch a Conflict."""
+        ...
 
-    async def search(self, brand_id: UUID, text: str, k: int) -> list[MemoryHit]: ...
+    async def search(self, brand_id: UUID, text: str, k: int) -> list[MemoryHit]:
+        """The brand's ``k`` fragments nearest to ``text``, nearest first (repeated texts are
+        answered from a cache of query vectors)."""
+        ...
