@@ -286,6 +286,10 @@ def _mine(settings: Settings, args: argparse.Namespace) -> int:
     if fmt is None:
         console.print(f"[red]error[/red] {path.name}: give --format (csv, json or jsonl)")
         return 1
+    if path.stat().st_size > settings.miner_max_import_bytes:  # refused before it is read
+        console.print(f"[red]error[/red] {path.name} is {path.stat().st_size:,} bytes; at most "
+                      f"{settings.miner_max_import_bytes:,} per import (KAIRO_MINER_MAX_IMPORT_BYTES)")
+        return 1
     return asyncio.run(_mine_file(settings, args, path.read_text(encoding="utf-8-sig"), fmt))
 
 

@@ -36,6 +36,10 @@ _UPSERT_POST = (
 )
 
 
+PRIOR_IMPRESSIONS = 5000
+"""How many impressions at the scope's rate a template's own evidence is blended with when ranked."""
+
+
 @dataclass(frozen=True)
 class ImportCounts:
     inserted: int
@@ -82,16 +86,24 @@ async def templates_in_scope(
     channel: Channel | None = None,
     status: PatternStatus | None = None,
 ) -> list[PatternTemplate]:
-    """The scope's templates, best evidence-weighted engagement first (then most evidence)."""
+    """The scope's templates, best evidence-weighted engagement first (then most evidence).
+
+    Evidence-weighted: the template's engagements and impressions plus ``PRIOR_IMPRESSIONS``
+    impressions at the scope's overall rate, so three lucky posts do not outrank three hundred.
+    """
     where, args = _scope(brand_id)
     params: list[Any] = list(args)
+    prior = (f"(SELECT coalesce(sum((usage_stats->>'evidence_engagements')::float8) / "
+             f"nullif(sum((usage_stats->>'evidence_impressions')::float8), 0), 0) "
+             f"FROM pattern_templates WHERE {where})")
     if channel is not None:
         params.append(channel.value)
         where += f" AND (channel_constraints = '{{*}}' OR ${len(params)} = ANY (channel_constraints))"
     if status is not None:
         params.append(status.value)
         where += f" AND status = ${len(params)}"
-    order = ("coalesce((usage_stats->>'avg_engagement_rate')::float8, -1) DESC, "
+    order = (f"(coalesce((usage_stats->>'evidence_engagements')::float8, 0) + {prior} * {PRIOR_IMPRESSIONS}) / "
+             f"(coalesce((usage_stats->>'evidence_impressions')::float8, 0) + {PRIOR_IMPRESSIONS}) DESC, "
              "coalesce((usage_stats->>'evidence_posts')::int, 0) DESC, id")
     return await _templates.list(conn, where, *params, order_by=order)
 

@@ -14,7 +14,7 @@ from agents.engines.miner import ImportInput, MineInput, PatternMiner, ReviewInp
 from agents.miner.lifecycle import StatusThresholds
 from agents.miner.service import import_file, mine_scope
 from storage.errors import Conflict, Invalid, KairoError
-from storage.objects import PatternStatus, PatternUsage
+from storage.objects import Channel, PatternStatus, PatternUsage
 from storage.postgres import patterns as store
 from storage.postgres import repositories as repo
 
@@ -77,7 +77,7 @@ async def test_mining_twice_from_the_database_keeps_the_templates(db):
         listed = await store.templates_in_scope(conn, None)
     assert len(listed) == first.created
     rates = [t.usage_stats.avg_engagement_rate for t in listed]
-    assert rates == sorted(rates, reverse=True)
+    assert rates == sorted(rates, reverse=True)  # ten posts each: evidence does not reorder them
 
     second = await _mine(db, miner)
     assert second.created == 0 and second.updated == 0
@@ -142,3 +142,27 @@ async def test_import_file_is_all_or_nothing_and_idempotent(db):
 async def test_mining_an_empty_scope_mines_nothing(db):
     report = await mine_scope(db, PatternMiner(), uuid4())
     assert report.posts == 0 and report.templates == [] and report.result.created == 0
+
+
+async def test_templates_are_ranked_by_evidence_weighted_engagement(db):
+    """A template of 3 posts with a slightly better rate ranks below one of many with a good rate."""
+    miner = PatternMiner()
+    await store.import_posts(db, (await _parse(miner, "swipe_posts.jsonl")).posts)
+    await _mine(db, miner)
+    async with db.connection() as conn:
+        listed = await store.templates_in_scope(conn, None)
+    best = listed[0]
+    lucky = best.model_copy(update={
+        "id": uuid4(), "structure": ["hook_story", "cta_plain"], "name": "Story hook → CTA",
+        "example_source_post_ids": best.example_source_post_ids[:3],
+        "usage_stats": best.usage_stats.model_copy(update={
+            "evidence_posts": 3, "evidence_impressions": 300,
+            "evidence_engagements": round(300 * best.usage_stats.avg_engagement_rate * 1.2),
+            "avg_engagement_rate": best.usage_stats.avg_engagement_rate * 1.2})})
+    async with db.transaction() as conn:
+        await store.save_templates(conn, [lucky], [])
+        ranked = await store.templates_in_scope(conn, None)
+        linkedin_active = await store.templates_in_scope(conn, None, channel=Channel.LINKEDIN,
+                                                         status=PatternStatus.ACTIVE)
+    assert ranked[0].id == best.id and ranked.index(next(t for t in ranked if t.id == lucky.id)) > 0
+    assert linkedin_active == []
