@@ -55,13 +55,34 @@ async def due_brands(db: Database, limit: int = DUE_LIMIT) -> list[UUID]:
     return [r["brand_id"] for r in rows]
 
 
+_SWEEP_SQL = """
+WITH expired AS (
+    SELECT j.id, j.attempts >= j.max_attempts AND NOT j.reconcile_pending AND NOT EXISTS (
+               SELECT 1 FROM publish_attempts a WHERE a.publishing_job_id = j.id AND a.status = 'in_flight') AS exhausted,
+           EXISTS (SELECT 1 FROM publish_attempts a WHERE a.publishing_job_id = j.id AND a.status = 'in_flight') AS in_flight
+      FROM publishing_jobs j
+     WHERE j.status = 'running' AND j.lease_expires_at < now()
+       FOR UPDATE OF j SKIP LOCKED)
+UPDATE publishing_jobs j
+   SET status = CASE WHEN e.exhausted THEN 'failed' ELSE 'pending' END,
+       last_error = CASE WHEN e.exhausted THEN 'out of attempts: the publisher stopped during the last one'
+                         ELSE j.last_error END,
+       reconcile_pending = j.reconcile_pending OR e.in_flight,
+       lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+  FROM expired e
+ WHERE j.id = e.id
+"""
+
+
 async def sweep_expired_leases(db: Database) -> int:
-    """Return running publishing jobs whose lease expired to ``pending``; how many."""
+    """Hand back running publishing jobs whose lease expired (their publisher died); how many.
+
+    A job with an attempt still ``in_flight`` may have been sent: it goes back ``pending`` and
+    waiting for reconciliation (looked up before any new create). A job whose last attempt was
+    used up, with nothing in flight, is ``failed`` with the reason: never left running.
+    """
     async with db.connection() as conn:
-        status = await conn.execute(
-            "UPDATE publishing_jobs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, "
-            "updated_at = now() WHERE status = 'running' AND lease_expires_at < now()"
-        )
+        status = await conn.execute(_SWEEP_SQL)
     return int(status.split()[-1])
 
 

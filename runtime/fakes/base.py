@@ -140,7 +140,7 @@ class FakePlatform:
         self.faults = FaultPlan()
         self.posts: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of every API request
-        self.app = web.Application()
+        self.app = web.Application(middlewares=[self._record])
         self.app.add_routes(self.routes())
         self.app.add_routes([
             web.post("/_fake/faults", self._control_faults),
@@ -153,6 +153,12 @@ class FakePlatform:
 
     def routes(self) -> list[web.RouteDef]:
         raise NotImplementedError
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler):
+        if not request.path.startswith("/_fake/"):
+            self.requests.append((request.method, request.path))
+        return await handler(request)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
@@ -179,7 +185,6 @@ class FakePlatform:
 
     async def faulty_write(self, request: web.Request, write: Callable[[], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
         """Run a create under the fault plan."""
-        self.requests.append((request.method, request.path))
         mode = self.faults.take()
         if mode == "error_5xx":
             return web.json_response(self.server_error_body(), status=503)

@@ -63,7 +63,6 @@ class FakeMastodon(FakePlatform):
         if key:
             seen = self.idempotency.get((account, key))
             if seen is not None and self.clock() - seen[0] < IDEMPOTENCY_SECONDS:
-                self.requests.append((request.method, request.path))
                 return web.json_response(seen[1], headers=self._headers(account))
         text = body.get("status")
         if not isinstance(text, str) or not text.strip():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from enum import StrEnum
 from typing import Annotated, Any, Self
 from uuid import UUID
 
@@ -26,8 +27,37 @@ class RateLimits(KairoObject):
     min_gap_seconds: int | None = Field(default=None, ge=0)
 
 
+class AdapterName(StrEnum):
+    """Which adapter delivers a channel's posts (``channel_configs_adapter_known``): the
+    platform's own, or the embedded outbox / a webhook for any channel."""
+
+    X = "x"
+    LINKEDIN = "linkedin"
+    MASTODON = "mastodon"
+    BLUESKY = "bluesky"
+    WEBHOOK = "webhook"
+    OUTBOX = "outbox"
+
+
+class AuthStatus(StrEnum):
+    """Health of a connection's credentials (``channel_configs_auth_status_known``):
+    ``refresh_needed`` when a refresh was refused (reconnect), ``revoked`` when the platform
+    rejects the access for good. Either one means ``status = error``."""
+
+    OK = "ok"
+    REFRESH_NEEDED = "refresh_needed"
+    REVOKED = "revoked"
+
+
+GENERIC_ADAPTERS = frozenset({AdapterName.WEBHOOK, AdapterName.OUTBOX})
+
+
 class ChannelConfig(Timestamped):
-    """CO-21: auth and constraints of one brand on one channel (one config per channel)."""
+    """CO-21: auth and constraints of one brand on one channel (one config per channel).
+
+    Secrets are not here: they live sealed in ``channel_credentials`` (see
+    ``storage/postgres/publishing.py``), so this object can be returned and logged as is.
+    """
 
     id: UUID = Field(default_factory=new_id)
     brand_id: UUID
@@ -36,6 +66,24 @@ class ChannelConfig(Timestamped):
     scopes: Annotated[list[Label], Field(max_length=64)] = []
     rate_limits: RateLimits = RateLimits()
     account_handle: Label | None = None
+    adapter: AdapterName = AdapterName.OUTBOX
+    auth_status: AuthStatus = AuthStatus.OK
+    endpoint: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    """The API's base URL (a Mastodon instance, a fake), the webhook URL or the outbox file."""
+    account_ref: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    """The platform's id of the account: X user id, LinkedIn author URN, Bluesky DID."""
+    token_expires_at: AwareDatetime | None = None
+    blocked_until: AwareDatetime | None = None
+    """A rate limit or cap said: nothing before this time."""
+    last_error: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _connection_rules(self) -> Self:
+        if self.adapter not in GENERIC_ADAPTERS and self.adapter.value != self.channel.value:
+            raise ValueError(f"adapter '{self.adapter}' cannot publish to channel '{self.channel}'")
+        if self.auth_status is not AuthStatus.OK and self.status is not ChannelStatus.ERROR:
+            raise ValueError(f"auth_status '{self.auth_status}' requires status 'error'")
+        return self
 
 
 class PublishingJob(Timestamped):
@@ -59,6 +107,9 @@ class PublishingJob(Timestamped):
     lease_owner: Label | None = None
     lease_expires_at: AwareDatetime | None = None
     dedupe_key: Label | None = None
+    reconcile_pending: bool = False
+    """The last create was sent but never confirmed: look the post up before anything else."""
+    reconcile_checks: int = Field(default=0, ge=0, le=100)
 
     @model_validator(mode="after")
     def _status_rules(self) -> Self:
@@ -68,6 +119,8 @@ class PublishingJob(Timestamped):
             raise ValueError("a running job needs lease_owner and lease_expires_at")
         if self.attempts > self.max_attempts:
             raise ValueError("attempts cannot exceed max_attempts")
+        if self.reconcile_pending and self.status not in (PublishStatus.PENDING, PublishStatus.RUNNING):
+            raise ValueError("only a pending or running job can wait for reconciliation")
         return self
 
 

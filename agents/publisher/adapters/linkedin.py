@@ -17,6 +17,7 @@ RESERVED = "\\|{}@[]()<>#*_~"
 URN = re.compile(r"^urn:li:(share|ugcPost):[0-9A-Za-z_-]+$")
 DUPLICATE_OF = re.compile(r"duplicate of (urn:li:(?:share|ugcPost):[0-9A-Za-z_-]+)")
 API_VERSION = "202510"
+AUTH_HOST = "https://www.linkedin.com"  # token refreshes go to www, the API is api.linkedin.com
 
 
 def escape_little_text(text: str) -> str:
@@ -113,7 +114,7 @@ class LinkedInAdapter(Adapter):
 
     async def refresh(self, creds: Credentials) -> TokenGrant:
         got = await self.request(
-            "POST", f"{creds.auth_endpoint or creds.endpoint}/oauth/v2/accessToken", write=False,
+            "POST", f"{creds.auth_endpoint or (AUTH_HOST if 'api.linkedin.com' in creds.endpoint else creds.endpoint)}/oauth/v2/accessToken", write=False,
             data={"grant_type": "refresh_token", "refresh_token": creds.refresh_token or "",
                   "client_id": creds.client_id or "", "client_secret": creds.client_secret or ""},
         )  # fmt: skip

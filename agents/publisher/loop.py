@@ -1,0 +1,322 @@
+"""The publish loop: claim due jobs, publish each exactly once, record every attempt.
+
+Plain async code over a :class:`storage.postgres.Database` and an aiohttp session, so it runs
+in a test, a benchmark or the runtime's publisher actor alike; any number of loops may run at
+once against one database (leases and row locks keep them apart). For each claimed job:
+
+1. the latest attempt decides the path: ``success`` → finish the job; ``in_flight`` (its
+   publisher died mid-send) or ``unconfirmed`` → reconcile first (look the post up);
+2. a blocked connection (cap, 429) or an empty token bucket gives the job back for later
+   without using an attempt; a token about to expire is refreshed under the row lock;
+3. an ``in_flight`` attempt row is committed, *then* the one create is sent;
+4. the state machine's decision is written in one transaction (attempt, job, connection,
+   variant/package/opportunity/pattern usage on success).
+
+Whatever goes wrong on our side (database down, a bug), the job is handed back ``pending`` or,
+if even that fails, its lease runs out and the scheduler's sweep hands it back: never left
+``running``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import aiohttp
+import structlog
+
+from storage.objects.base import utcnow
+from storage.objects.enums import AttemptStatus, ChannelStatus, PublishStatus
+from storage.objects.publishing import AuthStatus, ChannelConfig, PublishAttempt, PublishingJob
+from storage.postgres import Database
+from storage.postgres import publishing as store
+from storage.postgres import repositories as repo
+
+from .adapters import ADAPTERS, Adapter, Credentials, PostRequest
+from .machine import ConnectionMark, Decision, JobState, after_create, after_reconcile
+from .outcomes import Outcome, PublishResult, RefreshFailed, RefreshUnavailable
+from .policy import RetryPolicy
+from .ratelimit import Buckets
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_CAPS = {"x": 4, "linkedin": 4, "mastodon": 4, "bluesky": 4, "webhook": 8, "outbox": 8}
+
+
+@dataclass
+class PublisherConfig:
+    """The loop's knobs, plain fields (the runtime fills them from settings)."""
+
+    owner: str
+    lease_seconds: float = 60.0
+    batch: int = 20
+    poll_seconds: float = 1.0
+    http_timeout: float = 10.0
+    platform_caps: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_CAPS))
+    outbox_dir: Path = Path("outbox")
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class Lost(Exception):
+    """The lease on the job is gone: another publisher owns it now; stop touching it."""
+
+
+class PublishLoop:
+    """Claims and publishes jobs. ``run_once()`` is one batch; ``run(stop)`` loops."""
+
+    def __init__(self, db: Database, sealer: Any, session: aiohttp.ClientSession, config: PublisherConfig,
+                 *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db, self.sealer, self.session, self.config, self.clock = db, sealer, session, config, clock
+        self.buckets = Buckets()
+        self.caps = {name: asyncio.Semaphore(n) for name, n in config.platform_caps.items()}
+        self.counts: dict[str, int] = {}
+        self.log = log.bind(owner=config.owner)
+
+    # -- driving ----------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim one batch and publish it; how many jobs were claimed."""
+        jobs = await store.claim_jobs(self.db, self.config.owner, self.config.lease_seconds, self.config.batch)
+        if jobs:
+            await asyncio.gather(*(self._guarded(job) for job in jobs))
+        return len(jobs)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Loop until ``stop`` is set; a database outage is waited out, never fatal."""
+        while not stop.is_set():
+            try:
+                claimed = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database is down or restarting: try again shortly
+                self._count("loop_errors")
+                self.log.warning("publisher.loop_error", error=f"{type(exc).__name__}: {exc}"[:300])
+                claimed = 0
+            if not claimed:
+                try:
+                    await asyncio.wait_for(stop.wait(), self.config.poll_seconds)
+                except TimeoutError:
+                    pass
+
+    def _count(self, key: str) -> None:
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    async def _guarded(self, job: PublishingJob) -> None:
+        try:
+            outcome = await self.process(job)
+            self._count(outcome)
+        except Lost:
+            self._count("lease_lost")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._count("errors")
+            self.log.error("publisher.job_error", job_id=str(job.id), error=f"{type(exc).__name__}: {exc}"[:300])
+            try:
+                await store.release(self.db, job.id, self.config.owner, retry_at=self.clock() + self.config.policy.backoff(1),
+                                    reason=f"publisher error: {type(exc).__name__}")
+            except Exception:  # noqa: S110 - the lease runs out and the sweep hands the job back
+                pass
+
+    # -- one job ----------------------------------------------------------------------------
+
+    async def process(self, job: PublishingJob) -> str:
+        """Publish one claimed job; the name of what happened (for counters and tests)."""
+        async with self.db.connection() as conn:
+            config = await store.connection_for(conn, job.brand_id, job.channel.value)
+            body = await conn.fetchval("SELECT body FROM content_variants WHERE id = $1", job.content_variant_id)
+            attempts = await store.attempts_of(conn, job.id)
+        latest = attempts[-1] if attempts else None
+        if latest is not None and latest.status is AttemptStatus.SUCCESS:
+            return await self._settle(job, Decision(job_status=PublishStatus.SUCCESS), None, None, config)
+        if config is None or config.status is not ChannelStatus.CONNECTED:
+            reason = "channel not connected" if config is None else f"channel is {config.status.value}"
+            if latest is not None and latest.status is AttemptStatus.IN_FLIGHT:
+                async with self.db.transaction() as conn:  # nobody can look it up now: say so
+                    await store.finish_attempt(conn, latest.id, store.AttemptOutcome(
+                        status="unconfirmed", error_code="lease_expired", error_message="the publisher stopped mid-attempt"))
+            if latest is not None and latest.status in (AttemptStatus.IN_FLIGHT, AttemptStatus.UNCONFIRMED):
+                reason += "; the last create is unconfirmed (it may have been published)"
+            return await self._settle(job, Decision(job_status=PublishStatus.FAILED, last_error=reason), None, None, config)
+        adapter: Adapter = ADAPTERS[config.adapter.value](self.session, timeout=self.config.http_timeout)
+        request = PostRequest(job_id=str(job.id), text=body, channel=job.channel.value, brand_id=str(job.brand_id),
+                              scheduled_at=job.scheduled_at, created_at=job.created_at)
+        async with self.db.connection() as conn:
+            secrets = await store.open_secrets(conn, self.sealer, config.id)
+        creds = self._credentials(config, secrets)
+        state = JobState(attempts=job.attempts, max_attempts=job.max_attempts, reconcile_pending=job.reconcile_pending,
+                         reconcile_checks=job.reconcile_checks)
+        count_next = False  # the claim counted this attempt already (unless it was a reconcile claim)
+        if latest is not None and latest.status in (AttemptStatus.IN_FLIGHT, AttemptStatus.UNCONFIRMED):
+            verdict = await self._reconcile(job, config, adapter, creds, request, latest, state)
+            if isinstance(verdict, str):
+                return verdict
+            config, creds, state = verdict
+            count_next = True
+        elif job.reconcile_pending:
+            count_next = True  # flagged, but no attempt was ever sent: a normal create, counted now
+        return await self._create(job, config, adapter, creds, request, state, count_next)
+
+    def _credentials(self, config: ChannelConfig, secrets: store.Secrets) -> Credentials:
+        endpoint = config.endpoint or str(self.config.outbox_dir / f"{config.brand_id}.jsonl")
+        return Credentials(endpoint=endpoint, account_id=config.account_ref, access_token=secrets.access_token,
+                           refresh_token=secrets.refresh_token, expires_at=config.token_expires_at,
+                           client_id=secrets.client_id, client_secret=secrets.client_secret, secret=secrets.signing_secret)
+
+    async def _reconcile(self, job, config, adapter, creds, request, latest: PublishAttempt, state: JobState):
+        """Look an unconfirmed create up. Returns a final outcome name, or the (config, creds,
+        state) to go on creating with when the post is certainly not there."""
+        if latest.status is AttemptStatus.IN_FLIGHT:  # its publisher died after committing it
+            async with self.db.transaction() as conn:
+                await store.finish_attempt(conn, latest.id, store.AttemptOutcome(
+                    status="unconfirmed", error_code="lease_expired", error_message="the publisher stopped mid-attempt"))
+        state = state.model_copy(update={"reconcile_pending": True})
+        async with self.caps.get(adapter.name, asyncio.Semaphore(4)):
+            result = await adapter.reconcile(creds, request)
+        decision = after_reconcile(state, result, self.clock(), self.config.policy)
+        if decision.refresh_and_retry:
+            refreshed = await self._refresh(job, config, adapter, creds, force=True)
+            if isinstance(refreshed, str):
+                return refreshed
+            config, creds = refreshed
+            state = state.model_copy(update={"refreshed": True})
+            result = await adapter.reconcile(creds, request)
+            decision = after_reconcile(state, result, self.clock(), self.config.policy)
+        self._observe(config, result)
+        if decision.create_now:
+            async with self.db.transaction() as conn:
+                if not await store.finish_attempt(conn, latest.id, self._attempt_outcome(decision, result)):
+                    raise Lost  # someone else resolved it; the job is theirs to settle
+            return config, creds, state.model_copy(update={"after_unconfirmed": True, "reconcile_pending": False})
+        return await self._settle(job, decision, latest, result, config)
+
+    async def _create(self, job, config, adapter, creds, request, state: JobState, count_next: bool) -> str:
+        now = self.clock()
+        if config.blocked_until is not None and config.blocked_until > now:
+            await store.release(self.db, job.id, self.config.owner, retry_at=config.blocked_until,
+                                reason="connection rate-limited", refund=not count_next)
+            return "deferred"
+        wait = self.buckets.get(str(config.id)).wait_until(now)
+        if wait is not None:
+            await store.release(self.db, job.id, self.config.owner, retry_at=wait, reason="rate limit bucket empty",
+                                refund=not count_next)
+            return "deferred"
+        if adapter.refreshes and self.config.policy.needs_refresh(config.token_expires_at, now):
+            refreshed = await self._refresh(job, config, adapter, creds, force=False)
+            if isinstance(refreshed, str):
+                return refreshed
+            config, creds = refreshed
+        for _ in range(2):  # a second create only after a 401 and a refresh, in its own attempt
+            attempt = await store.begin_attempt(self.db, job.id, self.config.owner, count=count_next,
+                                                lease_seconds=self.config.lease_seconds)
+            if attempt is None:
+                return await self._no_attempt(job, state)
+            if count_next:
+                state = state.model_copy(update={"attempts": min(state.attempts + 1, state.max_attempts)})
+            async with self.caps.get(adapter.name, asyncio.Semaphore(4)):
+                result = await adapter.publish(creds, request)
+            self._observe(config, result)
+            decision = after_create(state, result, self.clock(), self.config.policy)
+            if not decision.refresh_and_retry:
+                return await self._settle(job, decision, attempt, result, config)
+            async with self.db.transaction() as conn:
+                await store.finish_attempt(conn, attempt.id, self._attempt_outcome(decision, result))
+            refreshed = await self._refresh(job, config, adapter, creds, force=True)
+            if isinstance(refreshed, str):
+                return refreshed
+            config, creds = refreshed
+            state = state.model_copy(update={"refreshed": True})
+            count_next = False  # the refunded attempt is reused
+        raise AssertionError("unreachable: the second 401 is a permanent decision")
+
+    async def _no_attempt(self, job: PublishingJob, state: JobState) -> str:
+        """begin_attempt refused: the lease is gone, or there is no attempt left to use."""
+        async with self.db.connection() as conn:
+            row = await conn.fetchrow("SELECT status, lease_owner, attempts, max_attempts FROM publishing_jobs WHERE id = $1", job.id)
+        if row is None or row["status"] != "running" or row["lease_owner"] != self.config.owner:
+            raise Lost
+        return await self._settle(job, Decision(job_status=PublishStatus.FAILED,
+                                                last_error=f"out of attempts ({row['attempts']})"), None, None, None)
+
+    async def _refresh(self, job, config: ChannelConfig, adapter: Adapter, creds: Credentials, *, force: bool):
+        seen = creds.access_token
+        policy, now = self.config.policy, self.clock()
+
+        def still_needed(current: ChannelConfig, secrets: store.Secrets) -> bool:
+            if force:
+                return secrets.access_token == seen  # nobody refreshed since we saw the 401
+            return policy.needs_refresh(current.token_expires_at, now)
+
+        async def refresher(secrets: store.Secrets) -> store.Grant:
+            grant = await adapter.refresh(self._credentials(config, secrets))
+            return store.Grant(grant.access_token, grant.refresh_token, grant.expires_at)
+
+        try:
+            config, secrets = await store.refresh_tokens(self.db, self.sealer, config.id, refresher, still_needed=still_needed)
+        except RefreshFailed as exc:
+            async with self.db.transaction() as conn:
+                await store.mark_connection(conn, config.id, auth_status=AuthStatus.REFRESH_NEEDED,
+                                            error=f"token refresh refused ({exc.code}): reconnect the channel")
+            return await self._settle(job, Decision(job_status=PublishStatus.FAILED,
+                                                    last_error=f"token refresh refused ({exc.code}): reconnect the channel"),
+                                      None, None, None)
+        except RefreshUnavailable as exc:
+            await store.release(self.db, job.id, self.config.owner, retry_at=now + policy.backoff(1),
+                                reason=f"token refresh unavailable: {exc}"[:400], refund=True)
+            return "deferred"
+        self._count("refreshes")
+        return config, self._credentials(config, secrets)
+
+    def _observe(self, config: ChannelConfig, result: PublishResult) -> None:
+        bucket = self.buckets.get(str(config.id))
+        bucket.observe(result.rate, self.clock())
+        if result.outcome is Outcome.RATE_LIMITED and result.retry_at:
+            bucket.block(result.retry_at)
+
+    @staticmethod
+    def _attempt_outcome(decision: Decision, result: PublishResult) -> store.AttemptOutcome:
+        status = decision.attempt_status or AttemptStatus.FAILED
+        if status is AttemptStatus.SUCCESS:
+            return store.AttemptOutcome(status="success", external_post_id=decision.external_id or result.external_id,
+                                        external_url=decision.url or result.url, raw_response=result.raw)
+        return store.AttemptOutcome(status=status.value, error_code=(result.error_code or result.outcome.value)[:120],
+                                    error_message=(result.message or None) and result.message[:500], raw_response=result.raw)
+
+    async def _settle(self, job: PublishingJob, decision: Decision, attempt: PublishAttempt | None,
+                      result: PublishResult | None, config: ChannelConfig | None) -> str:
+        """Write a decision in one transaction; the outcome's name."""
+        async with self.db.transaction() as conn:
+            if attempt is not None and result is not None and decision.attempt_status is not None:
+                if not await store.finish_attempt(conn, attempt.id, self._attempt_outcome(decision, result)):
+                    raise Lost
+            update = store.JobUpdate(
+                status=decision.job_status, next_attempt_at=decision.next_attempt_at, last_error=decision.last_error,
+                reconcile_pending=decision.reconcile_pending, reconcile_checks=decision.reconcile_checks,
+                refund_attempt=decision.refund_attempt,
+            )  # fmt: skip
+            if not await store.update_job(conn, job.id, self.config.owner, update):
+                raise Lost
+            if decision.job_status is PublishStatus.SUCCESS:
+                await store.record_published(conn, job)
+            elif decision.job_status is PublishStatus.FAILED:
+                await store.record_failed(conn, job, decision.last_error or "failed")
+            if config is not None and decision.mark_connection is not None:
+                status = {ConnectionMark.REVOKED: AuthStatus.REVOKED, ConnectionMark.REFRESH_NEEDED: AuthStatus.REFRESH_NEEDED}
+                await store.mark_connection(conn, config.id, auth_status=status.get(decision.mark_connection),
+                                            error=decision.last_error)
+            if config is not None and decision.block_connection_until is not None:
+                await store.block_connection(conn, config.id, decision.block_connection_until)
+        name = {PublishStatus.SUCCESS: "published", PublishStatus.FAILED: "failed"}.get(decision.job_status)
+        if name is None:
+            name = "reconcile_later" if decision.reconcile_pending else "retry_later"
+        self.log.info("publisher.job", job_id=str(job.id), channel=job.channel.value, outcome=name,
+                      error=decision.last_error)
+        return name
+
+
+__all__ = ["PublishLoop", "PublisherConfig"]
