@@ -71,10 +71,41 @@ class VoiceMarkerScorer:
         merged = self._merge_overlaps(z_by_gram, df_by_gram, documents, min_df)
         kept = self._collapse_contained(merged, df_by_gram)
         ranked = sorted(kept, key=lambda g: (-z_by_gram[g], g))[: self.max_markers]
-        return [
-            ScoredPhrase(surface_form(g, texts), g, round(z_by_gram[g], 3), df_by_gram[g], background.ngrams.count.get(g, 0))
-            for g in ranked
-        ]
+        phrases = []
+        for gram in ranked:
+            whole = self._extend_edges(gram, documents, lex)
+            phrases.append(ScoredPhrase(
+                surface_form(whole, texts), whole, round(z_by_gram[gram], 3), df_by_gram[gram],
+                background.ngrams.count.get(gram, 0),
+            ))  # fmt: skip
+        return phrases
+
+    def _extend_edges(self, gram: Gram, documents: list[list[list[str]]], lexicon: Lexicon) -> Gram:
+        """The phrase with the function words the brand always says around it: candidates
+        may not start or end with "the" or "in", but "In our experience" is what the brand
+        writes. A stop word joins when it stands next to the phrase in most of its occurrences."""
+        while len(gram) < self.max_phrase_tokens:
+            before: Counter[str] = Counter()
+            after: Counter[str] = Counter()
+            joins = lexicon.stopwords
+            total = 0
+            n = len(gram)
+            for doc in documents:
+                for sentence in doc:
+                    for i in range(len(sentence) - n + 1):
+                        if tuple(sentence[i : i + n]) == gram:
+                            total += 1
+                            before[sentence[i - 1] if i > 0 else ""] += 1
+                            after[sentence[i + n] if i + n < len(sentence) else ""] += 1
+            word_before, count_before = before.most_common(1)[0] if before else ("", 0)
+            word_after, count_after = after.most_common(1)[0] if after else ("", 0)
+            if word_before in joins and count_before >= self.merge_ratio * total and count_before >= count_after:
+                gram = (word_before, *gram)
+            elif word_after in joins and count_after >= self.merge_ratio * total:
+                gram = (*gram, word_after)
+            else:
+                return gram
+        return gram
 
     def _z(self, gram: Gram, brand: NgramCounts, background: NgramCounts) -> float:
         n = len(gram)

@@ -40,12 +40,19 @@ def test_a_phrase_below_the_minimum_document_frequency_is_not_a_marker():
 def test_overlapping_candidates_merge_into_the_phrase_they_form():
     brand = [f"Here is what the kiln log says about batch {c}. Then we fire again." for c in "abcdefgh"]
     phrases = VoiceMarkerScorer(min_z=1.0).score(brand, background())
-    tokens = [p.tokens for p in phrases]
-    assert ("what", "the", "kiln", "log", "says", "about", "batch") in tokens or (
-        "here", "is", "what", "the", "kiln", "log", "says", "about", "batch") in tokens
+    tokens = [" ".join(p.tokens) for p in phrases]
+    merged = [t for t in tokens if "what the kiln log says about batch" in t]
+    assert len(merged) == 1
     # No shorter piece of the merged phrase survives next to it.
-    longest = max(tokens, key=len)
-    assert not any(t != longest and " ".join(t) in " ".join(longest) for t in tokens)
+    assert not any(t != merged[0] and t in merged[0] for t in tokens)
+
+
+def test_a_phrase_keeps_the_function_words_the_brand_always_says_around_it():
+    brand = ["In our experience, celadon cracks when cooled fast.", "In our experience, stoneware forgives a lot.",
+             "Porcelain warps in our experience.", "In our experience, ash glazes run.", "Kilns drift, in our experience.",
+             "In our experience, cones beat thermocouples.", "Our experience differs from the manuals."]  # fmt: skip
+    [phrase] = [p for p in VoiceMarkerScorer(min_z=0.5).score(brand, background()) if "experience" in p.tokens]
+    assert phrase.phrase == "In our experience"
 
 
 def test_a_shorter_phrase_that_recurs_more_widely_beats_its_rare_extension():
@@ -57,11 +64,14 @@ def test_a_shorter_phrase_that_recurs_more_widely_beats_its_rare_extension():
     assert ("kiln", "logs", "never", "lie") not in phrases
 
 
-def test_numbers_and_edge_function_words_are_not_phrases():
-    brand = [f"The kiln reached 1,200 degrees in test {i} of the glaze." for i in range(6)]
-    for phrase in VoiceMarkerScorer(min_z=0.0).score(brand, background()):
+def test_numbers_are_never_part_of_a_phrase_and_candidates_do_not_start_with_function_words():
+    brand = [f"The kiln reached 1,200 degrees in test {c} of the glaze." for c in "abcdef"]
+    phrases = VoiceMarkerScorer(min_z=0.0).score(brand, background())
+    assert phrases
+    for phrase in phrases:
         assert not any(t[0].isdigit() for t in phrase.tokens)
-        assert phrase.tokens[0] not in {"the", "of", "in"} and phrase.tokens[-1] not in {"the", "of", "in"}
+    # "of the glaze" is not a phrase of its own: a candidate never starts with "of".
+    assert not any(p.tokens[0] == "of" for p in phrases)
 
 
 def test_the_surface_form_is_how_the_brand_writes_it():
