@@ -232,6 +232,30 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- kairo fakes, kairo keys ----------------------------------------------------------------------
+
+
+def _fakes(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the offline fakes of the platforms (X, LinkedIn, Mastodon, Bluesky, a webhook receiver)."""
+    from .fakes.__main__ import serve
+
+    asyncio.run(serve(args.port))
+    return 0
+
+
+def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    """``new``: print a fresh token key; ``rotate``: re-seal every channel secret under the current key."""
+    from .publisher import rotate_token_keys
+
+    if args.keys_command == "new":
+        from agents.publisher.tokens import new_key
+
+        console.print(new_key())
+        return 0
+    console.print(f"Re-sealed {asyncio.run(rotate_token_keys(settings))} secrets under the current token key.")
+    return 0
+
+
 # -- kairo demo ------------------------------------------------------------------------------------
 
 
@@ -363,13 +387,19 @@ def main(argv: list[str] | None = None) -> int:
     mine.add_argument("--brand", help="the brand's id or slug (its own posts); without it, a global swipe file")
     mine.add_argument("--format", choices=["json", "jsonl", "csv"], help="override the extension")
     mine.add_argument("--channel", help="channel of posts whose row names none")
+    fakes = commands.add_parser("fakes", help="run offline fakes of the publishing platforms until Ctrl-C")
+    fakes.add_argument("--port", type=int, default=8701, help="first port (0: any free ports)")
+    keys = commands.add_parser("keys", help="the keys sealing channel tokens")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    keys_commands.add_parser("new", help="print a new key for KAIRO_TOKEN_KEYS")
+    keys_commands.add_parser("rotate", help="re-encrypt every stored token under the current key")
     args = parser.parse_args(argv)
     if args.command in ("up", "demo"):
         prepare_local_ray()
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     handlers = {"up": _up, "status": _status, "brand": _brand, "db": _db, "demo": _demo, "calibrate": _calibrate,
-                "mine": _mine}
+                "mine": _mine, "fakes": _fakes, "keys": _keys}
     try:
         return handlers[args.command](settings, args)
     except KairoError as exc:

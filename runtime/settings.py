@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -62,6 +62,27 @@ class Settings(BaseSettings):
     pattern_deprecate_min_uses: int = Field(default=10, ge=1, description="Measured uses before a template may be deprecated.")
     pattern_deprecate_window: int = Field(default=10, ge=1, description="Recent measured uses judged for deprecation.")
     pattern_deprecate_ratio: float = Field(default=0.7, ge=0, description="Below this × channel median over the window: deprecated.")
+    # -- publishing ------------------------------------------------------------------------
+    token_keys: SecretStr | None = Field(
+        default=None,
+        description='AES-GCM keys sealing channel tokens, "kid:base64url-key,kid2:…" (kairo keys new makes one). '
+        "Unset: a key file in data_dir, created once.",
+    )
+    token_key_id: str | None = Field(default=None, description="The key new tokens are sealed with; default the last listed.")
+    publisher_autostart: bool = Field(default=False, description="The publisher actor runs its publish loop from the start.")
+    publisher_lease_seconds: float = Field(default=60.0, gt=0, description="A claimed job's lease; longer than a create.")
+    publisher_batch: int = Field(default=20, ge=1, le=500, description="Jobs claimed per round.")
+    publisher_poll_seconds: float = Field(default=2.0, gt=0, description="Wait between rounds when nothing was due.")
+    publisher_http_timeout_seconds: float = Field(default=10.0, gt=0, description="Client timeout of one platform call.")
+    publisher_platform_caps: dict[str, int] = Field(
+        default_factory=lambda: {"x": 4, "linkedin": 4, "mastodon": 4, "bluesky": 4, "webhook": 8, "outbox": 8},
+        description="Concurrent calls per adapter and publisher process.",
+    )
+    publish_reconcile_delay_seconds: float = Field(
+        default=60.0, ge=0, description="Wait after an unconfirmed create before looking the post up."
+    )
+    publish_max_attempts: int = Field(default=5, ge=1, le=20, description="Attempts a publishing job gets.")
+    publish_max_horizon_days: int = Field(default=90, ge=1, le=730, description="How far ahead a post may be scheduled.")
 
     @field_validator("data_dir")
     @classmethod

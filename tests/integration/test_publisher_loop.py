@@ -344,3 +344,17 @@ async def test_tokens_are_never_logged_nor_stored_in_plaintext(env):
     assert logs and [(await env.job(j.id))[0].status for j in jobs] == [PublishStatus.SUCCESS] * 2
     for token in (*grant_holder.values(), after.access_token, after.refresh_token):
         assert token not in text
+
+
+async def test_key_rotation_re_seals_every_secret_under_the_current_key(env):
+    config = await env.connect("linkedin")
+    async with env.db.connection() as conn:
+        before = await store.open_secrets(conn, env.cipher, config.id)
+    rotated = TokenCipher({**env.cipher.keys, **parse_keys(f"k2:{new_key()}")}, "k2")
+    assert await store.rotate_keys(env.db, rotated) == 3  # access, refresh, client secret
+    assert await store.rotate_keys(env.db, rotated) == 0
+    async with env.db.connection() as conn:
+        row = await conn.fetchrow("SELECT * FROM channel_credentials WHERE channel_config_id = $1", config.id)
+        after = await store.open_secrets(conn, TokenCipher({"k2": rotated.keys["k2"]}, "k2"), config.id)
+    assert {TokenCipher.key_id(row[f]) for f in ("access_token", "refresh_token", "client_secret")} == {"k2"}
+    assert after == before
