@@ -49,7 +49,7 @@ class VoiceMarkerScorer:
     prior_strength: float = 0.3
     min_z: float = 2.0
     min_document_frequency: int = 3
-    min_document_share: float = 0.08
+    min_document_share: float = 0.04
     merge_ratio: float = 0.75
     max_phrase_tokens: int = 8
     max_markers: int = 12
