@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from storage.objects import (
     AgentRun,
@@ -49,7 +49,9 @@ class ChannelOverridePatch(KairoObject):
 
 class UpdateRuntimeContext(KairoObject):
     kind: Literal["update_runtime_context"] = "update_runtime_context"
-    expected_version: int = Field(ge=1)
+    expected_version: int = Field(ge=1, description=(
+        "the runtime context's `version` this change is based on (GET …/runtime-context); "
+        "if the context changed since, the update is a 409"))
     channel_overrides: dict[Channel, ChannelOverridePatch] = {}
     remove_channels: list[Channel] = []
 
@@ -59,7 +61,9 @@ class CreateSnapshot(KairoObject):
     latest snapshot. The runtime context is re-materialized to point at the new snapshot."""
 
     kind: Literal["create_snapshot"] = "create_snapshot"
-    expected_version: int = Field(ge=1)
+    expected_version: int = Field(ge=1, description=(
+        "the `version` of the brand's latest snapshot this change is based on (GET …/snapshots/current); "
+        "if a newer snapshot exists, the creation is a 409"))
     positioning: ShortText | None = None
     tone_descriptors: list[Label] | None = None
     offers: list[Label] | None = None
@@ -87,7 +91,9 @@ class Wake(KairoObject):
 
 class SetSchedule(KairoObject):
     kind: Literal["set_schedule"] = "set_schedule"
-    expected_version: int = Field(ge=1)
+    expected_version: int = Field(ge=1, description=(
+        "the agent's `status.version` this change is based on (GET …/agent); "
+        "if the agent's status changed since, the update is a 409"))
     cadence_seconds: int | None = Field(default=None, ge=60, le=604800)
     paused: bool | None = None
 
@@ -101,6 +107,8 @@ Command = Annotated[
 class AgentView(BaseModel):
     """What ``GetStatus`` (and ``SetSchedule``) return."""
 
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)  # always all present
+
     status: AgentStatus
     snapshot_version: int
     runtime_context_version: int
@@ -109,12 +117,16 @@ class AgentView(BaseModel):
 
 
 class SnapshotCreated(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)  # always all present
+
     snapshot: BrandBrainSnapshot
     runtime_context: BrandRuntimeContext
 
 
 class CycleResult(BaseModel):
     """The run a ``RunCycle``/``Wake`` produced; ``run`` is None when a wake found nothing due."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)  # always all present
 
     run: AgentRun | None
     status: AgentStatus

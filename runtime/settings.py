@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_max_ongoing_requests: int = Field(default=64, ge=1)
+    api_max_body_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024, description="Largest request body the API reads; larger is a 413."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
     # -- pattern miner ---------------------------------------------------------------------

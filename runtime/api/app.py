@@ -25,10 +25,11 @@ from runtime.logs import configure_logging
 from runtime.settings import Settings
 from storage.postgres import Database
 
-from . import errors
+from . import errors, openapi
 from .metrics import ApiMetrics
-from .middleware import RequestContext
+from .middleware import ImplicitMethods, RequestContext
 from .routes import ROUTERS
+from .routing import operation_id
 from .services import DbFactory, GatewayFactory, MemoryFactory, Services
 
 API_POOL_MAX = 4
@@ -43,12 +44,14 @@ def create_app(
 ) -> FastAPI:
     """The FastAPI app. Nothing is connected until a request needs it."""
     app = FastAPI(title="Kairo", version="1", description=DESCRIPTION, docs_url="/docs",
-                  openapi_url="/openapi.json", redoc_url=None)  # fmt: skip
+                  openapi_url="/openapi.json", redoc_url=None, generate_unique_id_function=operation_id)  # fmt: skip
     app.state.settings = settings
     app.state.services = Services(db_factory, gateway_factory, memory_factory)
     app.state.metrics = ApiMetrics()
     errors.install(app)
-    app.add_middleware(RequestContext, metrics=app.state.metrics)
+    openapi.install(app)
+    app.add_middleware(ImplicitMethods, api=app)
+    app.add_middleware(RequestContext, metrics=app.state.metrics, max_body_bytes=settings.api_max_body_bytes)
     for router in ROUTERS:
         app.include_router(router)
     return app
@@ -110,9 +113,11 @@ async def asgi_response(app: FastAPI, request: Request) -> Response:
         receive = _empty_body()
     await app(scope, receive, send)
     response = Response(content=b"".join(body), status_code=start.get("status", 500))
-    response.raw_headers = [
-        (name, value) for name, value in start.get("headers", []) if name.lower() != b"content-length"
-    ] + [(b"content-length", str(len(response.body)).encode())]
+    headers = start.get("headers", [])
+    if scope["method"] != "HEAD":  # a HEAD answer keeps the GET's length with no body
+        headers = [(n, v) for n, v in headers if n.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(response.body)).encode()))
+    response.raw_headers = headers
     return response
 
 

@@ -7,6 +7,7 @@ becomes a 500 with code ``internal`` and no stack trace (the trace goes to the l
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,6 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storage.errors import Conflict, Forbidden, Invalid, KairoError, NotFound, Unauthenticated, UpstreamFailure
 
+from .body import PayloadTooLarge, UnsupportedMediaType
+
 log = structlog.get_logger(__name__)
 
 STATUS_BY_ERROR: dict[type[KairoError], int] = {
@@ -28,6 +31,8 @@ STATUS_BY_ERROR: dict[type[KairoError], int] = {
     Forbidden: 403,
     Unauthenticated: 401,
     UpstreamFailure: 503,
+    UnsupportedMediaType: 415,
+    PayloadTooLarge: 413,
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
@@ -43,6 +48,9 @@ def envelope(
 
 
 def kairo_error_response(exc: KairoError) -> JSONResponse:
+    report = getattr(exc, "database", None)
+    if isinstance(report, Mapping):
+        exc = stored_data_error(exc, report)
     status = next((STATUS_BY_ERROR[c] for c in type(exc).__mro__ if c in STATUS_BY_ERROR), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return envelope(status, exc.code, exc.message, _jsonable(exc.details), headers)
@@ -57,6 +65,51 @@ def validation_error_response(errors: Iterable[Mapping[str, Any]], prefix: tuple
     first = items[0] if items else {"field": "", "message": "invalid input"}
     message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
     return envelope(422, Invalid.code, message, {"field": first["field"], "errors": items})
+
+
+_KEY_COLUMNS = re.compile(r"^Key \((?P<columns>.*?)\)=\(")
+_SCOPE_COLUMNS = frozenset({"id", "org_id", "brand_id"})
+_WRAPPED = re.compile(r"^\w+\((?P<column>\w+)")  # lower(email::text) → email
+
+
+def stored_data_error(exc: KairoError, report: Mapping[str, Any]) -> KairoError:
+    """The client's view of a write PostgreSQL refused (``report`` is ``exc.database``): the
+    same kind of error in Kairo's words, naming the field where one can be named, never
+    PostgreSQL's message, constraint or table (those go to the log, with the request id). A
+    message raised by Kairo's own triggers is Kairo's text and is kept. A foreign key that
+    names nothing is a 404, like an unknown id in the path."""
+    log.info("request.refused_by_database", **{k: v for k, v in report.items() if v is not None})
+    state = report.get("sqlstate") or ""
+    columns = _columns(report)
+    field = f"body.{columns[0]}" if columns else None
+    details = {"field": field} if field else {}
+    if state == "23505":
+        return Conflict(f"already exists: another object has the same {', '.join(columns) or 'key'}", details=details)
+    if state == "23503":
+        return NotFound(f"{columns[0] if columns else 'a reference'} names no object you can reach", details=details)
+    if state == "23502":
+        return Invalid(f"{report.get('column') or 'a field'} is required", details=details)
+    if state == "23000":  # raised by Kairo's own triggers, in Kairo's words
+        return type(exc)(str(report.get("message") or exc.message), details=details)
+    if isinstance(exc, Conflict):
+        return Conflict("a concurrent change or an existing object conflicts with this request; read and retry",
+                        details=details)  # fmt: skip
+    if isinstance(exc, Invalid):
+        return Invalid("a value of the request breaks a rule of the stored object", details=details)
+    return UpstreamFailure("the database could not complete the request; retry shortly")
+
+
+def _columns(report: Mapping[str, Any]) -> list[str]:
+    """The columns a refusal names: the key of a unique or foreign-key violation without its
+    tenant/id parts (``(org_id, slug)`` → ``slug``), or the column of a NOT NULL one."""
+    found = _KEY_COLUMNS.match(report.get("detail") or "")
+    if found:
+        names = [name.strip() for name in found["columns"].split(",")]
+        names = [(m["column"] if (m := _WRAPPED.match(name)) else name) for name in names]
+        plain = [name for name in names if name not in _SCOPE_COLUMNS]
+        return plain or names[-1:]
+    column = report.get("column")
+    return [column] if column else []
 
 
 def unexpected_error_response(exc: BaseException) -> JSONResponse:
@@ -112,8 +165,14 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-async def _handle(_: Request, exc: Exception) -> JSONResponse:
-    return error_response(exc)
+async def _handle(request: Request, exc: Exception) -> JSONResponse:
+    response = error_response(exc)
+    if response.status_code == 405:
+        # Starlette names only the methods of the first route that matched the path.
+        from .routing import allowed_methods
+
+        response.headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+    return response
 
 
 def install(app: FastAPI) -> None:

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
 from structlog.contextvars import unbind_contextvars
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.logs import bound_context
 
 from . import errors
+from .body import PayloadTooLarge
 from .metrics import ApiMetrics
+from .routing import allowed_methods
 
 log = structlog.get_logger("kairo.api")
 
@@ -29,9 +33,10 @@ REQUEST_SCOPED_KEYS = ("user_id", "org_id", "brand_id")
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics, max_body_bytes: int) -> None:
         self.app = app
         self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,7 +60,7 @@ class RequestContext:
         began = time.perf_counter()
         with bound_context(request_id=request_id):
             try:
-                await self.app(scope, receive, send_with_context)
+                await self.app(scope, limited(receive, scope, self.max_body_bytes), send_with_context)
             except Exception as exc:
                 if started:
                     log.error("request.failed_after_response_started", exc_info=exc)
@@ -68,3 +73,59 @@ class RequestContext:
                 log.info("request", method=scope["method"], path=scope["path"], route=route,
                          status=status, duration_ms=round(elapsed * 1000, 1))  # fmt: skip
                 unbind_contextvars(*REQUEST_SCOPED_KEYS)
+
+
+def limited(receive: Receive, scope: Scope, max_bytes: int) -> Receive:
+    """``receive`` that refuses a body over ``max_bytes`` (:class:`PayloadTooLarge`, a 413):
+    at once when ``Content-Length`` declares it, else as soon as the bytes read pass it."""
+    declared = Headers(scope=scope).get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        too_large = PayloadTooLarge(max_bytes)
+
+        async def refuse() -> Message:
+            raise too_large
+
+        return refuse
+    read = 0
+
+    async def counting() -> Message:
+        nonlocal read
+        message = await receive()
+        if message["type"] == "http.request":
+            read += len(message.get("body", b""))
+            if read > max_bytes:
+                raise PayloadTooLarge(max_bytes)
+        return message
+
+    return counting
+
+
+class ImplicitMethods:
+    """HEAD and OPTIONS on every path, which no route declares.
+
+    ``HEAD`` is answered as the path's ``GET`` without the body (same status and headers);
+    ``OPTIONS`` with 204 and an ``Allow`` header listing every method of the path. A path no
+    route serves goes on to the app, whose answer is the usual 404.
+    """
+
+    def __init__(self, app: ASGIApp, api: Any) -> None:
+        self.app = app
+        self.api = api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope.get("method") if scope["type"] == "http" else None
+        if method == "OPTIONS":
+            allowed = allowed_methods(self.api, scope)
+            if allowed:
+                await Response(status_code=204, headers={"Allow": ", ".join(allowed)})(scope, receive, send)
+                return
+        if method == "HEAD":
+
+            async def send_headers_only(message: Message) -> None:
+                if message["type"] == "http.response.body":
+                    message = {**message, "body": b""}
+                await send(message)
+
+            await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+            return
+        await self.app(scope, receive, send)

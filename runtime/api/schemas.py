@@ -33,10 +33,11 @@ from storage.objects import (
     UserStatus,
     VisibilityStatus,
 )
-from storage.objects.base import Email, KairoObject, Label, NonEmptyLabels, ShortText, Slug, utcnow
+from storage.objects.base import Email, KairoObject, Label, NonEmptyLabels, ShortText, Slug, Text
 from storage.objects.brain import MEMORY_TEXT_MAX
 
 LIST_LIMIT_MAX = 200
+API_KEY_LIFETIME_MAX = 10 * 366 * 86400  # ten years
 DEFAULT_CADENCE_SECONDS = 3600
 
 
@@ -46,8 +47,32 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _no_null_in_schema(schema: dict[str, Any]) -> None:
+    """A PATCH body's schema as the server reads it: each field optional, never null."""
+    for prop in schema.get("properties", {}).values():
+        branches = prop.get("anyOf")
+        if isinstance(branches, list) and {"type": "null"} in branches:
+            kept = [b for b in branches if b != {"type": "null"}]
+            del prop["anyOf"]
+            if len(kept) == 1:
+                prop.update(kept[0])
+            else:
+                prop["anyOf"] = kept
+        if "default" in prop and prop["default"] is None:
+            del prop["default"]
+
+
+class View(BaseModel):
+    """A response body: every field is always present, so the schema marks each one required
+    (generated clients get ``UUID``, not ``UUID | Unset``)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
 class PatchModel(ApiModel):
     """A partial update: a field left out keeps its value; an explicit null is refused."""
+
+    model_config = ConfigDict(json_schema_extra=_no_null_in_schema)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -67,13 +92,13 @@ def command_body(command: type[KairoObject], name: str) -> type[ApiModel]:
 # -- errors -----------------------------------------------------------------------------------
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(View):
     code: str = Field(examples=["not_found"])
     message: str
     details: dict[str, Any] = {}
 
 
-class ErrorEnvelope(BaseModel):
+class ErrorEnvelope(View):
     error: ErrorBody
 
 
@@ -84,14 +109,17 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         403: "the caller's role is too low for this action",
         404: "no such object, or not visible to the caller",
         409: "state conflict: duplicate or stale version",
+        413: "the request body is larger than the API accepts",
+        415: "the body is not uncompressed application/json",
         422: "invalid input; details.field names the offending field",
+        503: "the agent runtime or the database is unavailable; retry shortly",
     }.items()
 }
 
 # -- tenancy ----------------------------------------------------------------------------------
 
 
-class ApiKeyView(BaseModel):
+class ApiKeyView(View):
     """An API key as the API shows it: never its secret or the secret's hash."""
 
     id: UUID
@@ -110,17 +138,13 @@ class ApiKeyView(BaseModel):
 
 class ApiKeyCreate(ApiModel):
     name: Label
-    expires_at: AwareDatetime | None = None
-
-    @field_validator("expires_at")
-    @classmethod
-    def _in_the_future(cls, value: AwareDatetime | None) -> AwareDatetime | None:
-        if value is not None and value <= utcnow():
-            raise ValueError("must be in the future")
-        return value
+    expires_in_seconds: int | None = Field(
+        default=None, ge=60, le=API_KEY_LIFETIME_MAX,
+        description="the key stops working this long after it is created; omit for a key that does not expire",
+    )
 
 
-class ApiKeyCreated(BaseModel):
+class ApiKeyCreated(View):
     api_key: ApiKeyView
     token: str = Field(description="the plaintext key; shown this once, never stored")
 
@@ -131,7 +155,7 @@ class OrgCreate(ApiModel):
     admin_email: Email
 
 
-class OrgCreated(BaseModel):
+class OrgCreated(View):
     org: Org
     admin: User
     api_key: ApiKeyView
@@ -155,7 +179,7 @@ class OrgPatch(PatchModel):
     )
 
 
-class Me(BaseModel):
+class Me(View):
     user: User
     org: Org
     api_key: ApiKeyView
@@ -180,7 +204,7 @@ class BrandView(Brand):
     role: UserRole
 
 
-class BrandCreated(BaseModel):
+class BrandCreated(View):
     brand: BrandView
     personas: list[Persona]
     pillars: list[Pillar]
@@ -235,20 +259,20 @@ AgentPatch = command_body(SetSchedule, "AgentPatch")
 
 
 class MemoryCreate(ApiModel):
-    raw_text: str = Field(min_length=1, max_length=MEMORY_TEXT_MAX)
+    raw_text: Text = Field(max_length=MEMORY_TEXT_MAX)
     source_type: MemorySourceType = MemorySourceType.MANUAL
     persona_id: UUID | None = None
     pillar_id: UUID | None = None
     tags: list[Label] = []
 
 
-class MemoryHitView(BaseModel):
+class MemoryHitView(View):
     fragment: BrandMemoryFragment
     distance: float
     similarity: float = Field(description="cosine similarity, 1 = same direction")
 
 
-class Health(BaseModel):
+class Health(View):
     status: str
     database: str
 
@@ -279,4 +303,5 @@ __all__ = [
     "RuntimeContextPatch",
     "SnapshotCreate",
     "UserCreate",
+    "View",
 ]

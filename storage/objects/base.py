@@ -9,6 +9,8 @@ from uuid import UUID, uuid4
 
 from pydantic import (
     AfterValidator,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -16,6 +18,7 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from pydantic_core import core_schema
 
 
 def utcnow() -> datetime:
@@ -35,6 +38,9 @@ class KairoObject(BaseModel):
         str_strip_whitespace=True,
         populate_by_name=True,
         use_enum_values=False,
+        # Serialized, every field is present: the response schema says so (required), and
+        # generated clients need no casts.
+        json_schema_serialization_defaults_required=True,
     )
 
 
@@ -51,13 +57,46 @@ class Timestamped(KairoObject):
         return self
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Control characters: none in a name; prose keeps tab, newline and carriage return. NUL and lone
+# surrogates can never be stored (PostgreSQL and UTF-8 refuse them).
+_PROSE_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_NAME_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# The same rules for the JSON schema, plus "not blank" (values are stripped before their
+# minimum length is checked): what generated clients and fuzzers read.
+_NAME_CHAR = r"[^\x00-\x1f\x7f-\x9f]"
+_PROSE_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+NAME_SCHEMA_PATTERN = rf"^{_NAME_CHAR}*[^\s\x00-\x1f\x7f-\x9f]{_NAME_CHAR}*$"
+PROSE_SCHEMA_PATTERN = rf"^{_PROSE_CHAR}*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]{_PROSE_CHAR}*$"
+
+
+def _prose(value: str) -> str:
+    if _PROSE_FORBIDDEN.search(value):
+        raise ValueError("must not contain control characters (tab, newline and carriage return are allowed)")
+    return value
+
+
+def _name(value: str) -> str:
+    if _NAME_FORBIDDEN.search(value):
+        raise ValueError("must not contain control characters, tabs or line breaks")
+    return value
+
+
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_prose),
+    Field(json_schema_extra={"pattern": PROSE_SCHEMA_PATTERN}),
+]
 """Non-empty text with no upper bound (post bodies, article text)."""
 
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-"""A name, tag or list entry."""
+Label = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_name),
+    Field(json_schema_extra={"pattern": NAME_SCHEMA_PATTERN}),
+]
+"""A name, tag or list entry: one line."""
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_prose),
+    Field(json_schema_extra={"pattern": PROSE_SCHEMA_PATTERN}),
+]
 """A 'short description' in the seed's words."""
 
 Score = Annotated[float, Field(ge=0, le=100)]
@@ -77,7 +116,9 @@ def _email(value: str) -> str:
     return value.lower()
 
 
-Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
+Email = Annotated[
+    str, StringConstraints(max_length=320), AfterValidator(_email), Field(json_schema_extra={"format": "email"})
+]
 
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 Language = Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)]
@@ -101,10 +142,26 @@ def unique_items(values: list[Any]) -> list[Any]:
     return values
 
 
-UniqueIds = Annotated[list[UUID], AfterValidator(unique_items)]
+class _UniqueItems:
+    """``Annotated`` marker of a list whose entries must be distinct: validated, and stated in
+    the JSON schema (``uniqueItems``) so clients know before they send."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(unique_items, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> Any:
+        json_schema = handler(schema)
+        json_schema["uniqueItems"] = True
+        return json_schema
+
+
+UniqueItems = _UniqueItems()
+UniqueIds = Annotated[list[UUID], UniqueItems]
 NonEmptyLabels = Annotated[list[Label], Field(min_length=1)]
 
 __all__ = [
+    "NAME_SCHEMA_PATTERN",
+    "PROSE_SCHEMA_PATTERN",
     "Email",
     "HttpUrl",
     "KairoObject",
@@ -119,6 +176,7 @@ __all__ = [
     "Timestamped",
     "UnitInterval",
     "UniqueIds",
+    "UniqueItems",
     "Weight",
     "count_sentences",
     "new_id",

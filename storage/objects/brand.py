@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from .base import (
     Email,
@@ -17,7 +17,7 @@ from .base import (
     Timestamped,
     UniqueIds,
     new_id,
-    unique_items,
+    UniqueItems,
     utcnow,
 )
 from .enums import BrandStatus, Channel, UserRole, UserStatus, VisibilityStatus
@@ -37,7 +37,7 @@ class Brand(Timestamped):
     slug: Slug
     status: BrandStatus = BrandStatus.ACTIVE
     owner_user_ids: Annotated[UniqueIds, Field(min_length=1)]
-    primary_channels: Annotated[list[Channel], AfterValidator(unique_items)] = []
+    primary_channels: Annotated[list[Channel], UniqueItems] = []
     setup_complete: bool = True
 
     @model_validator(mode="after")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from .base import KairoObject, Label, ShortText, Text, Timestamped, count_sentences, new_id, unique_items
+from .base import KairoObject, Label, ShortText, Text, Timestamped, UniqueItems, count_sentences, new_id
 from .enums import Channel, ChannelScope, OriginType, PackageStatus, VariantStatus
 from .patterns import BeatName
 
@@ -36,7 +36,7 @@ class ContentPackage(Timestamped):
     status: PackageStatus = PackageStatus.DRAFT
     channel_scope: ChannelScope = ChannelScope.MULTI
     channel: Channel | None = None
-    channel_plan_ids: Annotated[list[UUID], AfterValidator(unique_items)] = []
+    channel_plan_ids: Annotated[list[UUID], UniqueItems] = []
 
     @model_validator(mode="after")
     def _origin_and_channels(self) -> Self:

@@ -111,6 +111,19 @@ class translate_errors:
 
 
 def database_error(exc: asyncpg.PostgresError) -> Exception:
+    """The Kairo error for a PostgreSQL refusal, naming the constraint. The server's own report
+    travels with it as ``error.database`` (it survives pickling between processes), so an HTTP
+    boundary can answer in its own words and log PostgreSQL's."""
+    error = _database_error(exc)
+    error.database = {  # type: ignore[attr-defined]
+        "sqlstate": exc.sqlstate, "message": getattr(exc, "message", None) or str(exc),
+        "detail": getattr(exc, "detail", None), "constraint": getattr(exc, "constraint_name", None),
+        "table": getattr(exc, "table_name", None), "column": getattr(exc, "column_name", None),
+    }  # fmt: skip
+    return error
+
+
+def _database_error(exc: asyncpg.PostgresError) -> Exception:
     constraint = getattr(exc, "constraint_name", None)
     column = getattr(exc, "column_name", None)
     details = {k: v for k, v in {"constraint": constraint, "field": column, "table": getattr(exc, "table_name", None)}.items() if v}

@@ -97,7 +97,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(client, tenant):
     # before either committed, 403 when the loser was already demoted by then.
     first_status, second_status = asyncio.run(both())
     assert first_status == 200 and second_status in (403, 409)
-    users = client.get("/v1/users", headers=tenant.headers).json()
+    users = client.get("/v1/users", headers=tenant.headers).json()["items"]
     admins = {u["id"] for u in users if u["role"] == "admin" and u["status"] == "active"}
     assert len(admins) == 1
 
@@ -144,7 +144,7 @@ async def test_removing_a_membership_takes_the_brand_away(client, tenant, api_db
     assert response.json()["role"] == "creator"
     assert_error(client.get(brand, headers=creator_headers), 404, "not_found")
     assert_error(client.delete(f"{brand}/members/{creator['id']}", headers=manager_headers), 404, "not_found")
-    members = {m["user_id"] for m in client.get(f"{brand}/members", headers=tenant.headers).json()}
+    members = {m["user_id"] for m in client.get(f"{brand}/members", headers=tenant.headers).json()["items"]}
     assert creator["id"] not in members and manager["id"] in members
     events = await audit(api_db, "membership_removed", response.json()["id"])
     assert len(events) == 1 and events[0]["meta"] == {"user_id": creator["id"], "role": "creator"}
@@ -157,7 +157,7 @@ def test_a_manager_cannot_remove_a_higher_role_and_a_creator_removes_nobody(clie
     peer, creator_headers = tenant.user("creator", brand_role="creator")
     assert_error(client.delete(f"{brand}/members/{admin_member['id']}", headers=manager_headers), 403, "forbidden")
     assert_error(client.delete(f"{brand}/members/{peer['id']}", headers=creator_headers), 403, "forbidden")
-    members = {m["user_id"] for m in client.get(f"{brand}/members", headers=tenant.headers).json()}
+    members = {m["user_id"] for m in client.get(f"{brand}/members", headers=tenant.headers).json()["items"]}
     assert {admin_member["id"], peer["id"]} <= members
 
 

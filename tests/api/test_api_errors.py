@@ -76,8 +76,8 @@ INVALID = [
     ("PATCH", "/personas/{persona_id}", {"json": {"name": None}}, "body.name"),
     ("PATCH", "/runtime-context", {"json": {"expected_version": 1, "channel_overrides": {"x": {"risk_mode": "no"}}}},
      "body.channel_overrides.x.risk_mode"),
-    ("POST", "/v1/users/{admin_id}/api-keys", {"json": {"name": "old", "expires_at": "2001-01-01T00:00:00Z"}},
-     "body.expires_at"),
+    ("POST", "/v1/users/{admin_id}/api-keys", {"json": {"name": "old", "expires_in_seconds": 59}},
+     "body.expires_in_seconds"),
 ]  # fmt: skip
 
 
@@ -94,15 +94,20 @@ def test_422_for_malformed_json(client, tenant_a):
     assert_error(client.post("/v1/brands", headers=headers, content=b"{not json"), 422, "invalid")
 
 
-def test_422_for_a_reference_the_database_refuses(client, tenant_a, brand_url):
+def test_a_body_naming_an_unknown_object_is_a_404_naming_the_field(client, tenant_a, brand_url):
     h = tenant_a.headers
-    # A snapshot naming a persona that is not the brand's: refused by the database's check.
+    # A snapshot naming a persona that is not the brand's: no such object for the caller.
     response = client.post(f"{brand_url}/snapshots", headers=h,
                            json={"expected_version": 1, "persona_ids": [str(uuid.uuid4())]})  # fmt: skip
-    error = assert_error(response, 422, "invalid")
-    assert error["details"]  # names the rule that was broken
+    assert assert_error(response, 404, "not_found")["details"]["field"] == "body.persona_ids"
     outsider = {"user_id": str(uuid.uuid4()), "role": "creator"}
-    assert invalid_field(client.post(f"{brand_url}/members", headers=h, json=outsider)) == "body.user_id"
+    refused = client.post(f"{brand_url}/members", headers=h, json=outsider)
+    assert assert_error(refused, 404, "not_found")["details"]["field"] == "body.user_id"
+    owners = client.post("/v1/brands", headers=h, json={**brand_body(), "owner_user_ids": [str(uuid.uuid4())]})
+    assert assert_error(owners, 404, "not_found")["details"]["field"] == "body.owner_user_ids"
+    fragment = {"raw_text": "A note.", "persona_id": str(uuid.uuid4())}
+    memory = client.post(f"{brand_url}/memory", headers=h, json=fragment)
+    assert assert_error(memory, 404, "not_found")["details"]["field"] == "body.persona_id"
 
 
 # -- 404 --------------------------------------------------------------------------------------
@@ -130,7 +135,7 @@ def test_409_for_duplicates_and_stale_versions(client, tenant_a, brand_url, oper
     h = tenant_a.headers
     duplicate = client.post("/v1/brands", headers=h, json=brand_body(slug=tenant_a.brand["slug"]))
     error = assert_error(duplicate, 409, "conflict")
-    assert error["details"]["constraint"] == "brands_slug_unique"
+    assert error["details"] == {"field": "body.slug"}  # in Kairo's words: no constraint or table names
     org = {"name": "Dup", "slug": tenant_a.org["slug"], "admin_email": "x@dup.io"}
     assert_error(client.post("/v1/orgs", headers=bearer(operator_token), json=org), 409, "conflict")
     assert_error(client.post("/v1/users", headers=h, json={"email": tenant_a.admin["email"]}), 409, "conflict")
@@ -141,7 +146,7 @@ def test_409_for_duplicates_and_stale_versions(client, tenant_a, brand_url, oper
     stale = {"expected_version": context["version"] + 5, "remove_channels": ["x"]}
     error = assert_error(client.patch(f"{brand_url}/runtime-context", headers=h, json=stale), 409, "conflict")
     assert error["details"] == {"expected_version": context["version"] + 5, "current_version": context["version"]}
-    latest = client.get(f"{brand_url}/snapshots", headers=h, params={"limit": 1}).json()[0]["version"]
+    latest = client.get(f"{brand_url}/snapshots", headers=h, params={"limit": 1}).json()["items"][0]["version"]
     assert_error(client.post(f"{brand_url}/snapshots", headers=h, json={"expected_version": latest + 1}), 409)
     status = client.get(f"{brand_url}/agent", headers=h).json()["status"]
     assert_error(client.patch(f"{brand_url}/agent", headers=h, json={"expected_version": status["version"] + 1}), 409)

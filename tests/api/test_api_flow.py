@@ -28,12 +28,12 @@ def test_onboarding_creates_the_brand_its_strategy_and_its_agent_schedule(client
     wake_in = parse(agent["next_wake_at"]) - parse(brand["created_at"])
     assert agent["cadence_seconds"] == 3600 and timedelta(minutes=59) < wake_in < timedelta(minutes=61)
 
-    listed = client.get("/v1/brands", headers=tenant_a.headers).json()
+    listed = client.get("/v1/brands", headers=tenant_a.headers).json()["items"]
     assert [b["id"] for b in listed] == [brand["id"]]
     assert client.get(f"/v1/brands/{brand['id']}", headers=tenant_a.headers).json()["slug"] == brand["slug"]
-    members = client.get(f"/v1/brands/{brand['id']}/members", headers=tenant_a.headers).json()
+    members = client.get(f"/v1/brands/{brand['id']}/members", headers=tenant_a.headers).json()["items"]
     assert [(m["user_id"], m["role"]) for m in members] == [(tenant_a.admin["id"], "admin")]
-    events = client.get(f"/v1/brands/{brand['id']}/events", headers=tenant_a.headers).json()
+    events = client.get(f"/v1/brands/{brand['id']}/events", headers=tenant_a.headers).json()["items"]
     assert "brand_created" in [e["event_type"] for e in events]
 
 
@@ -51,7 +51,7 @@ def test_snapshot_runtime_context_and_memory(client, tenant_a):
     assert created["snapshot"]["offers"] == ["Pipeline dashboards"]
     assert created["snapshot"]["persona_ids"] == [p["id"] for p in tenant_a.onboarded["personas"]]  # carried over
     assert created["runtime_context"]["brand_brain_snapshot_id"] == created["snapshot"]["id"]
-    assert [s["version"] for s in client.get(f"/v1/brands/{brand_id}/snapshots", headers=h).json()] == [2, 1]
+    assert [s["version"] for s in client.get(f"/v1/brands/{brand_id}/snapshots", headers=h).json()["items"]] == [2, 1]
     assert client.get(f"/v1/brands/{brand_id}/snapshots/2", headers=h).json()["id"] == created["snapshot"]["id"]
     stale = client.post(f"/v1/brands/{brand_id}/snapshots", headers=h, json={"expected_version": 1})
     assert assert_error(stale, 409, "conflict")["details"] == {"expected_version": 1, "current_version": 2}
@@ -89,9 +89,9 @@ def test_snapshot_runtime_context_and_memory(client, tenant_a):
     assert hits[0]["fragment"]["id"] == fragments[0]["id"]
     assert hits[0]["similarity"] >= hits[1]["similarity"]
     assert fragments[1]["id"] not in [hit["fragment"]["id"] for hit in hits]
-    listed = client.get(f"/v1/brands/{brand_id}/memory", headers=h, params={"limit": 2}).json()
+    listed = client.get(f"/v1/brands/{brand_id}/memory", headers=h, params={"limit": 2}).json()["items"]
     assert [f["id"] for f in listed] == [fragments[2]["id"], fragments[1]["id"]]  # newest first
-    kinds = [e["event_type"] for e in client.get(f"/v1/brands/{brand_id}/events", headers=h).json()]
+    kinds = [e["event_type"] for e in client.get(f"/v1/brands/{brand_id}/events", headers=h).json()["items"]]
     assert {"snapshot_created", "runtime_context_updated", "memory_added"} <= set(kinds)
 
 
@@ -113,11 +113,11 @@ def test_agent_status_schedule_and_runs(client, tenant_a):
     run = response.json()["run"]
     assert run["trigger_type"] == "manual" and run["result"] == "success"
     assert client.get(f"/v1/brands/{brand_id}/runs/{run['id']}", headers=h).json() == run
-    assert client.get(f"/v1/brands/{brand_id}/runs", headers=h).json()[0]["id"] == run["id"]
-    events = client.get(f"/v1/brands/{brand_id}/events", headers=h, params={"limit": 200}).json()
+    assert client.get(f"/v1/brands/{brand_id}/runs", headers=h).json()["items"][0]["id"] == run["id"]
+    events = client.get(f"/v1/brands/{brand_id}/events", headers=h, params={"limit": 200}).json()["items"]
     stamps = [e["created_at"] for e in events]
     assert stamps == sorted(stamps, reverse=True)  # newest first
-    assert len(client.get(f"/v1/brands/{brand_id}/events", headers=h, params={"limit": 2}).json()) == 2
+    assert len(client.get(f"/v1/brands/{brand_id}/events", headers=h, params={"limit": 2}).json()["items"]) == 2
 
 
 def test_personas_and_pillars(client, tenant_a):
@@ -128,7 +128,7 @@ def test_personas_and_pillars(client, tenant_a):
     })  # fmt: skip
     assert persona.status_code == 201, persona.text
     persona = persona.json()
-    assert persona["id"] in [p["id"] for p in client.get(f"{base}/personas", headers=h).json()]
+    assert persona["id"] in [p["id"] for p in client.get(f"{base}/personas", headers=h).json()["items"]]
     patched = client.patch(f"{base}/personas/{persona['id']}", headers=h, json={"goals": ["Trust", "Speed"]})
     assert patched.status_code == 200, patched.text
     assert patched.json()["goals"] == ["Trust", "Speed"] and patched.json()["name"] == "RevOps lead"
@@ -138,7 +138,7 @@ def test_personas_and_pillars(client, tenant_a):
                                                               "priority": 9})  # fmt: skip
     assert pillar.status_code == 201, pillar.text
     pillar = pillar.json()
-    assert client.get(f"{base}/pillars", headers=h).json()[0]["id"] == pillar["id"]  # highest priority first
+    assert client.get(f"{base}/pillars", headers=h).json()["items"][0]["id"] == pillar["id"]  # highest priority first
     patched = client.patch(f"{base}/pillars/{pillar['id']}", headers=h, json={"status": "hidden"})
     assert patched.json()["status"] == "hidden"
     assert client.get(f"{base}/pillars/{pillar['id']}", headers=h).json()["status"] == "hidden"
@@ -153,7 +153,7 @@ async def test_users_keys_and_me(client, tenant_a, api_db):
 
     user, user_headers = tenant_a.user("strategist")
     assert client.get(f"/v1/users/{user['id']}", headers=h).json() == user
-    assert user["id"] in [u["id"] for u in client.get("/v1/users", headers=h).json()]
+    assert user["id"] in [u["id"] for u in client.get("/v1/users", headers=h).json()["items"]]
     assert client.get("/v1/me", headers=user_headers).json()["user"]["id"] == user["id"]
 
     # A user mints a key of their own; sees only their keys; an org admin sees everyone's.
@@ -161,9 +161,9 @@ async def test_users_keys_and_me(client, tenant_a, api_db):
     assert minted.status_code == 201, minted.text
     own_token = minted.json()["token"]
     assert own_token.startswith("kairo_") and "secret_hash" not in minted.json()["api_key"]
-    mine = client.get("/v1/api-keys", headers=user_headers).json()
+    mine = client.get("/v1/api-keys", headers=user_headers).json()["items"]
     assert {k["user_id"] for k in mine} == {user["id"]} and len(mine) == 2
-    everyone = client.get("/v1/api-keys", headers=h).json()
+    everyone = client.get("/v1/api-keys", headers=h).json()["items"]
     assert {tenant_a.admin["id"], user["id"]} <= {k["user_id"] for k in everyone}
 
     # last_used_at is recorded on use.
@@ -183,7 +183,7 @@ def test_members_and_roles(client, tenant_a):
     brand_id = tenant_a.brand["id"]
     manager, manager_headers = tenant_a.user("manager", brand_role="manager")
     creator, _ = tenant_a.user("creator")
-    members = client.get(f"/v1/brands/{brand_id}/members", headers=manager_headers).json()
+    members = client.get(f"/v1/brands/{brand_id}/members", headers=manager_headers).json()["items"]
     assert (manager["id"], "manager") in [(m["user_id"], m["role"]) for m in members]
     granted = client.post(f"/v1/brands/{brand_id}/members", headers=manager_headers,
                           json={"user_id": creator["id"], "role": "strategist"})  # fmt: skip

@@ -33,6 +33,7 @@ BODIES = {
     ("POST", f"{BRAND}/snapshots"): {"expected_version": 1, "positioning": "Hijacked."},
     ("PATCH", f"{BRAND}/runtime-context"): {"expected_version": 1, "remove_channels": ["x"]},
     ("POST", f"{BRAND}/memory"): {"raw_text": "stolen"},
+    ("POST", f"{BRAND}/memory:batch"): {"fragments": [{"raw_text": "stolen"}]},
     ("PATCH", f"{BRAND}/agent"): {"expected_version": 1, "paused": True},
     ("POST", f"{BRAND}/runs"): None,
 }
@@ -91,7 +92,7 @@ def state_of(client, tenant) -> dict:
         f"{base}/runtime-context", f"{base}/memory", f"{base}/runs", "/v1/api-keys", "/v1/users",
         f"/v1/orgs/{tenant.org['id']}",
     )}  # fmt: skip
-    for key in state["/v1/api-keys"]:
+    for key in state["/v1/api-keys"]["items"]:
         key.pop("last_used_at")  # the walking key's own use is recorded, and that is fine
     return state
 
@@ -139,10 +140,10 @@ def test_a_same_org_user_without_membership_gets_404_on_every_brand_endpoint(cli
 
 def test_lists_show_nothing_of_another_tenant(client, tenant_a, tenant_b, a_ids):
     h = tenant_b.headers
-    assert [b["id"] for b in client.get("/v1/brands", headers=h).json()] == [tenant_b.brand["id"]]
-    assert {u["org_id"] for u in client.get("/v1/users", headers=h).json()} == {tenant_b.org["id"]}
-    b_users = {u["id"] for u in client.get("/v1/users", headers=h).json()}
-    assert {k["user_id"] for k in client.get("/v1/api-keys", headers=h).json()} <= b_users
+    assert [b["id"] for b in client.get("/v1/brands", headers=h).json()["items"]] == [tenant_b.brand["id"]]
+    assert {u["org_id"] for u in client.get("/v1/users", headers=h).json()["items"]} == {tenant_b.org["id"]}
+    b_users = {u["id"] for u in client.get("/v1/users", headers=h).json()["items"]}
+    assert {k["user_id"] for k in client.get("/v1/api-keys", headers=h).json()["items"]} <= b_users
     me = client.get("/v1/me", headers=h).json()
     assert me["org"]["id"] == tenant_b.org["id"]
     assert {m["brand_id"] for m in me["memberships"]} == {tenant_b.brand["id"]}

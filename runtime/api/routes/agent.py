@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from runtime.commands import AgentView, CycleResult, GetStatus, RunCycle, SetSchedule
 from runtime.gateway import AgentGateway
@@ -17,11 +17,17 @@ from storage.postgres import Database
 from storage.postgres import repositories as repo
 
 from ..access import READ, STRATEGY, BrandAccess
-from ..schemas import ERROR_RESPONSES, AgentPatch
+from ..schemas import AgentPatch
+from ..routing import kairo_router
 from ..services import database, gateway
-from .queries import Limit, owned
+from .queries import Cursor, Limit, by_created, owned, page_of, read_page
 
-router = APIRouter(prefix="/v1/brands/{brand_id}", tags=["agent"], responses=ERROR_RESPONSES)
+router = kairo_router("/v1/brands/{brand_id}", "agent")
+
+RUNS = by_created("agent_runs", descending=True, column="started_at")
+EVENTS = by_created("events", descending=True)
+RunPage = page_of(AgentRun, "RunPage")
+EventPage = page_of(EventLog, "EventPage")
 
 
 @router.get("/agent", response_model=AgentView)
@@ -31,7 +37,7 @@ async def get_agent(access: BrandAccess = READ, agents: AgentGateway = Depends(g
 
 
 @router.patch("/agent", response_model=AgentView)
-async def patch_agent(
+async def update_agent(
     body: AgentPatch,  # type: ignore[valid-type]
     access: BrandAccess = STRATEGY,
     agents: AgentGateway = Depends(gateway),
@@ -43,7 +49,7 @@ async def patch_agent(
 
 @router.post("/runs", response_model=CycleResult, status_code=201,
              responses={202: {"model": CycleResult, "description": "the run started and is still going"}})
-async def run_now(
+async def start_run(
     response: Response, access: BrandAccess = STRATEGY, agents: AgentGateway = Depends(gateway)
 ) -> CycleResult:
     """Run one cycle now: 201 with the finished run, 202 when it is still running."""
@@ -55,13 +61,16 @@ async def run_now(
     return result
 
 
-@router.get("/runs", response_model=list[AgentRun])
-async def list_runs(limit: Limit = 50, access: BrandAccess = READ, db: Database = Depends(database)) -> list[AgentRun]:
+@router.get("/runs", response_model=RunPage)
+async def list_runs(
+    limit: Limit = 50, cursor: Cursor = None, access: BrandAccess = READ, db: Database = Depends(database)
+) -> RunPage:
     """Newest first."""
     async with db.connection() as conn:
-        return await repo.agent_runs.list(
-            conn, "brand_id = $1", access.brand.id, order_by="started_at DESC, id DESC", limit=limit
+        items, next_cursor = await read_page(
+            conn, repo.agent_runs, "brand_id = $1", access.brand.id, order=RUNS, cursor=cursor, limit=limit
         )
+    return RunPage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/runs/{run_id}", response_model=AgentRun)
@@ -70,12 +79,13 @@ async def get_run(run_id: UUID, access: BrandAccess = READ, db: Database = Depen
         return await owned(conn, repo.agent_runs, access.brand.id, run_id)
 
 
-@router.get("/events", response_model=list[EventLog])
+@router.get("/events", response_model=EventPage)
 async def list_events(
-    limit: Limit = 50, access: BrandAccess = READ, db: Database = Depends(database)
-) -> list[EventLog]:
+    limit: Limit = 50, cursor: Cursor = None, access: BrandAccess = READ, db: Database = Depends(database)
+) -> EventPage:
     """The brand's audit log, newest first."""
     async with db.connection() as conn:
-        return await repo.event_log.list(
-            conn, "brand_id = $1", access.brand.id, order_by="created_at DESC, id DESC", limit=limit
+        items, next_cursor = await read_page(
+            conn, repo.event_log, "brand_id = $1", access.brand.id, order=EVENTS, cursor=cursor, limit=limit
         )
+    return EventPage(items=items, next_cursor=next_cursor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from agents.brand_brain import OnboardingRequest, onboard_brand
 from storage.errors import Forbidden, Invalid, NotFound
@@ -14,11 +14,17 @@ from storage.postgres import repositories as repo
 
 from ..access import MEMBERS, READ, BrandAccess, at_least, higher, require_org_role
 from ..auth import Principal, authenticate
-from ..schemas import ERROR_RESPONSES, BrandCreate, BrandCreated, BrandView, MemberCreate
+from ..schemas import BrandCreate, BrandCreated, BrandView, MemberCreate
+from ..routing import kairo_router
 from ..services import database
-from .queries import Limit
+from .queries import Cursor, Limit, by_created, page_of, read_page
 
-router = APIRouter(prefix="/v1/brands", tags=["brands"], responses=ERROR_RESPONSES)
+router = kairo_router("/v1/brands", "brands")
+
+BRANDS = by_created("brands")
+MEMBERS_ORDER = by_created("brand_memberships")
+BrandPage = page_of(BrandView, "BrandPage")
+MemberPage = page_of(BrandMembership, "MemberPage")
 
 
 def view(brand: Brand, role: UserRole) -> BrandView:
@@ -35,8 +41,17 @@ async def create_brand(
     owners = body.owner_user_ids or [principal.user.id]
     if principal.user.id not in owners and not principal.is_org_admin:
         # Otherwise a manager could create a brand they cannot reach.
-        raise Invalid("owner_user_ids must include you unless you are an org admin",
-                      details={"field": "body.owner_user_ids"})  # fmt: skip
+        raise Forbidden("owner_user_ids must include you unless you are an org admin",
+                        details={"field": "body.owner_user_ids"})  # fmt: skip
+    if len(set(owners)) != len(owners):
+        raise Invalid("owner_user_ids must not repeat a user", details={"field": "body.owner_user_ids"})
+    async with db.connection() as conn:
+        known = await conn.fetchval(
+            "SELECT count(*) FROM users WHERE org_id = $1 AND id = ANY($2::uuid[])", principal.org.id, owners
+        )
+    if known != len(owners):
+        raise NotFound("owner_user_ids names a user who is not in your organization",
+                       details={"field": "body.owner_user_ids"})  # fmt: skip
     request = OnboardingRequest.model_validate(
         {**body.model_dump(exclude={"owner_user_ids"}), "org_id": principal.org.id, "owner_user_ids": owners,
          "created_by": principal.user.id}
@@ -49,25 +64,26 @@ async def create_brand(
     )  # fmt: skip
 
 
-@router.get("", response_model=list[BrandView])
+@router.get("", response_model=BrandPage)
 async def list_brands(
-    limit: Limit = 50, principal: Principal = Depends(authenticate), db: Database = Depends(database)
-) -> list[BrandView]:
+    limit: Limit = 50, cursor: Cursor = None, principal: Principal = Depends(authenticate),
+    db: Database = Depends(database),
+) -> BrandPage:
     """The brands the caller can reach (all of the org's for an org admin), oldest first."""
     org_role = UserRole.ADMIN if principal.is_org_admin else None
     async with db.connection() as conn:
         memberships = await repo.memberships.list(conn, "user_id = $1", principal.user.id)
         roles = {m.brand_id: m.role for m in memberships}
         if principal.is_org_admin:
-            brands = await repo.brands.list(
-                conn, "org_id = $1", principal.org.id, order_by="created_at, id", limit=limit
+            brands, next_cursor = await read_page(
+                conn, repo.brands, "org_id = $1", principal.org.id, order=BRANDS, cursor=cursor, limit=limit
             )
         else:
-            brands = await repo.brands.list(
-                conn, "org_id = $1 AND id = ANY($2::uuid[])", principal.org.id, list(roles),
-                order_by="created_at, id", limit=limit,
+            brands, next_cursor = await read_page(
+                conn, repo.brands, "org_id = $1 AND id = ANY($2::uuid[])", principal.org.id, list(roles),
+                order=BRANDS, cursor=cursor, limit=limit,
             )  # fmt: skip
-    return [view(b, higher(roles.get(b.id), org_role)) for b in brands]
+    return BrandPage(items=[view(b, higher(roles.get(b.id), org_role)) for b in brands], next_cursor=next_cursor)
 
 
 @router.get("/{brand_id}", response_model=BrandView)
@@ -75,14 +91,16 @@ async def get_brand(access: BrandAccess = READ) -> BrandView:
     return view(access.brand, access.role)
 
 
-@router.get("/{brand_id}/members", response_model=list[BrandMembership])
+@router.get("/{brand_id}/members", response_model=MemberPage)
 async def list_members(
-    limit: Limit = 50, access: BrandAccess = READ, db: Database = Depends(database)
-) -> list[BrandMembership]:
+    limit: Limit = 50, cursor: Cursor = None, access: BrandAccess = READ, db: Database = Depends(database)
+) -> MemberPage:
+    """Oldest first."""
     async with db.connection() as conn:
-        return await repo.memberships.list(
-            conn, "brand_id = $1", access.brand.id, order_by="created_at, id", limit=limit
+        items, next_cursor = await read_page(
+            conn, repo.memberships, "brand_id = $1", access.brand.id, order=MEMBERS_ORDER, cursor=cursor, limit=limit
         )
+    return MemberPage(items=items, next_cursor=next_cursor)
 
 
 @router.post("/{brand_id}/members", response_model=BrandMembership, status_code=201)
@@ -99,7 +117,7 @@ async def add_member(
     async with db.transaction() as conn:
         user = await repo.users.find(conn, body.user_id)
         if user is None or user.org_id != access.brand.org_id:
-            raise Invalid("no such user in your organization", details={"field": "body.user_id"})
+            raise NotFound("no such user in your organization", details={"field": "body.user_id"})
         await repo.memberships.insert(conn, membership)
     return membership
 

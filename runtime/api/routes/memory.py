@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi import Request
 from pydantic import BaseModel, Field
 
 from runtime.gateway import MemoryClient
 from storage.errors import Invalid
+from storage.objects.base import PROSE_SCHEMA_PATTERN
 from storage.memory.store import SEARCH_K_MAX, MemoryDraft
 from storage.objects import BrandMemoryFragment, EventLog, EventType
 from storage.postgres import Database
@@ -17,15 +18,19 @@ from storage.postgres import repositories as repo
 
 from ..access import READ, REMEMBER, BrandAccess
 from ..schemas import ApiModel
-from ..schemas import ERROR_RESPONSES, MemoryCreate, MemoryHitView
+from ..schemas import MemoryCreate, MemoryHitView
+from ..routing import kairo_router
 from ..services import database, memory
-from .queries import Limit
+from .queries import Cursor, Limit, by_created, page_of, read_page
 
-router = APIRouter(prefix="/v1/brands/{brand_id}/memory", tags=["memory"], responses=ERROR_RESPONSES)
+router = kairo_router("/v1/brands/{brand_id}/memory", "memory")
+
+FRAGMENTS = by_created("memory_fragments", descending=True)
+MemoryPage = page_of(BrandMemoryFragment, "MemoryPage")
 
 
 @router.post("", response_model=BrandMemoryFragment, status_code=201)
-async def remember(
+async def add_memory(
     body: MemoryCreate,
     access: BrandAccess = REMEMBER,
     store: MemoryClient = Depends(memory),
@@ -43,8 +48,9 @@ async def remember(
 
 
 @router.get("/search", response_model=list[MemoryHitView])
-async def search(
-    q: Annotated[str, Query(min_length=1, max_length=1000, description="text to search for by meaning")],
+async def search_memory(
+    q: Annotated[str, Query(min_length=1, max_length=1000, description="text to search for by meaning",
+                            json_schema_extra={"pattern": PROSE_SCHEMA_PATTERN})],  # fmt: skip
     k: Annotated[int, Query(ge=1, le=SEARCH_K_MAX, description="how many hits")] = 5,
     access: BrandAccess = READ,
     store: MemoryClient = Depends(memory),
@@ -56,15 +62,16 @@ async def search(
     return [MemoryHitView(fragment=h.fragment, distance=h.distance, similarity=1.0 - h.distance) for h in hits]
 
 
-@router.get("", response_model=list[BrandMemoryFragment])
+@router.get("", response_model=MemoryPage)
 async def list_memory(
-    limit: Limit = 50, access: BrandAccess = READ, db: Database = Depends(database)
-) -> list[BrandMemoryFragment]:
+    limit: Limit = 50, cursor: Cursor = None, access: BrandAccess = READ, db: Database = Depends(database)
+) -> MemoryPage:
     """Newest first, from PostgreSQL."""
     async with db.connection() as conn:
-        return await repo.memory_fragments.list(
-            conn, "brand_id = $1", access.brand.id, order_by="created_at DESC, id", limit=limit
+        items, next_cursor = await read_page(
+            conn, repo.memory_fragments, "brand_id = $1", access.brand.id, order=FRAGMENTS, cursor=cursor, limit=limit
         )
+    return MemoryPage(items=items, next_cursor=next_cursor)
 
 
 # -- bulk remember ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from storage.objects import Persona, Pillar
 from storage.objects.base import utcnow
@@ -18,11 +18,20 @@ from storage.postgres import repositories as repo
 from storage.postgres.rows import Repository
 
 from ..access import READ, STRATEGY, BrandAccess
-from ..schemas import ERROR_RESPONSES, PatchModel, PersonaCreate, PersonaPatch, PillarCreate, PillarPatch
+from ..schemas import PatchModel, PersonaCreate, PersonaPatch, PillarCreate, PillarPatch
+from ..routing import kairo_router
 from ..services import database
-from .queries import Limit, owned
+from .queries import Cursor, Limit, ListOrder, SortKey, by_created, owned, page_of, read_page
 
-router = APIRouter(prefix="/v1/brands/{brand_id}", tags=["strategy"], responses=ERROR_RESPONSES)
+router = kairo_router("/v1/brands/{brand_id}", "strategy")
+
+PERSONAS = by_created("personas")
+PILLARS = ListOrder("pillars", (
+    SortKey("-priority", "integer", lambda pillar: -pillar.priority),
+    *by_created("pillars").keys,
+))  # fmt: skip
+PersonaPage = page_of(Persona, "PersonaPage")
+PillarPage = page_of(Pillar, "PillarPage")
 
 
 async def _patch(db: Database, repository: Repository[Any], brand_id: UUID, id: UUID, patch: PatchModel) -> Any:
@@ -40,12 +49,16 @@ async def _patch(db: Database, repository: Repository[Any], brand_id: UUID, id: 
 # -- personas ---------------------------------------------------------------------------------
 
 
-@router.get("/personas", response_model=list[Persona])
+@router.get("/personas", response_model=PersonaPage)
 async def list_personas(
-    limit: Limit = 50, access: BrandAccess = READ, db: Database = Depends(database)
-) -> list[Persona]:
+    limit: Limit = 50, cursor: Cursor = None, access: BrandAccess = READ, db: Database = Depends(database)
+) -> PersonaPage:
+    """Oldest first."""
     async with db.connection() as conn:
-        return await repo.personas.list(conn, "brand_id = $1", access.brand.id, order_by="created_at, id", limit=limit)
+        items, next_cursor = await read_page(
+            conn, repo.personas, "brand_id = $1", access.brand.id, order=PERSONAS, cursor=cursor, limit=limit
+        )
+    return PersonaPage(items=items, next_cursor=next_cursor)
 
 
 @router.post("/personas", response_model=Persona, status_code=201)
@@ -64,7 +77,7 @@ async def get_persona(persona_id: UUID, access: BrandAccess = READ, db: Database
 
 
 @router.patch("/personas/{persona_id}", response_model=Persona)
-async def patch_persona(
+async def update_persona(
     persona_id: UUID, body: PersonaPatch, access: BrandAccess = STRATEGY, db: Database = Depends(database)
 ) -> Persona:
     return await _patch(db, repo.personas, access.brand.id, persona_id, body)
@@ -73,12 +86,16 @@ async def patch_persona(
 # -- pillars ----------------------------------------------------------------------------------
 
 
-@router.get("/pillars", response_model=list[Pillar])
-async def list_pillars(limit: Limit = 50, access: BrandAccess = READ, db: Database = Depends(database)) -> list[Pillar]:
+@router.get("/pillars", response_model=PillarPage)
+async def list_pillars(
+    limit: Limit = 50, cursor: Cursor = None, access: BrandAccess = READ, db: Database = Depends(database)
+) -> PillarPage:
+    """Highest priority first, then oldest."""
     async with db.connection() as conn:
-        return await repo.pillars.list(
-            conn, "brand_id = $1", access.brand.id, order_by="priority DESC, created_at, id", limit=limit
+        items, next_cursor = await read_page(
+            conn, repo.pillars, "brand_id = $1", access.brand.id, order=PILLARS, cursor=cursor, limit=limit
         )
+    return PillarPage(items=items, next_cursor=next_cursor)
 
 
 @router.post("/pillars", response_model=Pillar, status_code=201)
@@ -95,7 +112,7 @@ async def get_pillar(pillar_id: UUID, access: BrandAccess = READ, db: Database =
 
 
 @router.patch("/pillars/{pillar_id}", response_model=Pillar)
-async def patch_pillar(
+async def update_pillar(
     pillar_id: UUID, body: PillarPatch, access: BrandAccess = STRATEGY, db: Database = Depends(database)
 ) -> Pillar:
     return await _patch(db, repo.pillars, access.brand.id, pillar_id, body)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from ..routing import KairoRoute
+
 from ..schemas import ErrorEnvelope, Health
 from ..services import services_of
 
-router = APIRouter(tags=["system"])
+router = APIRouter(tags=["system"], route_class=KairoRoute)
 
 
 @router.get("/healthz", response_model=Health,

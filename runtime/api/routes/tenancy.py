@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from storage.errors import Conflict, Forbidden, NotFound
 from storage.objects import EventLog, EventType, Org, OrgStatus, User, UserRole, mint_api_key
@@ -13,15 +13,16 @@ from storage.postgres import repositories as repo
 
 from ..access import require_org_admin
 from ..auth import Principal, authenticate, principals
-from ..schemas import ERROR_RESPONSES, ApiKeyView, Me, OrgCreate, OrgCreated, OrgPatch
+from ..schemas import ApiKeyView, Me, OrgCreate, OrgCreated, OrgPatch
+from ..routing import kairo_router
 from ..services import database
 from .queries import changed
 
-router = APIRouter(prefix="/v1", tags=["tenancy"], responses=ERROR_RESPONSES)
+router = kairo_router("/v1", "tenancy")
 
 
 @router.get("/me", response_model=Me)
-async def me(principal: Principal = Depends(authenticate), db: Database = Depends(database)) -> Me:
+async def get_me(principal: Principal = Depends(authenticate), db: Database = Depends(database)) -> Me:
     async with db.connection() as conn:
         memberships = await repo.memberships.list(conn, "user_id = $1", principal.user.id, order_by="created_at, id")
     return Me(user=principal.user, org=principal.org, api_key=ApiKeyView.of(principal.key), memberships=memberships)

@@ -8,9 +8,11 @@ not manage is not found, wherever it lives. Every change is an EventLog line.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from storage.errors import Conflict, Forbidden, NotFound
 from storage.objects import ApiKey, EventLog, EventType, User, UserRole, UserStatus, mint_api_key
@@ -20,12 +22,18 @@ from storage.postgres import repositories as repo
 
 from ..access import require_org_admin
 from ..auth import Principal, authenticate, principals
-from ..schemas import ERROR_RESPONSES, ApiKeyCreate, ApiKeyCreated, ApiKeyView, UserCreate, UserPatch
+from ..schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyView, UserCreate, UserPatch
+from ..routing import kairo_router
 from ..services import database
-from .queries import Limit, changed
+from .queries import Cursor, Limit, by_created, changed, page_of, read_page
 from .tenancy import key_created_event
 
-router = APIRouter(prefix="/v1", tags=["users"], responses=ERROR_RESPONSES)
+router = kairo_router("/v1", "users")
+
+USERS = by_created("users")
+API_KEYS = by_created("api_keys")
+UserPage = page_of(User, "UserPage")
+ApiKeyPage = page_of(ApiKeyView, "ApiKeyPage")
 
 
 @router.post("/users", response_model=User, status_code=201)
@@ -39,12 +47,17 @@ async def create_user(
     return user
 
 
-@router.get("/users", response_model=list[User])
+@router.get("/users", response_model=UserPage)
 async def list_users(
-    limit: Limit = 50, principal: Principal = Depends(authenticate), db: Database = Depends(database)
-) -> list[User]:
+    limit: Limit = 50, cursor: Cursor = None, principal: Principal = Depends(authenticate),
+    db: Database = Depends(database),
+) -> UserPage:
+    """The org's users, oldest first."""
     async with db.connection() as conn:
-        return await repo.users.list(conn, "org_id = $1", principal.org.id, order_by="created_at, id", limit=limit)
+        items, next_cursor = await read_page(
+            conn, repo.users, "org_id = $1", principal.org.id, order=USERS, cursor=cursor, limit=limit
+        )
+    return UserPage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/users/{user_id}", response_model=User)
@@ -100,28 +113,30 @@ async def create_api_key(
         if user.status is not UserStatus.ACTIVE:
             raise Conflict("the user is inactive", details={"user_id": str(user.id)})
         token, key = mint_api_key(user.id, body.name)
-        key = ApiKey.model_validate({**key.model_dump(), "expires_at": body.expires_at})
+        expires_at = None if body.expires_in_seconds is None else key.created_at + timedelta(seconds=body.expires_in_seconds)
+        key = ApiKey.model_validate({**key.model_dump(), "expires_at": expires_at})
         await repo.api_keys.insert(conn, key)
         await repo.event_log.insert(conn, key_created_event(principal.org.id, principal.user.id, key.id, user.id))
     return ApiKeyCreated(api_key=ApiKeyView.of(key), token=token)
 
 
-@router.get("/api-keys", response_model=list[ApiKeyView])
+@router.get("/api-keys", response_model=ApiKeyPage)
 async def list_api_keys(
-    limit: Limit = 50, principal: Principal = Depends(authenticate), db: Database = Depends(database)
-) -> list[ApiKeyView]:
+    limit: Limit = 50, cursor: Cursor = None, principal: Principal = Depends(authenticate),
+    db: Database = Depends(database),
+) -> ApiKeyPage:
     """Every key of the org for an org admin; the caller's own keys otherwise."""
     async with db.connection() as conn:
         if principal.is_org_admin:
-            keys = await repo.api_keys.list(
-                conn, "user_id IN (SELECT id FROM users WHERE org_id = $1)", principal.org.id,
-                order_by="created_at, id", limit=limit,
+            keys, next_cursor = await read_page(
+                conn, repo.api_keys, "user_id IN (SELECT id FROM users WHERE org_id = $1)", principal.org.id,
+                order=API_KEYS, cursor=cursor, limit=limit,
             )  # fmt: skip
         else:
-            keys = await repo.api_keys.list(
-                conn, "user_id = $1", principal.user.id, order_by="created_at, id", limit=limit
+            keys, next_cursor = await read_page(
+                conn, repo.api_keys, "user_id = $1", principal.user.id, order=API_KEYS, cursor=cursor, limit=limit
             )
-    return [ApiKeyView.of(k) for k in keys]
+    return ApiKeyPage(items=[ApiKeyView.of(k) for k in keys], next_cursor=next_cursor)
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyView)
