@@ -40,7 +40,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from storage.memory.embeddings import TextEmbedder
 
 MIN_TEXT_CHARS = 20
-MIN_PRINTABLE = 0.6
+MIN_PRINTABLE = 0.9
+"""Real text has virtually no control or replacement characters; binary decoded as text has many."""
 TITLE_MAX = 500
 
 
@@ -71,6 +72,8 @@ class Ingestor:
         self.min_text_chars = min_text_chars
 
     def _candidate(self, index: int, item: RawItem) -> _Candidate | Rejected:
+        if printable_ratio(item.text[:20000]) < MIN_PRINTABLE:
+            return Rejected(index=index, field="text", reason="the body is not readable text (binary or mis-decoded)")
         text = clean_text(item.text)
         if len(text) < self.min_text_chars:
             return Rejected(index=index, field="text", reason=f"fewer than {self.min_text_chars} characters of text after cleaning")

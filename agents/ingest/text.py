@@ -71,6 +71,6 @@ def printable_ratio(text: str) -> float:
     mis-decoded bytes score low."""
     if not text:
         return 0.0
-    good = sum(1 for ch in text if ch.isprintable() or ch in "\n\t")
+    good = sum(1 for ch in text if (ch.isprintable() and ch != "\ufffd") or ch in "\n\t\r")
     letters = sum(1 for ch in text if ch.isalpha())
     return min(good / len(text), 1.0) * min(1.0, 4 * letters / len(text))
