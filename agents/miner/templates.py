@@ -4,7 +4,8 @@ A cluster of posts becomes a template when it has ``min_evidence`` posts, unless
 template of the same scope (the brand, or global) has a structure within the distance threshold:
 then the cluster merges into it (new posts added to its evidence, stats updated exactly), so
 mining the same posts again changes nothing and never duplicates a template. Evidence only
-grows: a post already counted by the template is not counted twice.
+grows, and a post counts for one template only: a post some template already holds stays with
+it.
 """
 
 from __future__ import annotations
@@ -99,10 +100,18 @@ class TemplateMerger:
     ) -> tuple[list[TemplateChange], dict[UUID, UUID | None]]:
         """Template changes and each post's template (None: its cluster had too little evidence)."""
         current: dict[UUID, PatternTemplate] = {t.id: t for t in existing}
+        # A post already counted by a template stays that template's evidence, whichever
+        # template its cluster is nearest to now: evidence is never counted twice.
+        holder = {post_id: t.id for t in existing for post_id in t.example_source_post_ids}
         added: dict[UUID, list[UUID]] = {}
         created: set[UUID] = set()
         assignment: dict[UUID, UUID | None] = {}
         for cluster in clusters:
+            assignment.update({p.id: holder[p.id] for p in cluster.posts if p.id in holder})
+            posts = [p for p in cluster.posts if p.id not in holder]
+            if not posts:
+                continue
+            cluster = PostCluster(medoid=cluster.medoid, posts=posts)
             target, _ = self.nearest(cluster.medoid, list(current.values()))
             if target is None:
                 if len(cluster.posts) < self.min_evidence:

@@ -135,3 +135,24 @@ def test_engagement_stats_merge_exactly():
     assert whole.mean == pytest.approx(mean) and halves.mean == pytest.approx(mean)
     assert whole.variance == pytest.approx(variance) and halves.variance == pytest.approx(variance)
     assert (EngagementStats.of_post(None, None) + whole).posts == 5
+
+
+async def test_each_post_counts_for_one_template_even_when_structures_crowd():
+    """Many nearby structures (spliced sentences of the swipe file): re-mining changes nothing
+    and every post is the evidence of exactly one template."""
+    import random
+    from uuid import uuid4
+
+    rng = random.Random(5)
+    sentences = [s for r in ROWS for s in r["raw_text"].replace("\n\n", "\n").split("\n")]
+    posts = [PatternSourcePost(id=uuid4(), is_global=True, channel="linkedin", created_at=NOW,
+                               raw_text="\n\n".join(rng.choice(sentences) for _ in range(rng.randint(2, 9))),
+                               impressions=1000, engagements=rng.randint(0, 100)) for _ in range(150)]
+    miner = PatternMiner(min_evidence=1)
+    first = await miner.mine(MineInput(posts=posts, now=NOW))
+    evidence = [i for c in first.templates for i in c.template.example_source_post_ids]
+    assert sorted(evidence) == sorted(p.id for p in posts)
+    again = await miner.mine(MineInput(posts=posts, templates=[c.template for c in first.templates], now=NOW))
+    assert {c.action for c in again.templates} == {"unchanged"}
+    held = {i: c.template.id for c in first.templates for i in c.template.example_source_post_ids}
+    assert {a.post_id: a.template_id for a in again.assignments} == held
