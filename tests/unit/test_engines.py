@@ -192,6 +192,36 @@ async def test_relevance_scores_on_topic_candidates_higher_in_one_embedding_call
     assert (await scout.score_relevance(RelevanceInput(brand_texts=["x"], candidates=[]))).scores == []
 
 
+async def test_scout_engine_ingests_then_scouts_through_dispatch_with_cached_anchors():
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    embedder = CountingEmbedder()
+    scout = OpportunityScout(embedder)
+    now = datetime(2026, 3, 10, tzinfo=UTC)
+    text = ("Finance teams hate stale dashboards. Stale dashboards cost finance teams trust in the numbers. "
+            "Analytics dashboards for finance teams need fresh data every morning.")
+    ingested = await dispatch(scout, "ingest", {"items": [{"text": text, "source_url": "https://e.com/a"},
+                                                          {"text": "Banana bread needs ripe bananas and butter."}]})
+    assert len(ingested.docs) == 2 and ingested.rejected == [] and embedder.calls == 1
+    pillar, persona = uuid4(), uuid4()
+    brand = {"brand_id": str(uuid4()), "name": "Acme", "positioning": "analytics dashboards for finance teams",
+             "pillars": [{"id": str(pillar), "name": "Dashboards", "description": "analytics dashboards for finance teams"}],
+             "personas": [{"id": str(persona), "name": "CFO", "description": "finance teams who read dashboards"}]}
+    docs = [{"id": str(p.doc.id), "title": p.doc.title, "text": p.doc.text, "language": p.doc.language,
+             "ingested_at": p.doc.ingested_at.isoformat(), "passages": p.passages,
+             "passage_vectors": p.passage_vectors, "vector": p.vector} for p in ingested.docs]
+    result = await dispatch(scout, "scout", {"brand": brand, "docs": docs, "now": now.isoformat()})
+    assert [c.source_refs[0].global_source_doc_id for c in result.cards] == [ingested.docs[0].doc.id]
+    assert result.cards[0].pillar_id == pillar and result.cards[0].persona_id == persona
+    calls = embedder.calls
+    await dispatch(scout, "scout", {"brand": brand, "docs": docs, "now": now.isoformat()})
+    assert embedder.calls == calls  # anchors and background embedded once, not per call
+    with pytest.raises(Invalid) as bad:
+        await dispatch(scout, "scout", {"brand": {**brand, "pillars": []}, "docs": [], "now": now.isoformat()})
+    assert bad.value.details == {"field": "payload"}
+
+
 # -- dispatch --------------------------------------------------------------------------------------
 
 
