@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from agents.engines.miner import ImportInput, MineInput, MineResult, PatternMiner
+from agents.miner.hooks import Hook, HookLibrary, hook_of, select_hooks
+from agents.miner.labelling import BeatLabeller
 from storage.objects import Channel, EventLog, EventType, PatternTemplate
 from storage.postgres import Database
 from storage.postgres import patterns as store
@@ -66,3 +68,31 @@ async def mine_scope(db: Database, miner: PatternMiner, brand_id: UUID | None = 
         ))
         templates = await store.templates_in_scope(conn, brand_id)
     return MiningReport(posts=len(posts), result=result, templates=templates)
+
+
+async def refresh_hooks(db: Database, library: HookLibrary, labeller: BeatLabeller, brand_id: UUID | None = None,
+                        *, top_fraction: float = 0.25) -> int:
+    """Add the hooks of the scope's best performers to the hook library; returns how many."""
+    async with db.connection() as conn:
+        posts = await store.posts_in_scope(conn, brand_id)
+        templates_of = await store.templates_of_posts(conn, [p.id for p in posts])
+    hooks = select_hooks(posts, labeller, templates_of=templates_of, top_fraction=top_fraction)
+    return await library.add(hooks)
+
+
+async def search_hooks(db: Database, library: HookLibrary, labeller: BeatLabeller, topic: str, *,
+                       brand_id: UUID | None = None, channel: Channel | None = None,
+                       k: int = 5) -> list[tuple[Hook, float]]:
+    """Strong hooks for a topic: the brand's own and the global ones, nearest first, as hooks
+    read back from their source posts (PostgreSQL is the truth), optionally of one channel."""
+    hits = await library.search(topic, brand_id=brand_id, k=k * 4 if channel else k)
+    async with db.connection() as conn:
+        posts = await store.posts_by_ids(conn, [h.hook_id for h in hits])
+        templates_of = await store.templates_of_posts(conn, list(posts))
+    out: list[tuple[Hook, float]] = []
+    for hit in hits:
+        post = posts.get(hit.hook_id)
+        hook = hook_of(post, labeller, templates_of.get(post.id)) if post is not None else None
+        if hook is not None and (channel is None or hook.channel == channel):
+            out.append((hook, hit.distance))
+    return out[:k]

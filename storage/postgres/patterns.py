@@ -135,3 +135,18 @@ async def attach_outcome(conn: asyncpg.Connection, usage_id: UUID, outcome: dict
 
 async def usages_of(conn: asyncpg.Connection, template_id: UUID) -> list[PatternUsage]:
     return await _usages.list(conn, "pattern_template_id = $1", template_id, order_by="created_at, id")
+
+
+async def posts_by_ids(conn: asyncpg.Connection, ids: Sequence[UUID]) -> dict[UUID, PatternSourcePost]:
+    found = await _posts.list(conn, "id = ANY($1::uuid[])", list(ids))
+    return {p.id: p for p in found}
+
+
+async def templates_of_posts(conn: asyncpg.Connection, ids: Sequence[UUID]) -> dict[UUID, UUID]:
+    """Which template holds each of these posts as evidence (posts in none are left out)."""
+    with translate_errors():
+        records = await conn.fetch(
+            "SELECT t.id AS template_id, p AS post_id FROM pattern_templates t, "
+            "unnest(t.example_source_post_ids) AS p WHERE t.example_source_post_ids && $1::uuid[] "
+            "AND p = ANY($1::uuid[])", list(ids))
+    return {r["post_id"]: r["template_id"] for r in records}

@@ -71,3 +71,26 @@ async def test_search_by_topic_keeps_brand_hooks_in_their_brand(tmp_path, minilm
         assert {hit.hook_id for hit in for_a if not hit.is_global} == {p.id for p in own}
         for_b = await library.search("growing a small bakery", brand_id=brand_b, k=10)
         assert all(hit.is_global for hit in for_b) and not ({h.hook_id for h in for_b} & {p.id for p in own})
+
+
+async def test_hooks_from_the_database_are_searched_and_read_back(tmp_path, minilm, embedded_postgres_dsn,
+                                                                 fresh_schema):
+    from agents.engines.miner import PatternMiner
+    from agents.miner.service import import_file, mine_scope, refresh_hooks, search_hooks
+
+    miner = PatternMiner()
+    labeller = miner.labeller
+    async with fresh_schema(embedded_postgres_dsn, tmp_path, prefix="hooks") as handle:
+        await import_file(handle.db, miner, (DATA / "swipe_posts.jsonl").read_text(), "jsonl")
+        report = await mine_scope(handle.db, miner)
+        async with await VectorIndex.open(path=tmp_path / "chroma", embedder=minilm) as index:
+            library = HookLibrary(index, minilm)
+            added = await refresh_hooks(handle.db, library, labeller, top_fraction=0.5)
+            assert added >= 10
+            found = await search_hooks(handle.db, library, labeller, "hiring and managing engineers", k=3)
+            on_x = await search_hooks(handle.db, library, labeller, "hiring and managing engineers",
+                                      channel=Channel.X, k=3)
+    template_ids = {t.id for t in report.templates}
+    assert len(found) == 3 and all(hook.template_id in template_ids for hook, _ in found)
+    assert [d for _, d in found] == sorted(d for _, d in found)
+    assert on_x and all(hook.channel == Channel.X for hook, _ in on_x)
