@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from agents.engines.miner import ImportInput, MineInput, MineResult, PatternMiner
+from agents.engines.miner import ImportInput, MineInput, MineResult, PatternMiner, ReviewInput, ReviewResult
 from agents.miner.hooks import Hook, HookLibrary, hook_of, select_hooks
 from agents.miner.labelling import BeatLabeller
-from storage.objects import Channel, EventLog, EventType, PatternTemplate
+from storage.objects import Channel, EventLog, EventType, PatternTemplate, PatternUsage
+from storage.objects.patterns import Metrics
 from storage.postgres import Database
 from storage.postgres import patterns as store
 from storage.postgres import repositories as repo
@@ -96,3 +97,23 @@ async def search_hooks(db: Database, library: HookLibrary, labeller: BeatLabelle
         if hook is not None and (channel is None or hook.channel == channel):
             out.append((hook, hit.distance))
     return out[:k]
+
+
+async def record_usage(db: Database, usage: PatternUsage) -> PatternUsage:
+    """A variant used a template (its outcome may be null until metrics arrive)."""
+    async with db.transaction() as conn:
+        return await store.record_usage(conn, usage)
+
+
+async def record_outcome(db: Database, miner: PatternMiner, usage_id: UUID, outcome: Metrics) -> ReviewResult:
+    """Attach a usage's metrics, then refresh its template's stats and status, in one
+    transaction (the template row is locked so two outcomes do not race)."""
+    async with db.transaction() as conn:
+        usage = await store.attach_outcome(conn, usage_id, dict(outcome))
+        await conn.execute("SELECT 1 FROM pattern_templates WHERE id = $1 FOR UPDATE", usage.pattern_template_id)
+        template = await store.get_template(conn, usage.pattern_template_id)
+        usages = await store.usages_of(conn, template.id)
+        medians = await store.channel_medians(conn, usage.brand_id)
+        decision = await miner.review(ReviewInput(template=template, usages=usages, channel_medians=medians))
+        await store.save_templates(conn, [], [decision.template])
+    return decision

@@ -150,3 +150,16 @@ async def templates_of_posts(conn: asyncpg.Connection, ids: Sequence[UUID]) -> d
             "unnest(t.example_source_post_ids) AS p WHERE t.example_source_post_ids && $1::uuid[] "
             "AND p = ANY($1::uuid[])", list(ids))
     return {r["post_id"]: r["template_id"] for r in records}
+
+
+async def channel_medians(conn: asyncpg.Connection, brand_id: UUID | None) -> dict[Channel, float]:
+    """The median engagement rate per channel of the posts a brand is judged against: its own
+    and the global ones (only global for None)."""
+    scope = "(brand_id = $1 OR brand_id IS NULL)" if brand_id is not None else "brand_id IS NULL"
+    args = (brand_id,) if brand_id is not None else ()
+    with translate_errors():
+        records = await conn.fetch(
+            "SELECT channel, percentile_cont(0.5) WITHIN GROUP (ORDER BY engagements::float8 / impressions) AS m "
+            f"FROM pattern_source_posts WHERE {scope} AND impressions > 0 AND engagements IS NOT NULL "
+            "GROUP BY channel", *args)
+    return {Channel(r["channel"]): float(r["m"]) for r in records}

@@ -166,3 +166,30 @@ async def test_templates_are_ranked_by_evidence_weighted_engagement(db):
                                                          status=PatternStatus.ACTIVE)
     assert ranked[0].id == best.id and ranked.index(next(t for t in ranked if t.id == lucky.id)) > 0
     assert linkedin_active == []
+
+
+async def test_recorded_outcomes_move_the_template_through_the_service(db, examples):
+    from agents.miner.service import record_outcome, record_usage
+    from tests.integration.conftest import insert_examples
+
+    await insert_examples(db, examples)
+    miner = PatternMiner(status_thresholds=StatusThresholds(active_min_uses=2, active_min_ratio=1.0))
+    await store.import_posts(db, (await _parse(miner, "swipe_posts.jsonl")).posts)  # the channel medians
+    variant = examples.variant
+    async with db.transaction() as conn:
+        template = await store.get_template(conn, examples.pattern_usage.pattern_template_id)
+        await store.save_templates(conn, [], [template.model_copy(update={"status": PatternStatus.EXPERIMENTAL})])
+        median = (await store.channel_medians(conn, variant.brand_id))[variant.channel]
+    decisions = []
+    for _ in range(2):
+        usage = await record_usage(db, PatternUsage(pattern_template_id=template.id, content_variant_id=variant.id,
+                                                    brand_id=variant.brand_id, channel=variant.channel))
+        impressions = 10_000
+        decisions.append(await record_outcome(db, miner, usage.id, {
+            "impressions": impressions, "engagements": round(impressions * median * 1.5)}))
+    # The seed's own usage is measured too: activation comes with the second measured use.
+    assert [d.changed for d in decisions].count(True) == 1
+    assert decisions[-1].template.status == PatternStatus.ACTIVE and decisions[-1].performance > 1.0
+    async with db.connection() as conn:
+        stored = await store.get_template(conn, template.id)
+    assert stored.status == PatternStatus.ACTIVE and stored.usage_stats.measured_uses >= 2
