@@ -20,7 +20,7 @@ from .lexicon import DATA_DIR, Lexicon, load_lexicon
 from .ngrams import NgramCounts, sentence_tokens
 
 DEFAULT_CORPUS = DATA_DIR / "background_corpus.jsonl"
-MIN_ORDER = 2
+MIN_ORDER = 1
 MAX_ORDER = 4
 
 

@@ -84,7 +84,7 @@ class VoiceMarkerScorer:
         """The phrase with the function words the brand always says around it: candidates
         may not start or end with "the" or "in", but "In our experience" is what the brand
         writes. A stop word joins when it stands next to the phrase in most of its occurrences."""
-        while len(gram) < self.max_phrase_tokens:
+        while 1 < len(gram) < self.max_phrase_tokens:  # a hashtag stands alone
             before: Counter[str] = Counter()
             after: Counter[str] = Counter()
             joins = lexicon.stopwords

@@ -1,6 +1,7 @@
 """Candidate phrases: word n-grams within sentences, filtered to ones a writer could reuse.
 
-An n-gram never crosses a sentence boundary, never holds a number (``"fell 38%"`` is a fact,
+Order 1 holds hashtags only (a single word is a topic, a recurring hashtag is a habit); their
+rate is per word token. An n-gram never crosses a sentence boundary, never holds a number (``"fell 38%"`` is a fact,
 not a voice), never consists of stop words only, and never starts or ends with an article,
 conjunction or preposition (``"of the data"`` is a fragment, ``"the data says"`` a phrase).
 """
@@ -11,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from .lexicon import Lexicon
-from .text import is_number, sentences, words
+from .text import is_hashtag, is_number, sentences, words
 
 Gram = tuple[str, ...]
 
@@ -22,6 +23,10 @@ def sentence_tokens(text: str) -> list[list[str]]:
 
 
 def is_candidate(gram: Gram, lexicon: Lexicon) -> bool:
+    if len(gram) == 1:
+        return is_hashtag(gram[0])
+    if any(is_hashtag(t) for t in gram):
+        return False
     if gram[0] in lexicon.edge_stopwords or gram[-1] in lexicon.edge_stopwords:
         return False
     if any(is_number(t) for t in gram):
@@ -46,14 +51,18 @@ class NgramCounts:
         self.count: Counter[Gram] = Counter()
         self.df: Counter[Gram] = Counter()
         self.documents = 0
+        words_total = 0
         for doc in documents:
             self.documents += 1
+            words_total += sum(len(s) for s in doc)
             grams = list(grams_of(doc, orders, lexicon))
             self.count.update(grams)
             self.df.update(set(grams))
         self.total_by_order: Counter[int] = Counter()
         for gram, c in self.count.items():
             self.total_by_order[len(gram)] += c
+        if 1 in orders:  # hashtags are rare among words, not among hashtags
+            self.total_by_order[1] = words_total
 
 
 def contains(haystack: Gram, needle: Gram) -> bool:

@@ -13,10 +13,12 @@ EMOJI = regex.compile(r"(?:\p{Extended_Pictographic}|\p{Regional_Indicator}{2})(
 URL = regex.compile(r"https?://\S+|www\.\S+", regex.IGNORECASE)
 MENTION = regex.compile(r"(?<!\w)@\w+")
 HASHTAG = regex.compile(r"(?<!\w)#\w+")
-# A word: letters with inner apostrophes or hyphens ("don't", "time-to-insight"), or a number
-# with its decimal point, thousands separators, percent or currency sign.
+# A hashtag (kept whole, '#' included: a brand's recurring hashtag is a voice marker), a word:
+# letters with inner apostrophes or hyphens ("don't", "time-to-insight"), or a number with its
+# decimal point, thousands separators, percent or currency sign.
 TOKEN = regex.compile(
-    r"[$€£]?\d[\d,.]*%?[kKmMbBx]?|\p{L}[\p{L}\p{M}\d]*(?:['’\-][\p{L}\d][\p{L}\p{M}\d]*)*"
+    r"(?<![\p{L}\d&])#[\p{L}\d_]*\p{L}[\p{L}\p{M}\d_]*"
+    r"|[$€£]?\d[\d,.]*%?[kKmMbBx]?|\p{L}[\p{L}\p{M}\d]*(?:['’\-][\p{L}\d][\p{L}\p{M}\d]*)*"
 )
 NUMBER = regex.compile(r"^[$€£]?\d")
 # A sentence ends at . ! ? (or a run of them, or an ellipsis) followed by space, or at a line
@@ -41,8 +43,12 @@ def sentences(text: str) -> list[str]:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased word and number tokens, apostrophes normalized; hashtags keep no '#'."""
+    """Lower-cased word, number and hashtag tokens, apostrophes normalized."""
     return [t.casefold().rstrip(".,") for t in TOKEN.findall(normalize_apostrophes(strip_links(text)))]
+
+
+def is_hashtag(token: str) -> bool:
+    return token.startswith("#")
 
 
 def is_number(token: str) -> bool:

@@ -78,3 +78,11 @@ def test_the_surface_form_is_how_the_brand_writes_it():
     texts = ["One chart, one decision.", "ONE CHART, ONE DECISION!", "Remember: One chart, one decision."]
     assert surface_form(("one", "chart", "one", "decision"), texts) == "One chart, one decision"
     assert surface_form(("don't", "guess"), ["Don’t guess.", "don't guess", "Don’t guess!"]) == "Don’t guess"
+
+
+def test_a_recurring_hashtag_is_a_marker_a_recurring_single_word_is_not():
+    brand = [f"Firing day {c}: glaze tests, cone packs and patience. #KilnLife" for c in "abcde"] + [
+        "Glaze tests again today.", "More glaze tests tomorrow.", "Cone packs are ready."]
+    phrases = VoiceMarkerScorer(min_z=0.5).score(brand, background())
+    assert "#KilnLife" in [p.phrase for p in phrases]
+    assert all(len(p.tokens) > 1 or p.tokens[0].startswith("#") for p in phrases)
