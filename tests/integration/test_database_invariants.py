@@ -506,6 +506,8 @@ class Case:
 REFUSED: list[Case] = [
     # ---------------------------------------------------------------- CO-01 Brand
     Case("brand: name blank", insert("brands", name="   "), "brands_name_nonblank"),
+    Case("brand: name with an escape sequence", insert("brands", name="Acme \x1b[31m"), "brands_name_no_control"),
+    Case("brand: name on two lines", insert("brands", name="Acme\nAnalytics"), "brands_name_no_control"),
     Case("brand: slug with spaces/capitals", insert("brands", slug="Acme Analytics"), "brands_slug_format"),
     Case("brand: slug with underscore", insert("brands", slug="acme_analytics"), "brands_slug_format"),
     Case("brand: slug with trailing dash", insert("brands", slug="acme-"), "brands_slug_format"),
@@ -530,6 +532,7 @@ REFUSED: list[Case] = [
          "brands_primary_channels_unique"),
     # ---------------------------------------------------------------- CO-02 Persona
     Case("persona: name blank", insert("personas", name=""), "personas_name_nonblank"),
+    Case("persona: name with a tab", insert("personas", name="Ops\tlead"), "personas_name_no_control"),
     Case("persona: description blank", insert("personas", description=" "), "personas_description_short"),
     Case("persona: description not short", insert("personas", description=LONG), "personas_description_short"),
     Case("persona: pain_points empty", insert("personas", pain_points=[]), "personas_pain_points_required"),
@@ -544,6 +547,7 @@ REFUSED: list[Case] = [
     Case("persona: brand does not exist", insert("personas", brand_id=uuid4()), "personas_brand_id_fkey"),
     # ---------------------------------------------------------------- CO-03 Pillar
     Case("pillar: name blank", insert("pillars", name=""), "pillars_name_nonblank"),
+    Case("pillar: name with a C1 control", insert("pillars", name="Craft\x85"), "pillars_name_no_control"),
     Case("pillar: description not short", insert("pillars", description=LONG), "pillars_description_short"),
     Case("pillar: status inactive", insert("pillars", status="inactive"), "pillars_status_values"),
     Case("pillar: UPDATE status archived",
@@ -764,6 +768,7 @@ REFUSED: list[Case] = [
          "pattern_source_posts_engagements_nonnegative"),
     # ---------------------------------------------------------------- CO-12 PatternTemplate
     Case("template: name blank", insert("pattern_templates", name=""), "pattern_templates_name_nonblank"),
+    Case("template: name with a bell", insert("pattern_templates", name="Hook\x07"), "pattern_templates_name_no_control"),
     Case("template: channel_constraints empty", insert("pattern_templates", channel_constraints=[]),
          "pattern_templates_channel_constraints_valid"),
     Case("template: channel_constraints unknown channel", insert("pattern_templates", channel_constraints=["myspace"]),
@@ -1094,6 +1099,7 @@ REFUSED: list[Case] = [
          "publishing_jobs_dedupe_unique"),
     # ---------------------------------------------------------------- CO-23 Org
     Case("org: name blank", insert("orgs", name=" "), "orgs_name_nonblank"),
+    Case("org: name with DEL", insert("orgs", name="Acme\x7f"), "orgs_name_no_control"),
     Case("org: slug with spaces", insert("orgs", slug="Acme Agency"), "orgs_slug_format"),
     Case("org: slug taken", insert("orgs", slug="acme-agency"), "orgs_slug_unique"),
     Case("org: status deleted", insert("orgs", status="deleted"), "orgs_status_values"),
@@ -1105,6 +1111,7 @@ REFUSED: list[Case] = [
          "brand_memberships_unique"),
     # ---------------------------------------------------------------- CO-25 ApiKey
     Case("api key: name blank", insert("api_keys", name=""), "api_keys_name_nonblank"),
+    Case("api key: name with a carriage return", insert("api_keys", name="ci\rkey"), "api_keys_name_no_control"),
     Case("api key: lookup wrong shape", insert("api_keys", lookup="XYZ"), "api_keys_lookup_format"),
     Case("api key: secret_hash is a plaintext secret", insert("api_keys", secret_hash="s3cret"),
          "api_keys_secret_hash_format"),
