@@ -36,6 +36,8 @@ class ToneMap:
     high_at: float = 70.0
     low_at: float = 30.0
     max_descriptors: int = 6
+    min_descriptors: int = 2
+    lean_margin: float = 10.0
     min_feature_std: dict[str, float] = field(default_factory=lambda: {"default": 0.01})
 
     @classmethod
@@ -58,13 +60,13 @@ class ToneMap:
     def profile(self, means: dict[str, float], background: BackgroundCorpus) -> ToneProfile:
         z = self.feature_z(means, background)
         scores = {name: round(100.0 * phi(combine(d["weights"], z)), 1) for name, d in self.dimensions.items()}
-        labelled: list[tuple[float, str]] = []
-        for name, score in scores.items():
-            if score >= self.high_at:
-                labelled.append((score - 50.0, self.dimensions[name]["high"]))
-            elif score <= self.low_at:
-                labelled.append((50.0 - score, self.dimensions[name]["low"]))
-        descriptors = [label for _, label in sorted(labelled, key=lambda x: (-x[0], x[1]))][: self.max_descriptors]
+        by_extremity = sorted(scores.items(), key=lambda item: (-abs(item[1] - 50.0), item[0]))
+        descriptors = []
+        for rank, (name, score) in enumerate(by_extremity):
+            strong = score >= self.high_at or score <= self.low_at
+            leaning = rank < self.min_descriptors and abs(score - 50.0) >= self.lean_margin
+            if len(descriptors) < self.max_descriptors and (strong or leaning):
+                descriptors.append(self.dimensions[name]["high" if score > 50.0 else "low"])
         knobs = {name: round(phi(combine(k["weights"], z)), 3) for name, k in self.knobs.items()}
         return ToneProfile(
             scores=scores, descriptors=descriptors, knobs=knobs,
