@@ -15,8 +15,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.dependencies.utils import get_parameterless_sub_dependant
-from fastapi.exceptions import RequestValidationError
 from fastapi import routing as fastapi_routing
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import TypeAdapter
 from starlette.requests import Request
@@ -56,7 +56,8 @@ class KairoRoute(APIRoute):
         async def judged(request: Request) -> Response:
             raw = await request.body()
             try:
-                check_texts(dict(request.query_params.multi_items()), ("query",))
+                for name, value in request.query_params.multi_items():  # every value, repeated ones too
+                    check_texts({name: value}, ("query",))
                 self._judge_body(request, raw)
             except (KairoError, RequestValidationError) as problem:
                 request.scope[_PROBLEM] = problem
