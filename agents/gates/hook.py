@@ -53,16 +53,20 @@ def _strip_openers(tokens: list[str]) -> list[str]:
     return out
 
 
+def _word_set(name: str) -> set[str]:
+    return {word for line in load_lines(name) for word in words(line)}
+
+
 def hook_score(line: str) -> tuple[float, list[str]]:
     """The hook's score (0-100) and its subject words."""
     tokens = words(line)
-    stop = set(load_lines("hook_stopwords.txt"))
+    stop = _word_set("hook_stopwords.txt")
     rest = _strip_openers(tokens)
     number = any(t.isdigit() or any(ch.isdigit() for ch in t) for t in rest)
     subject = [t for t in rest if t not in stop and not t.isdigit()]
     if not subject and not number:
         return 0.0, []
-    tension = bool(set(tokens) & set(load_lines("hook_tension.txt")))
+    tension = bool(set(tokens) & _word_set("hook_tension.txt"))
     question = "?" in line
     score = 30.0 + 15.0 * min(len(subject), 3) + 10.0 * number + 10.0 * (question and bool(subject)) + 5.0 * tension
     return min(score, 100.0), subject

@@ -9,6 +9,7 @@ the gates that need sentence vectors embed each text once per check, in one batc
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -58,6 +59,12 @@ class Rule:
         return load_json("rules.json")[self.name]["threshold"]
 
 
+VECTOR_CACHE_MAX = 8192
+_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+"""Unit vectors by (model, text), shared by every check in the process: probes, taboo texts and
+the brand's history recur on every call, so they are embedded once, not per candidate."""
+
+
 @dataclass
 class Context:
     """One check in progress: the candidate, the embedder (optional) and shared vectors."""
@@ -65,6 +72,13 @@ class Context:
     candidate: GateInput
     embedder: TextEmbedder | None = None
     _vectors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def _cached(self, text: str) -> np.ndarray | None:
+        key = (self.embedder.model_name, text)  # type: ignore[union-attr]
+        vector = _cache.get(key)
+        if vector is not None:
+            _cache.move_to_end(key)
+        return vector
 
     def severity(self, rule: Rule) -> Severity:
         override = self.candidate.rubric.get(rule.name)
@@ -77,12 +91,18 @@ class Context:
     async def vectors(self, texts: list[str]) -> np.ndarray:
         """Unit vectors of ``texts`` (rows), embedding only those not embedded yet this check."""
         assert self.embedder is not None
+        for text in texts:
+            if text not in self._vectors and (hit := self._cached(text)) is not None:
+                self._vectors[text] = hit
         missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if missing:
             for text, vector in zip(missing, await self.embedder.aembed(missing), strict=True):
                 v = np.asarray(vector, dtype=np.float32)
                 norm = float(np.linalg.norm(v))
                 self._vectors[text] = v / norm if norm else v
+                _cache[(self.embedder.model_name, text)] = self._vectors[text]
+            while len(_cache) > VECTOR_CACHE_MAX:
+                _cache.popitem(last=False)
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
         return np.stack([self._vectors[t] for t in texts])
