@@ -26,9 +26,9 @@ from pydantic import Field, model_validator
 
 from agents.ingest.models import IngestInput, IngestResult
 from agents.ingest.pipeline import Ingestor
-from agents.scout.models import BrandProfile, ScoutInput, ScoutResult
+from agents.scout.models import BrandProfile, ScoutInput, ScoutResult, ScreenHit, ScreenInput, ScreenResult
 from agents.scout.profile import AnchorCache, BrandAnchors, anchor_texts, anchors_from_vectors
-from agents.scout.relevance import Calibration, background_texts, calibrate
+from agents.scout.relevance import BrandStack, Calibration, PassageBatch, background_texts, calibrate, screen
 from agents.scout.scout import Scout
 
 from .base import TEXT_MAX, EngineModel
@@ -73,6 +73,7 @@ class OpportunityScout:
         "score_relevance": RelevanceInput,
         "ingest": IngestInput,  # type: ignore[dict-item]
         "scout": ScoutInput,  # type: ignore[dict-item]
+        "screen": ScreenInput,  # type: ignore[dict-item]
     }
 
     def __init__(self, embedder: TextEmbedder, *, scout: Scout | None = None, ingestor: Ingestor | None = None,
@@ -115,6 +116,27 @@ class OpportunityScout:
             if len(self._calibrations) > self._anchors.maxsize:
                 self._calibrations.pop(next(iter(self._calibrations)))
         return anchors, calibration
+
+    async def screen(self, payload: ScreenInput) -> ScreenResult:
+        """Every brand against the same documents in one vectorized pass (language, pillar
+        relevance and threshold only): the pairs worth a full :meth:`scout`."""
+        prepared = [await self.brand_anchors(b) for b in payload.brands]
+        if not payload.docs:
+            return ScreenResult(hits=[ScreenHit(brand_id=b.brand_id, doc_ids=[]) for b in payload.brands])
+        batch = PassageBatch.pack(
+            [np.asarray(d.passage_vectors, dtype=np.float32) for d in payload.docs],
+            np.asarray([d.vector for d in payload.docs], dtype=np.float32),
+        )
+        stack = BrandStack.build([a.pillars for a, _ in prepared], [a.context for a, _ in prepared],
+                                 [c for _, c in prepared])  # fmt: skip
+        z, _ = screen(batch, stack, self.method.top_passages)
+        hits = []
+        for column, brand in enumerate(payload.brands):
+            languages = {lang.split("-")[0].lower() for lang in brand.languages}
+            passing = [i for i in np.argsort(-z[:, column], kind="stable") if z[i, column] >= self.method.threshold_z
+                       and payload.docs[i].language.split("-")[0].lower() in languages]  # fmt: skip
+            hits.append(ScreenHit(brand_id=brand.brand_id, doc_ids=[payload.docs[i].id for i in passing]))
+        return ScreenResult(hits=hits)
 
     async def scout(self, payload: ScoutInput) -> ScoutResult:
         """The brand's cards from prepared documents (see :mod:`agents.scout.scout`)."""

@@ -99,3 +99,19 @@ class ScoutResult(ScoutModel):
     scores: list[DocScore]
 
 
+
+
+class ScreenInput(ScoutModel):
+    """Many brands against the same new documents: which pairs are worth a full scout."""
+
+    brands: Annotated[list[BrandProfile], Field(min_length=1, max_length=10_000)]
+    docs: list[ScoutDoc] = Field(max_length=5000)
+
+
+class ScreenHit(ScoutModel):
+    brand_id: UUID
+    doc_ids: list[UUID] = Field(description="documents at or above the brand's threshold, most relevant first")
+
+
+class ScreenResult(ScoutModel):
+    hits: list[ScreenHit] = Field(description="one entry per brand, in input order")

@@ -68,23 +68,67 @@ class PassageBatch:
 
 
 def passage_scores(batch: PassageBatch, pillars: np.ndarray) -> np.ndarray:
-    """(docs x p_max x pillars) cosines of every passage with every pillar, -inf for padding."""
-    sims = batch.vectors @ pillars.T  # N x K: the one big product
-    padded = np.concatenate([sims, np.full((1, sims.shape[1]), -np.inf, dtype=sims.dtype)])
-    return padded[batch.index]  # index -1 picks the -inf row
+    """(N x pillars) cosines of every passage with every pillar: the one big product."""
+    return batch.vectors @ pillars.T
 
 
-def pillar_match(per_doc: np.ndarray, batch: PassageBatch, top: int = TOP_PASSAGES) -> np.ndarray:
-    """(docs x pillars) mean of each document's ``top`` best passage cosines per pillar."""
-    k = min(top, per_doc.shape[1])
-    if k == 1:
-        best = per_doc.max(axis=1, keepdims=True)
-    else:  # the k largest along the passage axis, unordered (partition is linear time)
-        best = -np.partition(-per_doc, k - 1, axis=1)[:, :k, :]
-    counts = (batch.index >= 0).sum(axis=1).clip(min=1)
-    usable = np.minimum(counts, k)[:, None]  # a one-passage doc averages its one passage
-    finite = np.where(np.isfinite(best), best, 0.0).sum(axis=1)
-    return finite / usable
+def _rows(sims: np.ndarray, batch: PassageBatch, position: int) -> np.ndarray:
+    """Row ``position`` of every document's passages (-inf where a document has fewer)."""
+    index = batch.index[:, position]
+    rows = sims[np.maximum(index, 0)]
+    missing = index < 0
+    if missing.any():
+        rows[missing] = -np.inf
+    return rows
+
+
+def pillar_match(sims: np.ndarray, batch: PassageBatch, top: int = TOP_PASSAGES) -> np.ndarray:
+    """(docs x pillars) mean of each document's ``top`` best passage cosines per pillar.
+
+    A running top-k over the (few) passage positions, in place, so memory and time stay linear
+    in docs x pillars; a document with fewer passages than ``top`` averages the ones it has.
+    """
+    shape = (len(batch.index), sims.shape[1])
+    if top == 2:
+        return _top2_mean(sims, batch, shape)
+    best = [np.full(shape, -np.inf, dtype=sims.dtype) for _ in range(top)]
+    high = np.empty(shape, dtype=sims.dtype)
+    for position in range(batch.index.shape[1]):
+        x = _rows(sims, batch, position)
+        for level in best:  # insert x into the sorted best[0] >= best[1] >= ...
+            np.maximum(level, x, out=high)
+            np.minimum(level, x, out=x)
+            level[...] = high
+    total = np.zeros(shape, dtype=sims.dtype)
+    for level in best:
+        np.add(total, level, out=total, where=np.isfinite(level))
+    counts = np.minimum((batch.index >= 0).sum(axis=1), top).clip(min=1)
+    total /= counts[:, None].astype(sims.dtype)
+    return total
+
+
+def _top2_mean(sims: np.ndarray, batch: PassageBatch, shape: tuple[int, int]) -> np.ndarray:
+    """The default ``top=2`` of :func:`pillar_match` with three array passes per position."""
+    first = _rows(sims, batch, 0)
+    second = np.full(shape, -np.inf, dtype=sims.dtype)
+    low = np.empty(shape, dtype=sims.dtype)
+    for position in range(1, batch.index.shape[1]):
+        x = _rows(sims, batch, position)
+        np.minimum(first, x, out=low)
+        np.maximum(second, low, out=second)
+        np.maximum(first, x, out=first)
+    single = (batch.index >= 0).sum(axis=1) < 2
+    if single.any():
+        second[single] = first[single]  # a one-passage document averages its one passage
+    first += second
+    first *= 0.5
+    return first
+
+
+def best_passage(sims: np.ndarray, batch: PassageBatch) -> np.ndarray:
+    """(docs x pillars) position of each document's best passage for each pillar."""
+    stacked = np.stack([_rows(sims, batch, p) for p in range(batch.index.shape[1])], axis=1)
+    return stacked.argmax(axis=1)
 
 
 def combine(match: np.ndarray, context: np.ndarray) -> np.ndarray:
@@ -115,3 +159,40 @@ def calibrate(background: np.ndarray, pillars: np.ndarray, context: np.ndarray) 
     match = background @ pillars.T
     relevance = combine(match, background @ context)
     return Calibration(float(relevance.mean()), max(float(relevance.std()), MIN_STD))
+
+
+@dataclass(frozen=True)
+class BrandStack:
+    """Many brands' anchors stacked for one vectorized pass: pillars (B x K_max x d, a brand
+    with fewer pillars repeats its first, which changes no max), contexts (B x d), calibration
+    means and spreads (B,)."""
+
+    pillars: np.ndarray
+    contexts: np.ndarray
+    means: np.ndarray
+    stds: np.ndarray
+
+    @classmethod
+    def build(cls, pillars: list[np.ndarray], contexts: list[np.ndarray], calibrations: list[Calibration]) -> BrandStack:
+        k_max = max(len(p) for p in pillars)
+        padded = np.stack([np.concatenate([p, np.repeat(p[:1], k_max - len(p), axis=0)]) for p in pillars])
+        return cls(padded.astype(np.float32), np.stack(contexts).astype(np.float32),
+                   np.array([c.mean for c in calibrations], np.float32), np.array([c.std for c in calibrations], np.float32))  # fmt: skip
+
+
+def screen(batch: PassageBatch, brands: BrandStack, top: int = TOP_PASSAGES) -> tuple[np.ndarray, np.ndarray]:
+    """(z: docs x B, match: docs x B x K) for every document and brand: the relevance of
+    :func:`combine` for B brands at once, with one product of all passages with all pillars.
+    The best pillar of a pair that passes is ``match[doc, brand].argmax()``, taken only for the
+    few pairs above the threshold."""
+    b, k, d = brands.pillars.shape
+    sims = passage_scores(batch, brands.pillars.reshape(b * k, d))  # N x (B*K)
+    match = pillar_match(sims, batch, top).reshape(len(batch.index), b, k)
+    pillar = match.max(axis=2)
+    context = batch.doc_vectors @ brands.contexts.T  # docs x B
+    np.clip(pillar, 0.0, None, out=pillar)
+    np.clip(context, 0.0, None, out=context)
+    relevance = np.sqrt(pillar * context, out=pillar)
+    relevance -= brands.means
+    relevance /= brands.stds
+    return relevance, match

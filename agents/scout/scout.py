@@ -30,7 +30,7 @@ from .freshness import HALF_LIFE_HOURS, freshness
 from .models import DocScore, ScoutDoc, ScoutInput, ScoutResult
 from .novelty import JOIN_COSINE, NOVELTY_FLOOR, best_match, novelty
 from .profile import BrandAnchors
-from .relevance import TOP_PASSAGES, Calibration, PassageBatch, combine, passage_scores, pillar_match
+from .relevance import TOP_PASSAGES, Calibration, PassageBatch, best_passage, combine, passage_scores, pillar_match
 from .scoring import Z_FULL, opportunity_score, relevance_unit
 
 THRESHOLD_Z = 4.0
@@ -62,10 +62,10 @@ class Scout:
             [np.asarray(d.passage_vectors, dtype=np.float32) for d in docs],
             np.asarray([d.vector for d in docs], dtype=np.float32),
         )
-        per_doc = passage_scores(batch, anchors.pillars)
-        match = pillar_match(per_doc, batch, self.top_passages)
+        sims = passage_scores(batch, anchors.pillars)
+        match = pillar_match(sims, batch, self.top_passages)
         z = calibration.z(combine(match, batch.doc_vectors @ anchors.context))
-        return z, match, per_doc.argmax(axis=1), batch.doc_vectors
+        return z, match, best_passage(sims, batch), batch.doc_vectors
 
     def score(self, payload: ScoutInput, anchors: BrandAnchors, calibration: Calibration) -> ScoutResult:
         brand = payload.brand

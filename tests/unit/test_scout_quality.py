@@ -238,3 +238,23 @@ async def test_heldout_brand_meets_the_floors_among_all_documents(labelled, inge
     assert precision >= 0.8
     assert len(right) / len(relevant_top10) >= 0.8
     assert max(traps) < relevant[len(relevant) // 2]
+
+
+async def test_screening_all_brands_at_once_agrees_with_each_brand_s_scout(labelled, ingested):
+    """The vectorized many-brand pass keeps exactly the documents each brand's own scout
+    scores at or above the threshold."""
+    from agents.scout.models import ScreenInput
+
+    docs, brands, engine, _ = labelled
+    profiles = [brand_profile(k, spec) for k, spec in brands.items()]
+    scout_docs = [
+        ScoutDoc(id=p.doc.id, title=p.doc.title, text=p.doc.text, source_url=p.doc.source_url, language=p.doc.language,
+                 published_at=p.doc.published_at, ingested_at=p.doc.ingested_at, passages=p.passages,
+                 passage_vectors=p.passage_vectors, vector=p.vector)
+        for p in ingested.docs
+    ]  # fmt: skip
+    screened = await engine.screen(ScreenInput(brands=profiles, docs=scout_docs))
+    for profile, hit in zip(profiles, screened.hits, strict=True):
+        result = await engine.scout(ScoutInput(brand=profile, docs=scout_docs, now=NOW))
+        above = {s.doc_id for s in result.scores if s.outcome not in ("below_threshold", "language")}
+        assert hit.brand_id == profile.brand_id and set(hit.doc_ids) == above
