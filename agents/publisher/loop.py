@@ -45,6 +45,7 @@ from .ratelimit import Buckets
 
 log = structlog.get_logger(__name__)
 
+RECONCILE_MARGIN = timedelta(minutes=2)  # clock skew between us and the platform
 DEFAULT_CAPS = {"x": 4, "linkedin": 4, "mastodon": 4, "bluesky": 4, "webhook": 8, "outbox": 8}
 
 
@@ -134,13 +135,15 @@ class PublishLoop:
         latest = attempts[-1] if attempts else None
         if latest is not None and latest.status is AttemptStatus.SUCCESS:
             return await self._settle(job, Decision(job_status=PublishStatus.SUCCESS), None, None, config)
-        if config is None or config.status is not ChannelStatus.CONNECTED:
+        unconfirmed = latest is not None and latest.status in (AttemptStatus.IN_FLIGHT, AttemptStatus.UNCONFIRMED)
+        # Looking an unconfirmed create up is a read: done even on a connection in error.
+        if config is None or (config.status is not ChannelStatus.CONNECTED and not (unconfirmed and config.status is ChannelStatus.ERROR)):
             reason = "channel not connected" if config is None else f"channel is {config.status.value}"
             if latest is not None and latest.status is AttemptStatus.IN_FLIGHT:
                 async with self.db.transaction() as conn:  # nobody can look it up now: say so
                     await store.finish_attempt(conn, latest.id, store.AttemptOutcome(
                         status="unconfirmed", error_code="lease_expired", error_message="the publisher stopped mid-attempt"))
-            if latest is not None and latest.status in (AttemptStatus.IN_FLIGHT, AttemptStatus.UNCONFIRMED):
+            if unconfirmed:
                 reason += "; the last create is unconfirmed (it may have been published)"
             return await self._settle(job, Decision(job_status=PublishStatus.FAILED, last_error=reason), None, None, config)
         adapter: Adapter = ADAPTERS[config.adapter.value](self.session, timeout=self.config.http_timeout)
@@ -176,8 +179,9 @@ class PublishLoop:
                 await store.finish_attempt(conn, latest.id, store.AttemptOutcome(
                     status="unconfirmed", error_code="lease_expired", error_message="the publisher stopped mid-attempt"))
         state = state.model_copy(update={"reconcile_pending": True})
+        since = latest.started_at - RECONCILE_MARGIN
         async with self.caps.get(adapter.name, asyncio.Semaphore(4)):
-            result = await adapter.reconcile(creds, request)
+            result = await adapter.reconcile(creds, request, since)
         decision = after_reconcile(state, result, self.clock(), self.config.policy)
         if decision.refresh_and_retry:
             refreshed = await self._refresh(job, config, adapter, creds, force=True)
@@ -185,9 +189,12 @@ class PublishLoop:
                 return refreshed
             config, creds = refreshed
             state = state.model_copy(update={"refreshed": True})
-            result = await adapter.reconcile(creds, request)
+            result = await adapter.reconcile(creds, request, since)
             decision = after_reconcile(state, result, self.clock(), self.config.policy)
         self._observe(config, result)
+        if decision.create_now and config.status is not ChannelStatus.CONNECTED:
+            decision = Decision(job_status=PublishStatus.FAILED, attempt_status=AttemptStatus.FAILED,
+                                last_error=f"not published, and the channel is {config.status.value}")
         if decision.create_now:
             async with self.db.transaction() as conn:
                 if not await store.finish_attempt(conn, latest.id, self._attempt_outcome(decision, result)):

@@ -135,10 +135,12 @@ class FakeLinkedIn(FakePlatform):
         if request.query.get("q") != "author" or not request.query.get("author"):
             return error(400, "q=author and author are required")
         count = min(int(request.query.get("count", "10")), 100)
+        start = int(request.query.get("start", "0"))
         author = request.query["author"]
-        mine = [p for p in reversed(self.posts) if p["account"] == author][:count]
+        mine = [p for p in reversed(self.posts) if p["account"] == author][start:start + count]
         return web.json_response({"elements": [{"id": p["id"], "author": p["account"], "commentary": p["commentary"],
-                                                "lifecycleState": "PUBLISHED"} for p in mine], "paging": {"count": count}})
+                                                "createdAt": int(p["created_at"] * 1000), "lifecycleState": "PUBLISHED"}
+                                               for p in mine], "paging": {"count": count, "start": start}})
 
     async def social(self, request: web.Request) -> web.Response:
         account, refused = self._auth(request)

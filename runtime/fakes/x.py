@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -101,9 +102,16 @@ class FakeX(FakePlatform):
             return problem(401, "Unauthorized", "Unauthorized")
         user = request.match_info["user_id"]
         limit = min(int(request.query.get("max_results", "10")), 100)
-        mine = [p for p in reversed(self.posts) if p["account"] == user][:limit]
-        data = [{"id": p["id"], "text": p["text"], "edit_history_tweet_ids": [p["id"]]} for p in mine]
-        return web.json_response({"data": data, "meta": {"result_count": len(data)}}, headers=self._rate_headers(account))
+        since = request.query.get("start_time")
+        floor = datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp() if since else 0.0
+        mine = [p for p in reversed(self.posts) if p["account"] == user and p["created_at"] >= floor - 1]
+        offset = int(request.query.get("pagination_token", "0"))
+        page = mine[offset:offset + limit]
+        data = [{"id": p["id"], "text": p["text"], "edit_history_tweet_ids": [p["id"]]} for p in page]
+        meta: dict[str, Any] = {"result_count": len(data)}
+        if offset + limit < len(mine):
+            meta["next_token"] = str(offset + limit)
+        return web.json_response({"data": data, "meta": meta}, headers=self._rate_headers(account))
 
     async def lookup(self, request: web.Request) -> web.Response:
         account, _ = self.bearer(request)

@@ -22,6 +22,7 @@ from ..outcomes import Outcome, PublishResult, RateWindow, TokenGrant
 from ..redact import redact
 
 RAW_TEXT_MAX = 1500
+LOOKUP_PAGES = 20  # pages of recent posts a reconcile reads before it says 'not there'
 
 
 class Credentials(BaseModel):
@@ -97,9 +98,10 @@ class Adapter(ABC):
         """Send the create once; map whatever happened to an outcome."""
 
     @abstractmethod
-    async def reconcile(self, creds: Credentials, request: PostRequest) -> PublishResult:
+    async def reconcile(self, creds: Credentials, request: PostRequest, since: datetime | None = None) -> PublishResult:
         """After an unconfirmed create: PUBLISHED when the post exists, NOT_FOUND when it
-        certainly does not, anything else when that cannot be told now."""
+        certainly does not, anything else when that cannot be told now. ``since``: the post,
+        if it exists, was created after this time (the attempt's start, with a margin)."""
 
     async def refresh(self, creds: Credentials) -> TokenGrant:
         """A new token pair; adapters whose tokens do not expire keep this default."""

@@ -102,7 +102,7 @@ class BlueskyAdapter(Adapter):
         return PublishResult(outcome=Outcome.PERMANENT, error_code=(error or f"http_{resp.status}").lower(),
                              message=message or f"bluesky answered {resp.status}", raw=raw_of(resp))
 
-    async def reconcile(self, creds: Credentials, request: PostRequest) -> PublishResult:
+    async def reconcile(self, creds: Credentials, request: PostRequest, since: datetime | None = None) -> PublishResult:
         got = await self.request(
             "GET", f"{creds.endpoint}/xrpc/com.atproto.repo.getRecord", write=False, headers=self._auth(creds),
             params={"repo": creds.account_id or "", "collection": COLLECTION, "rkey": self.rkey(request)},

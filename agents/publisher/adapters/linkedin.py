@@ -10,7 +10,7 @@ from typing import ClassVar
 from urllib.parse import quote
 
 from ..outcomes import Outcome, PublishResult, TokenGrant
-from .base import Adapter, Credentials, PostRequest, Response, raw_of
+from .base import LOOKUP_PAGES, Adapter, Credentials, PostRequest, Response, raw_of
 from .x import oauth_grant
 
 RESERVED = "\\|{}@[]()<>#*_~"
@@ -93,24 +93,31 @@ class LinkedInAdapter(Adapter):
         return PublishResult(outcome=Outcome.PERMANENT, error_code=code.lower(), message=message or f"linkedin answered {resp.status}",
                              raw=raw_of(resp))
 
-    async def reconcile(self, creds: Credentials, request: PostRequest) -> PublishResult:
-        """Find the post among the author's recent posts (commentary compared escaped)."""
-        got = await self.request(
-            "GET", f"{creds.endpoint}/rest/posts?q=author&author={quote(creds.account_id or '', safe='')}&count=100",
-            write=False, headers=self._headers(creds),
-        )  # fmt: skip
-        if isinstance(got, PublishResult):
-            return got
-        if got.status == 401:
-            return PublishResult(outcome=Outcome.AUTH_EXPIRED, error_code="unauthorized")
-        if got.status != 200 or not isinstance(got.body, dict):
-            return PublishResult(outcome=Outcome.NOT_SENT, error_code=f"lookup_http_{got.status}", raw=raw_of(got))
+    async def reconcile(self, creds: Credentials, request: PostRequest, since: datetime | None = None) -> PublishResult:
+        """Find the post among the author's recent posts (commentary compared escaped), paged
+        with ``start``/``count`` until posts older than ``since``."""
         wanted = escape_little_text(request.text)
-        for post in got.body.get("elements") or []:
-            if isinstance(post, dict) and post.get("commentary") == wanted and URN.match(str(post.get("id", ""))):
-                return PublishResult(outcome=Outcome.PUBLISHED, external_id=post["id"], url=self.url(post["id"]),
-                                     raw={"reconciled": True, "status": 200})
-        return PublishResult(outcome=Outcome.NOT_FOUND, error_code="not_published")
+        author = quote(creds.account_id or "", safe="")
+        for page in range(LOOKUP_PAGES):
+            got = await self.request(
+                "GET", f"{creds.endpoint}/rest/posts?q=author&author={author}&count=100&start={page * 100}&sortBy=CREATED",
+                write=False, headers=self._headers(creds),
+            )  # fmt: skip
+            if isinstance(got, PublishResult):
+                return got
+            if got.status == 401:
+                return PublishResult(outcome=Outcome.AUTH_EXPIRED, error_code="unauthorized")
+            if got.status != 200 or not isinstance(got.body, dict):
+                return PublishResult(outcome=Outcome.NOT_SENT, error_code=f"lookup_http_{got.status}", raw=raw_of(got))
+            elements = [p for p in got.body.get("elements") or [] if isinstance(p, dict)]
+            for post in elements:
+                if post.get("commentary") == wanted and URN.match(str(post.get("id", ""))):
+                    return PublishResult(outcome=Outcome.PUBLISHED, external_id=post["id"], url=self.url(post["id"]),
+                                         raw={"reconciled": True, "status": 200})
+            oldest = min((p.get("createdAt", 0) for p in elements), default=0)
+            if len(elements) < 100 or (since is not None and oldest and oldest < since.timestamp() * 1000):
+                return PublishResult(outcome=Outcome.NOT_FOUND, error_code="not_published")
+        return PublishResult(outcome=Outcome.NOT_SENT, error_code="lookup_too_long", message="too many posts to look through")
 
     async def refresh(self, creds: Credentials) -> TokenGrant:
         got = await self.request(

@@ -74,7 +74,7 @@ class MastodonAdapter(Adapter):
         return PublishResult(outcome=Outcome.PERMANENT, error_code="validation_failed" if resp.status == 422 else f"http_{resp.status}",
                              message=error or f"mastodon answered {resp.status}", raw=raw_of(resp))
 
-    async def reconcile(self, creds: Credentials, request: PostRequest) -> PublishResult:
+    async def reconcile(self, creds: Credentials, request: PostRequest, since: datetime | None = None) -> PublishResult:
         """Re-send with the same key: the original status if the first request landed, else
         the one create that now lands. Either way exactly one status exists afterwards."""
         return await self.publish(creds, request)

@@ -70,7 +70,7 @@ class OutboxAdapter(Adapter):
             return PublishResult(outcome=Outcome.NOT_SENT, error_code="outbox_io", message=str(exc)[:300])
         return self._result(path, entry)
 
-    async def reconcile(self, creds: Credentials, request: PostRequest) -> PublishResult:
+    async def reconcile(self, creds: Credentials, request: PostRequest, since: datetime | None = None) -> PublishResult:
         path = self._path(creds)
         try:
             entry = await asyncio.to_thread(self._write, path, request, create=False)

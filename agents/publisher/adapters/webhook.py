@@ -83,6 +83,6 @@ class WebhookAdapter(Adapter):
                              message=f"webhook receiver answered {got.status}", revoked=got.status in (401, 403, 410),
                              raw=raw_of(got))
 
-    async def reconcile(self, creds: Credentials, request: PostRequest) -> PublishResult:
+    async def reconcile(self, creds: Credentials, request: PostRequest, since: datetime | None = None) -> PublishResult:
         """Deliver again with the same key: the receiver drops a repeat."""
         return await self.publish(creds, request)

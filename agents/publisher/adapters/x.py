@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from ..outcomes import Outcome, PublishResult, RefreshFailed, RefreshUnavailable, TokenGrant
-from .base import Adapter, Credentials, PostRequest, Response, raw_of, window
+from .base import LOOKUP_PAGES, Adapter, Credentials, PostRequest, Response, raw_of, window
 
 DIGITS = re.compile(r"^[0-9]{1,19}$")
 USAGE_CAPPED = "usage-capped"
@@ -64,23 +64,29 @@ class XAdapter(Adapter):
     def url(self, creds: Credentials, post_id: str) -> str:
         return f"https://x.com/i/web/status/{post_id}"
 
-    async def reconcile(self, creds: Credentials, request: PostRequest) -> PublishResult:
-        """Look for the text among the account's most recent posts."""
-        got = await self.request(
-            "GET", f"{creds.endpoint}/2/users/{creds.account_id}/tweets", write=False,
-            params={"max_results": str(self.lookup_page)}, headers=self._auth(creds),
-        )  # fmt: skip
-        if isinstance(got, PublishResult):
-            return got
-        if got.status == 401:
-            return PublishResult(outcome=Outcome.AUTH_EXPIRED, error_code="unauthorized")
-        if got.status != 200 or not isinstance(got.body, dict):
-            return PublishResult(outcome=Outcome.NOT_SENT, error_code=f"lookup_http_{got.status}", raw=raw_of(got))
-        for post in got.body.get("data") or []:
-            if isinstance(post, dict) and post.get("text") == request.text and DIGITS.match(str(post.get("id", ""))):
-                return PublishResult(outcome=Outcome.PUBLISHED, external_id=post["id"], url=self.url(creds, post["id"]),
-                                     raw={"reconciled": True, "status": 200})
-        return PublishResult(outcome=Outcome.NOT_FOUND, error_code="not_published")
+    async def reconcile(self, creds: Credentials, request: PostRequest, since: datetime | None = None) -> PublishResult:
+        """Look for the text among the account's posts created since ``since`` (paged)."""
+        params = {"max_results": str(self.lookup_page)}
+        if since is not None:
+            params["start_time"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for _ in range(LOOKUP_PAGES):
+            got = await self.request("GET", f"{creds.endpoint}/2/users/{creds.account_id}/tweets", write=False,
+                                     params=params, headers=self._auth(creds))
+            if isinstance(got, PublishResult):
+                return got
+            if got.status == 401:
+                return PublishResult(outcome=Outcome.AUTH_EXPIRED, error_code="unauthorized")
+            if got.status != 200 or not isinstance(got.body, dict):
+                return PublishResult(outcome=Outcome.NOT_SENT, error_code=f"lookup_http_{got.status}", raw=raw_of(got))
+            for post in got.body.get("data") or []:
+                if isinstance(post, dict) and post.get("text") == request.text and DIGITS.match(str(post.get("id", ""))):
+                    return PublishResult(outcome=Outcome.PUBLISHED, external_id=post["id"], url=self.url(creds, post["id"]),
+                                         raw={"reconciled": True, "status": 200})
+            next_token = (got.body.get("meta") or {}).get("next_token")
+            if not next_token:
+                return PublishResult(outcome=Outcome.NOT_FOUND, error_code="not_published")
+            params = {**params, "pagination_token": str(next_token)}
+        return PublishResult(outcome=Outcome.NOT_SENT, error_code="lookup_too_long", message="too many posts to look through")
 
     async def refresh(self, creds: Credentials) -> TokenGrant:
         got = await self.request(
