@@ -53,7 +53,22 @@ def build_engine(kind: str, settings: Settings) -> Engine:
 
         embedder = Embedder(num_threads=settings.embedding_threads)
         return OpportunityScout(embedder) if kind == "scout" else ContentWriter(embedder)
-    return PatternMiner() if kind == "miner" else Learner()
+    return pattern_miner(settings) if kind == "miner" else Learner()
+
+
+def pattern_miner(settings: Settings) -> PatternMiner:
+    """The miner with its thresholds from settings (the pool, the CLI and tests build it alike)."""
+    from agents.miner.lifecycle import StatusThresholds
+
+    return PatternMiner(
+        distance_threshold=settings.miner_distance_threshold, min_evidence=settings.miner_min_evidence,
+        max_import_bytes=settings.miner_max_import_bytes,
+        status_thresholds=StatusThresholds(
+            active_min_uses=settings.pattern_active_min_uses, active_min_ratio=settings.pattern_active_min_ratio,
+            deprecate_min_uses=settings.pattern_deprecate_min_uses, deprecate_window=settings.pattern_deprecate_window,
+            deprecate_ratio=settings.pattern_deprecate_ratio,
+        ),
+    )  # fmt: skip
 
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)
@@ -187,6 +202,7 @@ __all__ = [
     "EngineActor",
     "EngineRouter",
     "build_engine",
+    "pattern_miner",
     "pool_sizes",
     "start_engine_pools",
     "stop_engine_pools",

@@ -30,7 +30,7 @@ from .metrics import ApiMetrics
 from .middleware import ImplicitMethods, RequestContext
 from .routes import ROUTERS
 from .routing import operation_id
-from .services import DbFactory, GatewayFactory, MemoryFactory, Services
+from .services import DbFactory, EngineCaller, EnginesFactory, GatewayFactory, MemoryFactory, Services
 
 API_POOL_MAX = 4
 DESCRIPTION = """Autonomous content-marketing agents, one per brand.
@@ -40,13 +40,16 @@ Authenticate with `Authorization: Bearer kairo_<lookup>_<secret>`. Every error i
 
 
 def create_app(
-    db_factory: DbFactory, gateway_factory: GatewayFactory, memory_factory: MemoryFactory, settings: Settings
+    db_factory: DbFactory, gateway_factory: GatewayFactory, memory_factory: MemoryFactory, settings: Settings,
+    engines_factory: EnginesFactory | None = None,
 ) -> FastAPI:
-    """The FastAPI app. Nothing is connected until a request needs it."""
+    """The FastAPI app. Nothing is connected until a request needs it; the engine pools are
+    reached through ``engines_factory`` (default: the Ray-hosted pools of ``settings``)."""
     app = FastAPI(title="Kairo", version="1", description=DESCRIPTION, docs_url="/docs",
                   openapi_url="/openapi.json", redoc_url=None, generate_unique_id_function=operation_id)  # fmt: skip
     app.state.settings = settings
-    app.state.services = Services(db_factory, gateway_factory, memory_factory)
+    app.state.services = Services(db_factory, gateway_factory, memory_factory,
+                                  engines_factory or partial(ray_engines, settings))  # fmt: skip
     app.state.metrics = ApiMetrics()
     errors.install(app)
     openapi.install(app)
@@ -221,6 +224,12 @@ def ray_gateway(settings: Settings, db: Database) -> AgentGateway:
     from runtime.hosts import RayAgentGateway
 
     return RayAgentGateway(settings)
+
+
+def ray_engines(settings: Settings) -> EngineCaller:
+    from runtime.engines import EngineRouter
+
+    return EngineRouter(settings)
 
 
 def ray_memory(settings: Settings, db: Database) -> MemoryClient:

@@ -1,5 +1,8 @@
-"""What a replica talks to — the database, the agent gateway, the memory client — built on
-first use from injected factories.
+"""What a replica talks to — the database, the agent gateway, the memory client, the engine
+pools — built on first use from injected factories.
+
+CPU-heavy engine work (mining, gates, scoring) never runs in a replica: routes hand it to the
+engine pools through ``engines`` (``await engines.call("miner", "mine", payload)``).
 
 Each is built once, under one asyncio lock, the first time a request needs it: a replica starts
 without waiting for PostgreSQL or the agent runtime, and a factory that fails (database down) is
@@ -12,7 +15,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from fastapi import Request
 
@@ -26,11 +29,25 @@ GatewayFactory = Callable[[Database], AgentGateway | Awaitable[AgentGateway]]
 MemoryFactory = Callable[[Database], MemoryClient | Awaitable[MemoryClient]]
 
 
+class EngineCaller(Protocol):
+    """The engine pools as a replica reaches them (``runtime.engines.EngineRouter``)."""
+
+    async def call(self, kind: str, op: str, payload: Any) -> Any: ...
+
+
+EnginesFactory = Callable[[], EngineCaller]
+
+
 class Services:
-    def __init__(self, db_factory: DbFactory, gateway_factory: GatewayFactory, memory_factory: MemoryFactory) -> None:
+    def __init__(
+        self, db_factory: DbFactory, gateway_factory: GatewayFactory, memory_factory: MemoryFactory,
+        engines_factory: EnginesFactory | None = None,
+    ) -> None:  # fmt: skip
         self._db_factory = db_factory
         self._gateway_factory = gateway_factory
         self._memory_factory = memory_factory
+        self._engines_factory = engines_factory
+        self._engines: EngineCaller | None = None
         self._lock = asyncio.Lock()
         self._db: Database | None = None
         self._gateway: AgentGateway | None = None
@@ -58,6 +75,13 @@ class Services:
                 if self._memory is None:
                     self._memory = await _call(self._memory_factory, db)
         return self._memory
+
+    def engines(self) -> EngineCaller:
+        if self._engines is None:
+            if self._engines_factory is None:
+                raise RuntimeError("this app was built without engine pools")
+            self._engines = self._engines_factory()
+        return self._engines
 
     async def close(self) -> None:
         """Close whatever was built (clients first, the database last)."""
@@ -97,3 +121,7 @@ async def gateway(request: Request) -> AgentGateway:
 
 async def memory(request: Request) -> MemoryClient:
     return await services_of(request).memory()
+
+
+def engines(request: Request) -> EngineCaller:
+    return services_of(request).engines()
