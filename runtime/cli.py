@@ -161,11 +161,23 @@ CALIBRATION_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjs
 
 
 def _calibrate(settings: Settings, args: argparse.Namespace) -> int:
-    """Learn a brand's voice from a file of example posts (CSV, JSON, JSONL, else pasted text)."""
+    """Learn a brand's voice from a file of example posts (CSV, JSON, JSONL, else pasted text) or
+    from the paragraphs of a page at a URL."""
     from pathlib import Path
 
-    from agents.calibration import parse_examples
+    from agents.calibration import fetch_examples, parse_examples
 
+    if args.file.startswith(("http://", "https://")):
+        from agents.calibration.pages import page_text
+        from agents.ingest.fetch import Fetcher
+
+        async def fetch() -> Any:
+            async with Fetcher() as fetcher:
+                return await fetch_examples(args.file, page_text(fetcher))
+
+        parsed = asyncio.run(fetch())
+        _join(settings)
+        return asyncio.run(_calibrate_brand(settings, args.brand, parsed))
     path = Path(args.file)
     if not path.is_file():
         console.print(f"[red]error[/red] no file {path}")
@@ -379,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("demo", help="run the main job once on the embedded defaults, then exit")
     calibrate = commands.add_parser("calibrate", help="learn a brand's voice from a file of example posts")
     calibrate.add_argument("brand", help="the brand's id or slug")
-    calibrate.add_argument("file", help="CSV, JSON or JSONL by extension; any other file is pasted text")
+    calibrate.add_argument("file", help="CSV, JSON or JSONL by extension, any other file as pasted text, "
+                           "or an http(s) URL whose page text is learned from")
     calibrate.add_argument("--format", choices=["paste", "json", "jsonl", "csv"], help="override the extension")
     calibrate.add_argument("--text-field", default="text", help="JSON field or CSV column of each post")
     mine = commands.add_parser("mine", help="import a file of posts and mine its pattern templates")

@@ -6,7 +6,7 @@ row: an empty file, a CSV without its text column, bytes that are not UTF-8, an 
 is empty or only emoji, too many examples.
 
 Rows: the paste's block (1-based), the JSON array index + 1, the JSONL line, the CSV data row
-(the header is row 0, so row n is the n-th record), the URL's page (always 1).
+(the header is row 0, so row n is the n-th record), the page's paragraph.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ Fetch = Callable[[str], Awaitable[str]]
 
 SEPARATOR_LINE = regex.compile(r"^\s*-{3,}\s*$", regex.MULTILINE)
 BLANK_LINES = regex.compile(r"\n\s*\n")
+PARAGRAPH_MIN_CHARS = 60
 CONTROL = regex.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # as storage.objects.base prose
 
 
@@ -73,11 +74,25 @@ def parse_examples(content: bytes | str, fmt: ImportFormat, *, text_field: str =
 
 
 async def fetch_examples(url: str, fetch: Fetch) -> ExampleSet:
-    """One example from the main text of the page at ``url`` (fetched by ``fetch``)."""
+    """Examples from the main text of the page at ``url`` (fetched by ``fetch``): one per
+    paragraph, a heading or other short line joined to the paragraph after it (an article's
+    paragraphs are its voice's samples; the page as one example could never show a phrase
+    recurring)."""
     text = await fetch(url)
     if not text or not text.strip():
         raise Invalid(f"the page at {url} has no text to learn from", details={"field": "url"})
-    examples = _examples([(1, text)], "url")
+    paragraphs: list[str] = []
+    pending = ""
+    for line in (line.strip() for line in text.splitlines()):
+        if not line:
+            continue
+        pending = f"{pending}\n{line}".strip()
+        if len(line) >= PARAGRAPH_MIN_CHARS:
+            paragraphs.append(pending)
+            pending = ""
+    if pending:
+        paragraphs.append(pending)
+    examples = _examples(list(enumerate(paragraphs, start=1)), "url")
     examples.examples = [e.model_copy(update={"url": url}) for e in examples.examples]
     return examples
 

@@ -24,3 +24,9 @@ def test_the_extension_picks_the_parser_and_its_errors_are_shown(tmp_path, capsy
     latin1.write_bytes("Caf\xe9 post one.\n\nPost two.".encode("latin-1"))
     assert cli.main(["calibrate", "some-brand", str(latin1)]) == 1
     assert "not UTF-8" in capsys.readouterr().out
+
+
+def test_an_unreachable_url_is_an_error_before_anything_connects(capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_join", lambda settings: pytest.fail("must not connect for a page it cannot read"))
+    assert cli.main(["calibrate", "some-brand", "http://127.0.0.1:9/never"]) == 1
+    assert "could not fetch" in capsys.readouterr().out

@@ -134,19 +134,25 @@ def test_an_unknown_format_names_the_field():
     assert invalid("x", "xml").details["field"] == "format"
 
 
-async def test_a_url_becomes_one_example_through_the_injected_fetch():
+async def test_a_url_becomes_one_example_per_paragraph_through_the_injected_fetch():
     seen = []
+    page = ("Why dashboards die\n"
+            "Most dashboards are never opened again after their first week in production.\n\n"
+            "One chart, one decision: a tile that cannot name its decision is decoration.\n"
+            "Short closing line.")  # fmt: skip
 
     async def fetch(url: str) -> str:
         seen.append(url)
-        return "  The page's main text, as extracted.  "
+        return page
 
     parsed = await fetch_examples("https://example.com/post", fetch)
-    [example] = parsed.examples
     assert seen == ["https://example.com/post"]
-    assert (example.text, example.source, example.url, example.row) == (
-        "The page's main text, as extracted.", "url", "https://example.com/post", 1,
-    )
+    assert [e.text for e in parsed.examples] == [
+        "Why dashboards die\nMost dashboards are never opened again after their first week in production.",
+        "One chart, one decision: a tile that cannot name its decision is decoration.",
+        "Short closing line.",
+    ]
+    assert [(e.source, e.url, e.row) for e in parsed.examples] == [("url", "https://example.com/post", i) for i in (1, 2, 3)]
 
 
 async def test_a_url_without_text_is_refused():

@@ -1,8 +1,9 @@
 """Calibration: import example posts to learn the brand's voice, see the tone profile and
 voice markers, and the history of calibrations with their before/after values.
 
-The import is a JSON body holding the file's text (``format``: paste, json, jsonl, csv); the
-engine's errors come back as 422s naming ``body.content`` (with the row) or ``body.text_field``.
+The import is a JSON body holding the file's text (``format``: paste, json, jsonl, csv) or a
+page's URL (``format: url``: its main text is one example); the engine's errors come back as
+422s naming ``body.content`` (with the row), ``body.text_field`` or ``body.url``.
 The calibration writes the brand's next snapshot and re-points its runtime context
 (``agents.brand_brain.calibration_store``): a snapshot or context changed meanwhile is a 409.
 """
@@ -16,12 +17,14 @@ from fastapi import Depends
 from pydantic import Field
 
 from agents.brand_brain.calibration_store import SUBJECT, calibrate_brand
-from agents.calibration import Calibrator, parse_examples
+from agents.calibration import Calibrator, fetch_examples, parse_examples
+from agents.calibration.pages import page_text
+from agents.ingest.fetch import FetchConfig, Fetcher
 from agents.calibration.models import CalibrationEvent, CalibrationTrigger, MarkerEvidence, ToneProfile
 from runtime.gateway import MemoryClient
 from storage.errors import Invalid, NotFound
 from storage.objects import BannedSeverity, BannedWord, BrandBrainSnapshot, BrandRuntimeContext, VoiceMarker
-from storage.objects.base import Label, ShortText, Text
+from storage.objects.base import HttpUrl, Label, ShortText, Text
 from storage.postgres import Database
 from storage.postgres import repositories as repo
 
@@ -34,6 +37,7 @@ from .queries import Cursor, Limit, by_created, page_of, read_page
 router = kairo_router("/v1/brands/{brand_id}", "calibration")
 
 IMPORT_MAX_CHARS = 1_000_000
+URL_FETCH = FetchConfig(timeout_seconds=15.0, max_bytes=5 * 1024 * 1024)
 BANNED_MAX = 200
 
 
@@ -52,12 +56,14 @@ class BannedWordIn(ApiModel):
 class CalibrationCreate(ApiModel):
     """Examples to learn from, as the text of a pasted block or an uploaded file."""
 
-    format: Literal["paste", "json", "jsonl", "csv"] = Field(
+    format: Literal["paste", "json", "jsonl", "csv", "url"] = Field(
         description="paste: posts separated by '---' lines (else blank lines); json: a list of strings or of "
         "objects with the text field (or {\"examples\": [...]}); jsonl: one object per line; csv: a header row "
-        "with the text column"
+        "with the text column; url: the main text of the page at `url` is one example"
     )
-    content: Text = Field(max_length=IMPORT_MAX_CHARS, description="the file's text (UTF-8)")
+    content: Text | None = Field(default=None, max_length=IMPORT_MAX_CHARS,
+                                 description="the file's text (UTF-8); every format but url")  # fmt: skip
+    url: HttpUrl | None = Field(default=None, description="the page to learn from (format url)")
     text_field: Label = Field(default="text", description="the JSON field or CSV column holding each post")
     banned_words: list[BannedWordIn] = Field(default=[], max_length=BANNED_MAX, description="explicit banned words")
     trigger: CalibrationTrigger = "manual"
@@ -95,8 +101,8 @@ CalibrationPage = page_of(CalibrationEventView, "CalibrationPage")
 def _in_body(exc: Invalid) -> Invalid:
     """An engine error with its field as a path into the request body: the format, the text
     field (a CSV without that column), else the content (with the row when there is one)."""
-    if exc.details.get("field") == "format":
-        path = "body.format"
+    if exc.details.get("field") in ("format", "url"):
+        path = f"body.{exc.details['field']}"
     elif "columns" in exc.details:
         path = "body.text_field"
     else:
@@ -114,8 +120,15 @@ async def create_calibration(
     """Learn the brand's voice from example posts: a new snapshot (tone profile, descriptors,
     voice markers, banned words), the runtime context's tone knobs, one memory fragment per
     example, and a calibration event with the values before and after."""
+    wanted, unwanted = ("url", "content") if body.format == "url" else ("content", "url")
+    if getattr(body, wanted) is None or getattr(body, unwanted) is not None:
+        raise Invalid(f"format {body.format} takes {wanted}, not {unwanted}", details={"field": f"body.{wanted}"})
     try:
-        parsed = parse_examples(body.content, body.format, text_field=body.text_field)
+        if body.url is not None:
+            async with Fetcher(URL_FETCH) as fetcher:
+                parsed = await fetch_examples(body.url, page_text(fetcher))
+        else:
+            parsed = parse_examples(body.content or "", body.format, text_field=body.text_field)
     except Invalid as exc:
         raise _in_body(exc) from None
     banned = [BannedWord(**b.model_dump()) for b in body.banned_words]
