@@ -9,6 +9,7 @@ nothing. Persisting the result (snapshot, runtime context, memory, event: all or
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from uuid import UUID
 
 import regex
 
@@ -116,7 +117,7 @@ class Calibrator:
             {**context.model_dump(), "brand_brain_snapshot_id": snapshot.id, "channel_overrides": overrides}
         )
 
-    def _memory_drafts(self, brand_id, examples: list[Example], event_id) -> list[MemoryDraft]:
+    def _memory_drafts(self, brand_id: UUID, examples: list[Example], event_id: UUID) -> list[MemoryDraft]:
         drafts = []
         for example in examples:
             for chunk in chunk_text(example.text, self.memory_chunk_chars):

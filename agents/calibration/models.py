@@ -83,7 +83,7 @@ class CalibrationInput(EngineModel):
 
     snapshot: BrandBrainSnapshot
     runtime_context: BrandRuntimeContext | None = None
-    examples: list[Example] = Field(min_length=1)
+    examples: list[Example] = Field(min_length=1, max_length=MAX_EXAMPLES)
     banned_words: list[BannedWord] = []
     trigger: CalibrationTrigger = "manual"
 
