@@ -137,11 +137,13 @@ class MemoryStore:
         """The row half of :meth:`add`, inside its transaction (one statement for the batch)."""
         await repo.memory_fragments.insert_many(conn, fragments)
 
-    async def _query_vector(self, text: str) -> np.ndarray:
-        vector = self.query_cache.get(text)
-        if vector is None:
-            vector = (await embed_matrix(self.embedder, [text]))[0]
-            self.query_cache.put(text, vector)
+    def _embed_query(self, text: str) -> np.ndarray:
+        """The search text's vector from the model, remembered in the cache (runs in the
+        query's worker thread, see :meth:`VectorIndex.query_computed`)."""
+        native = getattr(self.embedder, "embed_array", None)
+        matrix = native([text]) if native is not None else np.asarray(self.embedder.embed([text]), dtype=np.float32)
+        vector = matrix[0]
+        self.query_cache.put(text, vector)
         return vector
 
     async def _forget_vectors(self, written: list[tuple[UUID, list[UUID]]]) -> None:
@@ -160,7 +162,11 @@ class MemoryStore:
             raise Invalid("search text must not be blank", details={"field": "text"})
         if not 1 <= k <= SEARCH_K_MAX:
             raise Invalid(f"k must be between 1 and {SEARCH_K_MAX}", details={"field": "k"})
-        nearest = await self.index.query(brand_id, await self._query_vector(text), k)
+        cached = self.query_cache.get(text)
+        if cached is not None:
+            nearest = await self.index.query(brand_id, cached, k)
+        else:
+            nearest = await self.index.query_computed(brand_id, lambda: self._embed_query(text), k)
         if not nearest:
             return []
         async with self.db.connection() as conn:

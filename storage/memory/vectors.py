@@ -267,20 +267,40 @@ class VectorIndex:
 
         Returns fewer than ``k`` when the brand has fewer, and ``[]`` when it has none.
         """
-        if k < 1:
-            raise Invalid("k must be >= 1", details={"field": "k"})
+        query_vector = self._query_vector(vector)
+        return await self._query(brand_id, lambda: query_vector, k)
+
+    async def query_computed(
+        self, brand_id: UUID, compute: Callable[[], Sequence[float] | np.ndarray], k: int
+    ) -> list[tuple[UUID, float]]:
+        """:meth:`query` with a vector ``compute()`` makes (the embedding of a search text) in
+        the same worker thread as the query on the embedded backend: one thread hand-off per
+        search instead of two. ``compute`` is not called for a brand that has no collection."""
+        return await self._query(brand_id, lambda: self._query_vector(compute()), k)
+
+    def _query_vector(self, vector: Sequence[float] | np.ndarray) -> np.ndarray:
         if len(vector) != self._embedder.dim:
             raise Invalid(
                 f"query vector has {len(vector)} dimensions, the index uses {self._embedder.dim}",
                 details={"field": "vector"},
             )
-        query_vector = np.asarray(vector, dtype=np.float32).reshape(1, self._embedder.dim)
+        return np.asarray(vector, dtype=np.float32).reshape(1, self._embedder.dim)
+
+    async def _query(
+        self, brand_id: UUID, vector: Callable[[], np.ndarray], k: int
+    ) -> list[tuple[UUID, float]]:
+        if k < 1:
+            raise Invalid("k must be >= 1", details={"field": "k"})
 
         async def run(collection: Any) -> list[tuple[UUID, float]]:
-            result = await self._call(
-                collection.query, query_embeddings=query_vector, n_results=k,
-                include=["distances"],
-            )
+            if self._is_async:
+                result = await collection.query(
+                    query_embeddings=await asyncio.to_thread(vector), n_results=k, include=["distances"]
+                )
+            else:
+                result = await asyncio.to_thread(
+                    lambda: collection.query(query_embeddings=vector(), n_results=k, include=["distances"])
+                )
             ids = (result.get("ids") or [[]])[0]
             distances = (result.get("distances") or [[]])[0]
             # float32 rounding gives identical vectors a distance of about -1e-6: clamp at 0.
