@@ -1,6 +1,6 @@
 """One router per resource group; ``ROUTERS`` is what the app mounts."""
 
-from . import agent, brain, brands, calibration, memory, strategy, system, tenancy, users
+from . import agent, brain, brands, calibration, gates, memory, strategy, system, tenancy, users
 
 ROUTERS = [
     system.router,
@@ -12,4 +12,5 @@ ROUTERS = [
     memory.router,
     calibration.router,
     agent.router,
+    gates.router,
 ]

@@ -1,0 +1,159 @@
+"""Quality gates for any draft: lint a post against the brand's rules, and the brand's rubric.
+
+``POST /v1/brands/{brand_id}/gates/check`` runs every gate on ``{channel, text}``: the brand's
+latest snapshot gives the banned words and taboos, its recent passing variants on the channel
+(plus ``compare_with``, drafts not stored yet) the near-duplicate history, its rubric the
+thresholds. The gates run in the content writer's pool (they need the MiniLM model): the API
+replica only gathers the inputs and forwards one ``check`` call.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field, field_validator
+
+from agents.gates import BrandRules, GateInput, GateReport, PriorVariant, Rubric, RubricOverride
+from agents.gates.model import TEXT_MAX
+from storage.errors import Invalid
+from storage.objects import Channel
+from storage.postgres import Database
+from storage.postgres import repositories as repo
+
+from ..access import READ, STRATEGY, BrandAccess
+from ..schemas import ERROR_RESPONSES, ApiModel
+from ..services import database
+
+router = APIRouter(prefix="/v1/brands/{brand_id}/gates", tags=["gates"], responses=ERROR_RESPONSES)
+
+HISTORY_LIMIT = 50
+COMPARE_MAX = 20
+PASSING_STATUSES = ("approved", "published")
+_FORBIDDEN_CHARS = re.compile("[\x00\ud800-\udfff]")
+
+
+def _clean(value: str) -> str:
+    """Post text is kept verbatim (whitespace counts), but no NUL and no unpaired surrogate."""
+    if _FORBIDDEN_CHARS.search(value):
+        raise ValueError("must not contain NUL or unpaired UTF-16 surrogates")
+    return value
+
+
+class DraftToCompare(ApiModel):
+    model_config = ApiModel.model_config | {"str_strip_whitespace": False}
+
+    id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] | None = None
+    text: Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
+
+    @field_validator("text")
+    @classmethod
+    def _text_is_clean(cls, value: str) -> str:
+        return _clean(value)
+
+
+class GateCheck(ApiModel):
+    """A draft to lint: the channel, the text as it would be posted, optional drafts to compare."""
+
+    model_config = ApiModel.model_config | {"str_strip_whitespace": False}
+
+    channel: Channel
+    text: Annotated[str, Field(max_length=TEXT_MAX)]
+    compare_with: Annotated[list[DraftToCompare], Field(max_length=COMPARE_MAX)] = []
+    thread: bool = Field(default=False, description="X: split an over-long post into a thread instead of rejecting")
+    limit: Annotated[int, Field(ge=1, le=TEXT_MAX)] | None = Field(
+        default=None, description="the instance's limit (Mastodon max_characters)"
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _text_is_clean(cls, value: str) -> str:
+        return _clean(value)
+
+
+class RubricBody(ApiModel):
+    """The brand's gate overrides, replaced as a whole (an empty list restores the defaults)."""
+
+    overrides: Annotated[list[RubricOverride], Field(max_length=6)]
+
+
+async def writer_pool(request: Request) -> Any:
+    """The engine caller the replica forwards checks to: the app's engine pools when its
+    services have them, else a router over the Ray writer pool built once per replica."""
+    state = request.app.state
+    services_engines = getattr(state.services, "engines", None)
+    if callable(services_engines):
+        try:
+            return services_engines()
+        except RuntimeError:
+            pass  # built without engine pools: reach the Ray pools directly
+    engines = getattr(state, "gate_engines", None)
+    if engines is None:
+        from runtime.engines import EngineRouter
+
+        engines = state.gate_engines = EngineRouter(state.settings)
+    return engines
+
+
+async def load_rubric(db: Database, brand_id: Any) -> Rubric:
+    async with db.connection() as conn:
+        rows = await conn.fetch(
+            "SELECT rule, threshold, severity, reason FROM gate_rubric_overrides WHERE brand_id = $1 ORDER BY rule",
+            brand_id,
+        )
+    return Rubric(overrides=[RubricOverride(**dict(row)) for row in rows])
+
+
+async def _candidate(db: Database, brand_id: Any, body: GateCheck) -> GateInput:
+    async with db.connection() as conn:
+        snapshots = await repo.snapshots.list(conn, "brand_id = $1", brand_id, order_by="version DESC", limit=1)
+        variants = await repo.variants.list(
+            conn, "brand_id = $1 AND channel = $2 AND status = ANY($3::text[])", brand_id, body.channel.value,
+            list(PASSING_STATUSES), order_by="updated_at DESC", limit=HISTORY_LIMIT,
+        )  # fmt: skip
+    brand = BrandRules.from_snapshot(snapshots[0]) if snapshots else BrandRules()
+    history = [PriorVariant(id=str(v.id), channel=v.channel, text=v.body) for v in variants]
+    history += [
+        PriorVariant(id=draft.id or f"draft-{i}", channel=body.channel, text=draft.text)
+        for i, draft in enumerate(body.compare_with, start=1)
+    ]
+    return GateInput(
+        channel=body.channel, text=body.text, brand=brand, limit=body.limit, thread=body.thread,
+        history=history, rubric=await load_rubric(db, brand_id),
+    )  # fmt: skip
+
+
+@router.post("/check", response_model=GateReport, operation_id="check_gates")
+async def check_gates(
+    body: GateCheck, access: BrandAccess = READ, db: Database = Depends(database), engines: Any = Depends(writer_pool)
+) -> GateReport:
+    """Every quality gate on a draft: the verdict, each gate's score and reasons, the length as
+    the platform counts it, and the text to send (escaped where the channel needs it)."""
+    candidate = await _candidate(db, access.brand.id, body)
+    report = await engines.call("writer", "check", candidate)
+    return GateReport.model_validate(report, from_attributes=True) if not isinstance(report, GateReport) else report
+
+
+@router.get("/rubric", response_model=Rubric, operation_id="get_gate_rubric")
+async def get_gate_rubric(access: BrandAccess = READ, db: Database = Depends(database)) -> Rubric:
+    """The brand's overrides of the gates' default thresholds and severities."""
+    return await load_rubric(db, access.brand.id)
+
+
+@router.put("/rubric", response_model=Rubric, operation_id="set_gate_rubric")
+async def set_gate_rubric(body: RubricBody, access: BrandAccess = STRATEGY, db: Database = Depends(database)) -> Rubric:
+    """Replace the brand's overrides (strategist and up). One per gate; the platform gate
+    follows the platform and cannot be overridden; thresholds are 0-100 on the gate's score."""
+    try:
+        rubric = Rubric(overrides=body.overrides)
+    except ValueError as exc:
+        raise Invalid(str(exc), details={"field": "body.overrides"}) from exc
+    async with db.transaction() as conn:
+        await conn.execute("DELETE FROM gate_rubric_overrides WHERE brand_id = $1", access.brand.id)
+        await conn.executemany(
+            "INSERT INTO gate_rubric_overrides (brand_id, rule, threshold, severity, reason) VALUES ($1, $2, $3, $4, $5)",
+            [(access.brand.id, o.rule, o.threshold, o.severity.value if o.severity else None, o.reason)
+             for o in rubric.overrides],
+        )  # fmt: skip
+    return rubric

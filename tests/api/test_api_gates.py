@@ -1,0 +1,132 @@
+"""The gate check and the brand's rubric through the real Serve proxy; the gates run in the
+content writer's Ray pool (MiniLM loaded there), never in the API replica."""
+
+from __future__ import annotations
+
+import pytest
+import ray
+
+from runtime import names
+
+from api_support import assert_error
+
+pytestmark = pytest.mark.cluster
+
+RAY_NAMESPACE = "kairo-api-test"  # tests/api/conftest.py
+
+
+@pytest.fixture(scope="module", autouse=True)
+def writer_pool_cleanup(api_url):
+    """The replica creates the writer pool member on the first check; kill it afterwards."""
+    yield
+    try:
+        ray.kill(ray.get_actor(names.engine("writer", 0), namespace=RAY_NAMESPACE), no_restart=True)
+    except ValueError:
+        pass
+
+
+@pytest.fixture(scope="module")
+def brand(client, tenant_a):
+    """Tenant A's brand with banned words and a taboo in its latest snapshot."""
+    brand_id = tenant_a.brand["id"]
+    response = client.post(f"/v1/brands/{brand_id}/snapshots", headers=tenant_a.headers, json={
+        "expected_version": 1,
+        "banned_words": [{"word": "leverage", "severity": "hard"}, {"word": "synergy", "severity": "soft"}],
+        "taboos": ["Trashing competitors"],
+    })  # fmt: skip
+    assert response.status_code == 201, response.text
+    return brand_id
+
+
+def check(client, tenant, brand_id, **body):
+    return client.post(f"/v1/brands/{brand_id}/gates/check", headers=tenant.headers, json=body)
+
+
+def test_check_reports_verdict_scores_length_and_escaped_text(client, tenant_a, brand):
+    text = "Attribution (done right) is a definitions problem. #revops"
+    ok = check(client, tenant_a, brand, channel="linkedin", text=text)
+    assert ok.status_code == 200, ok.text
+    report = ok.json()
+    assert report["verdict"] == "flag" and report["passed"] is True
+    assert report["flags"] == ["linkedin_reserved_chars_escaped"]
+    assert report["text_to_send"] == r"Attribution \(done right\) is a definitions problem. \#revops"
+    assert report["length"] == len(text) and report["limit"] == 3000  # ASCII: one unit each, raw text
+    assert {r["rule"] for r in report["results"]} == {"platform", "banned_words", "taboo", "hook", "similarity", "engagement"}
+    assert not next(r for r in report["results"] if r["rule"] == "taboo")["skipped"]  # MiniLM ran in the pool
+
+    banned = check(client, tenant_a, brand, channel="x", text="Finance teams leverage cohorts to see churn early.")
+    assert banned.json()["reasons"] == ["banned_word_hard"] and banned.json()["passed"] is False
+    soft = check(client, tenant_a, brand, channel="x", text="Synergy is not a metric. Churn is.")
+    assert soft.json()["passed"] is True and soft.json()["flags"] == ["banned_word_soft_flag"]
+    x = check(client, tenant_a, brand, channel="x", text="字" * 141)
+    assert (x.json()["length"], x.json()["reasons"]) == (282, ["over_length"])
+
+
+def test_compare_with_names_the_draft_it_duplicates(client, tenant_a, brand):
+    draft = "Most churn dashboards show you who left. Almost none show you why."
+    response = check(client, tenant_a, brand, channel="x", text="Most churn dashboards show who left. Almost none show why.",
+                     compare_with=[{"id": "draft-7", "text": draft}])  # fmt: skip
+    assert response.json()["reasons"] == ["near_duplicate_of:draft-7"]
+
+
+def test_rubric_overrides_round_trip_and_change_the_verdict(client, tenant_a, brand):
+    url = f"/v1/brands/{brand}/gates/rubric"
+    assert client.get(url, headers=tenant_a.headers).json() == {"overrides": []}
+    text = "Churn again.\nWe measured it."
+    assert check(client, tenant_a, brand, channel="x", text=text).json()["passed"] is True
+    put = client.put(url, headers=tenant_a.headers, json={"overrides": [
+        {"rule": "hook", "threshold": 90, "reason": "we want strong openers"},
+        {"rule": "banned_words", "severity": "flag"},
+    ]})  # fmt: skip
+    assert put.status_code == 200, put.text
+    assert {o["rule"] for o in client.get(url, headers=tenant_a.headers).json()["overrides"]} == {"hook", "banned_words"}
+    strict = check(client, tenant_a, brand, channel="x", text=text).json()
+    assert strict["reasons"] == ["weak_hook"] and strict["thresholds"]["hook"] == 90
+    downgraded = check(client, tenant_a, brand, channel="x", text="Why do 3 finance teams leverage cohorts for churn?").json()
+    assert downgraded["reasons"] == [] and downgraded["flags"] == ["banned_word_hard"], downgraded
+    assert client.put(url, headers=tenant_a.headers, json={"overrides": []}).json() == {"overrides": []}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"channel": "fax", "text": "hello"}, "channel"),
+        ({"channel": "x"}, "text"),
+        ({"channel": "x", "text": "a" * 40_001}, "text"),
+        ({"channel": "x", "text": "hi", "extra": 1}, "extra"),
+        ({"channel": "x", "text": "hi", "compare_with": [{"text": ""}]}, "compare_with"),
+    ],
+)
+def test_bad_check_bodies_name_the_field(client, tenant_a, brand, body, field):
+    error = assert_error(client.post(f"/v1/brands/{brand}/gates/check", headers=tenant_a.headers, json=body), 422)
+    assert field in str(error["details"])
+
+
+def test_unpaired_surrogate_and_a_megabyte_are_refused(client, tenant_a, brand):
+    raw = b'{"channel": "x", "text": "half \\ud83d pair"}'
+    response = client.post(f"/v1/brands/{brand}/gates/check", headers={**tenant_a.headers, "Content-Type": "application/json"},
+                           content=raw)  # fmt: skip
+    error = assert_error(response, 422)
+    assert "text" in str(error["details"])
+    huge = client.post(f"/v1/brands/{brand}/gates/check", headers=tenant_a.headers,
+                       json={"channel": "x", "text": "a" * 1_000_000})  # fmt: skip
+    assert huge.status_code in (413, 422), huge.text
+    assert_error(huge, huge.status_code)
+
+
+@pytest.mark.parametrize(
+    "override",
+    [{"rule": "hook", "threshold": 120}, {"rule": "platform", "severity": "flag"}, {"rule": "hook"},
+     {"rule": "banned_words", "threshold": 5}, {"rule": "nope", "threshold": 5}],
+)
+def test_rubric_out_of_range_is_refused(client, tenant_a, brand, override):
+    response = client.put(f"/v1/brands/{brand}/gates/rubric", headers=tenant_a.headers, json={"overrides": [override]})
+    error = assert_error(response, 422)
+    assert "overrides" in str(error["details"])
+
+
+def test_duplicate_rules_and_another_tenant(client, tenant_a, tenant_b, brand):
+    twice = {"overrides": [{"rule": "hook", "threshold": 10}, {"rule": "hook", "threshold": 20}]}
+    assert_error(client.put(f"/v1/brands/{brand}/gates/rubric", headers=tenant_a.headers, json=twice), 422)
+    other = client.post(f"/v1/brands/{brand}/gates/check", headers=tenant_b.headers, json={"channel": "x", "text": "hi"})
+    assert_error(other, 404)
