@@ -68,18 +68,19 @@ class PassageBatch:
 
 
 def passage_scores(batch: PassageBatch, pillars: np.ndarray) -> np.ndarray:
-    """(N x pillars) cosines of every passage with every pillar: the one big product."""
-    return batch.vectors @ pillars.T
+    """((N + 1) x pillars) cosines of every passage with every pillar: the one big product,
+    written straight into a buffer whose extra last row is -inf, where the padding of
+    :attr:`PassageBatch.index` (-1) points (no copy of the product)."""
+    pillars = np.asarray(pillars, dtype=np.float32)
+    out = np.empty((len(batch.vectors) + 1, len(pillars)), dtype=np.float32)
+    np.matmul(batch.vectors.astype(np.float32, copy=False), pillars.T, out=out[:-1])
+    out[-1] = -np.inf
+    return out
 
 
 def _rows(sims: np.ndarray, batch: PassageBatch, position: int) -> np.ndarray:
     """Row ``position`` of every document's passages (-inf where a document has fewer)."""
-    index = batch.index[:, position]
-    rows = sims[np.maximum(index, 0)]
-    missing = index < 0
-    if missing.any():
-        rows[missing] = -np.inf
-    return rows
+    return sims[batch.index[:, position]]
 
 
 def pillar_match(sims: np.ndarray, batch: PassageBatch, top: int = TOP_PASSAGES) -> np.ndarray:
@@ -186,9 +187,11 @@ def screen(batch: PassageBatch, brands: BrandStack, top: int = TOP_PASSAGES) -> 
     The best pillar of a pair that passes is ``match[doc, brand].argmax()``, taken only for the
     few pairs above the threshold."""
     b, k, d = brands.pillars.shape
-    sims = passage_scores(batch, brands.pillars.reshape(b * k, d))  # N x (B*K)
+    sims = passage_scores(batch, brands.pillars.reshape(b * k, d))  # (N + 1) x (B*K)
     match = pillar_match(sims, batch, top).reshape(len(batch.index), b, k)
-    pillar = match.max(axis=2)
+    pillar = match[:, :, 0].copy()
+    for i in range(1, k):  # a max over a short last axis is faster as k - 1 whole-array maxima
+        np.maximum(pillar, match[:, :, i], out=pillar)
     context = batch.doc_vectors @ brands.contexts.T  # docs x B
     np.clip(pillar, 0.0, None, out=pillar)
     np.clip(context, 0.0, None, out=context)
