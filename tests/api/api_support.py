@@ -5,6 +5,8 @@ Ray workers cannot import this test module, so its functions are pickled by valu
 
 from __future__ import annotations
 
+import json
+
 import sys
 import uuid
 from pathlib import Path
@@ -123,3 +125,17 @@ class Tenant:
         key = self.client.post(f"/v1/users/{user['id']}/api-keys", headers=self.headers, json={"name": "test"})
         assert key.status_code == 201, key.text
         return user, bearer(key.json()["token"])
+
+
+SWIPE = Path(__file__).resolve().parents[1] / "data" / "miner" / "swipe_posts.jsonl"
+
+
+def mined_template(client, tenant) -> str:
+    """A pattern template of the tenant's brand, mined from posts of one planted structure."""
+    rows = [json.loads(line) for line in SWIPE.read_text().splitlines() if line.strip()]
+    same = [r for r in rows if r["structure"] == rows[0]["structure"]]
+    content = "\n".join(json.dumps({"raw_text": r["raw_text"], "channel": r["channel"]}) for r in same)
+    base = f"/v1/brands/{tenant.brand['id']}/patterns"
+    assert client.post(f"{base}/posts", headers=tenant.headers, json={"format": "jsonl", "content": content}).status_code == 201
+    assert client.post(f"{base}/runs", headers=tenant.headers).json()["templates"] >= 1
+    return client.get(f"{base}/templates", headers=tenant.headers, params={"scope": "brand"}).json()["items"][0]["id"]

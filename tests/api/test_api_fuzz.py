@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from api_support import mined_template
+
 pytestmark = pytest.mark.cluster
 
 MAX_EXAMPLES = 12
@@ -22,7 +24,7 @@ SEED = 20261201
 # Operations whose body carries a document as text (a CSV or JSON file): JSON Schema can say it
 # is a string, not that it is a well-formed CSV with a text column, so a schema-valid body may
 # still be a 422 naming what is wrong inside it. Every other check stays on for them.
-EMBEDDED_DOCUMENTS = ("create_calibration",)
+EMBEDDED_DOCUMENTS = ("create_calibration", "import_brand_posts", "import_global_posts")
 ACCEPTED_OR_DOCUMENT_REFUSED = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 
 
@@ -36,6 +38,7 @@ def fuzz_ids(client, tenant_a) -> dict[str, str | int]:
     run = client.post(f"/v1/brands/{brand_id}/runs", headers=tenant_a.headers)
     assert run.status_code == 201, run.text
     return {
+        "template_id": mined_template(client, tenant_a),
         "brand_id": brand_id,
         "persona_id": tenant_a.onboarded["personas"][0]["id"],
         "pillar_id": tenant_a.onboarded["pillars"][0]["id"],

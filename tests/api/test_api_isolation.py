@@ -13,7 +13,7 @@ from fastapi.routing import iter_route_contexts
 from runtime.api.app import create_app
 from runtime.settings import Settings
 
-from api_support import assert_error, brand_body
+from api_support import assert_error, brand_body, mined_template
 
 pytestmark = pytest.mark.cluster
 
@@ -36,6 +36,11 @@ BODIES = {
     ("POST", f"{BRAND}/memory:batch"): {"fragments": [{"raw_text": "stolen"}]},
     ("PATCH", f"{BRAND}/agent"): {"expected_version": 1, "paused": True},
     ("POST", f"{BRAND}/runs"): None,
+    ("POST", f"{BRAND}/patterns/posts"): {"format": "jsonl", "content": '{"raw_text": "Stolen.", "channel": "x"}'},
+    ("POST", f"{BRAND}/patterns/runs"): None,
+    ("POST", f"{BRAND}/gates/check"): {"channel": "x", "text": "Stolen draft."},
+    ("PUT", f"{BRAND}/gates/rubric"): {"overrides": []},
+    ("POST", f"{BRAND}/calibrations"): {"format": "paste", "content": "Stolen voice one.\n\nStolen voice two."},
 }
 QUERIES = {("GET", f"{BRAND}/memory/search"): {"q": "anything", "k": 1}}
 # Routes without ids: lists are checked for leaks below, the rest hold nothing of a tenant.
@@ -43,6 +48,7 @@ UNSCOPED = {
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"), ("GET", "/healthz"),
     ("GET", "/metrics"), ("GET", "/v1/me"), ("POST", "/v1/orgs"), ("POST", "/v1/users"), ("GET", "/v1/users"),
     ("GET", "/v1/api-keys"), ("POST", "/v1/brands"), ("GET", "/v1/brands"),
+    ("POST", "/v1/patterns/posts"), ("POST", "/v1/patterns/runs"),  # the operator's: 403 for tenants
 }  # fmt: skip
 
 
@@ -72,6 +78,7 @@ def a_ids(client, tenant_a) -> dict[str, str]:
     run = client.post(f"/v1/brands/{tenant_a.brand['id']}/runs", headers=tenant_a.headers)
     assert run.status_code == 201, run.text
     return {
+        "template_id": mined_template(client, tenant_a),
         "brand_id": tenant_a.brand["id"],
         "persona_id": tenant_a.onboarded["personas"][0]["id"],
         "pillar_id": tenant_a.onboarded["pillars"][0]["id"],
