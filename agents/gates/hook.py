@@ -12,6 +12,7 @@ words, a number, a question and a cue of tension (``data/hook_tension.txt``). Th
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from storage.objects import Gate
 
@@ -32,6 +33,7 @@ def first_line(text: str) -> str:
     return line
 
 
+@cache
 def _openers() -> list[tuple[str, ...]]:
     phrases = {tuple(words(line)) for line in load_lines("hook_openers.txt")}
     return sorted((p for p in phrases if p), key=len, reverse=True)
@@ -53,8 +55,9 @@ def _strip_openers(tokens: list[str]) -> list[str]:
     return out
 
 
-def _word_set(name: str) -> set[str]:
-    return {word for line in load_lines(name) for word in words(line)}
+@cache
+def _word_set(name: str) -> frozenset[str]:
+    return frozenset(word for line in load_lines(name) for word in words(line))
 
 
 def hook_score(line: str) -> tuple[float, list[str]]:

@@ -30,6 +30,7 @@ An LLM judge may confirm a rejection where one is configured (not part of this g
 from __future__ import annotations
 
 import re
+from functools import cache
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,10 +50,14 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text) if len(words(s)) >= 2]
 
 
+@cache
+def _stance_cues() -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(words(cue)) for cue in load_lines("stance_cues.txt"))
+
+
 def _has_stance_cue(sentence: str) -> bool:
-    tokens = words(sentence)
-    for cue in load_lines("stance_cues.txt"):
-        needle = words(cue)
+    tokens = tuple(words(sentence))
+    for needle in _stance_cues():
         n = len(needle)
         if any(tokens[i : i + n] == needle for i in range(len(tokens) - n + 1)):
             return True
