@@ -4,13 +4,19 @@ It owns the brand's runtime context, latest snapshot, preferences and agent stat
 processes one command at a time: every command runs under the agent's lock, so two commands
 never interleave across an ``await``. PostgreSQL is the truth and memory a cache: every write
 carries the version it was based on, and a conflict reloads the cache before surfacing.
+
+Every write runs in a fenced transaction (``runtime/fencing.py``): it first checks that the
+brand's activation row still holds this host's incarnation, and is refused otherwise with
+nothing written. On the first refusal the agent is lost for good: it tells its host
+(``on_lost``), which drops it from memory, and refuses every later command without a write.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -50,6 +56,7 @@ from .commands import (
     UpdateRuntimeContext,
     Wake,
 )
+from .fencing import ActivationLost, Fence
 from .logs import bound_context
 
 log = structlog.get_logger(__name__)
@@ -69,11 +76,19 @@ def invalid_from(exc: ValidationError) -> Invalid:
 
 
 class BrandAgent:
-    def __init__(self, brand_id: UUID, db: Database, engines: EngineCaller, host: str) -> None:
+    """``fence`` is the activation's token (None only in process, where no host claims brands:
+    ``runtime.local``); ``on_lost`` is called once, with the agent, when a write was refused."""
+
+    def __init__(self, brand_id: UUID, db: Database, engines: EngineCaller, host: str, *,
+                 fence: Fence | None = None, on_lost: Callable[[BrandAgent], None] | None = None) -> None:
         self.brand_id = brand_id
         self.db = db
         self.engines = engines
         self.host = host
+        self.fence = fence
+        self.on_lost = on_lost
+        self.lost = False
+        self._commits = 0  # fenced transactions committed by the current command
         self.lock = asyncio.Lock()
         self.last_used = time.monotonic()
         self.activated_at: datetime = utcnow()
@@ -100,6 +115,34 @@ class BrandAgent:
             raise Conflict("the brand has not finished onboarding", details={"brand_id": str(self.brand_id)})
         self.snapshot, self.context = snapshot, context
 
+    def _mark_lost(self) -> None:
+        if self.lost:
+            return
+        self.lost = True
+        log.warning("agent.activation_lost", brand_id=str(self.brand_id), host=self.host,
+                    incarnation=str(self.fence.incarnation) if self.fence else None)
+        if self.on_lost is not None:
+            self.on_lost(self)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Any]:
+        """The one way this agent writes: a transaction fenced by its activation (see the module
+        docstring). Engine results the agent stores (cards, packages, variants, jobs) go through
+        it too, so a host that lost the brand writes none of them."""
+        if self.lost:
+            raise self.fence.lost() if self.fence else ActivationLost("the agent was stopped")
+        if self.fence is None:
+            async with self.db.transaction() as conn:
+                yield conn
+        else:
+            try:
+                async with self.fence.transaction(self.db) as conn:
+                    yield conn
+            except ActivationLost:
+                self._mark_lost()
+                raise
+        self._commits += 1
+
     @property
     def idle_seconds(self) -> float:
         return time.monotonic() - self.last_used
@@ -109,12 +152,19 @@ class BrandAgent:
     async def handle(self, command: Any) -> Any:
         """Run one command; commands queue on the agent's lock and never interleave."""
         async with self.lock:
+            if self.lost:  # a command that queued behind the refused one
+                raise self.fence.lost() if self.fence else ActivationLost("the agent was stopped")
             self.last_used = time.monotonic()
+            self._commits = 0
             with bound_context(brand_id=str(self.brand_id), command=command.kind):
                 try:
                     return await self._dispatch(command)
                 except ValidationError as exc:
                     raise invalid_from(exc) from None
+                except ActivationLost as exc:
+                    self._mark_lost()
+                    exc.details["applied"] = self._commits > 0
+                    raise
                 except Conflict:
                     await self.load()  # our cache may be what was stale
                     raise
@@ -156,7 +206,7 @@ class BrandAgent:
                 changes["tone_bias"] = {**current.tone_bias, **changes["tone_bias"]}
             overrides[channel] = current.model_validate({**current.model_dump(), **changes})
         updated = BrandRuntimeContext.model_validate({**self.context.model_dump(), "channel_overrides": overrides})
-        async with self.db.transaction() as conn:
+        async with self.write() as conn:
             saved = await repo.runtime_contexts.save(conn, updated, expected_version=command.expected_version)
             await self._event(conn, EventType.RUNTIME_CONTEXT_UPDATED, "runtime_context", saved.id,
                               f"runtime context v{saved.version}",
@@ -170,7 +220,7 @@ class BrandAgent:
         draft = BrandBrainSnapshot.model_validate(
             {**self.snapshot.model_dump(), **changes, "id": new_id(), "created_at": utcnow()}
         )
-        async with self.db.transaction() as conn:
+        async with self.write() as conn:
             snapshot = await repo.snapshots.create_next(conn, draft, expected_version=command.expected_version)
             context = await repo.runtime_contexts.save(
                 conn, self.context.model_copy(update={"brand_brain_snapshot_id": snapshot.id}),
@@ -197,7 +247,7 @@ class BrandAgent:
 
     async def _run_cycle(self, command: RunCycle) -> CycleResult:
         run = AgentRun(brand_id=self.brand_id, trigger_type=command.trigger)
-        async with self.db.transaction() as conn:
+        async with self.write() as conn:
             await repo.agent_runs.insert(conn, run)
             await self._event(conn, EventType.RUN_STARTED, "run", run.id, f"{command.trigger} run started", {},
                               run_id=run.id)
@@ -210,6 +260,8 @@ class BrandAgent:
                 # Creating, publishing, analyzing and adapting join the cycle with their engines
                 # (content writer, publisher, learner); until then a cycle ends after planning.
                 await self._move(AgentState.IDLE, run.id)
+            except ActivationLost:  # another activation owns the brand now: record nothing
+                raise
             except KairoError as exc:
                 result = RunResult.ERROR
                 notes.append(f"{exc.code}: {exc.message}")
@@ -223,7 +275,7 @@ class BrandAgent:
                 {**run.model_dump(), "finished_at": utcnow(), "result": result, "summary": "; ".join(notes)}
             )
             status = schedule_next(self.status, now=utcnow()).model_copy(update={"last_run_id": run.id})
-            async with self.db.transaction() as conn:
+            async with self.write() as conn:
                 await repo.agent_runs.update(conn, finished)
                 saved = await repo.agent_states.save(conn, status, expected_version=self.status.version)
                 await self._event(conn, EventType.RUN_FINISHED, "run", run.id, f"run finished: {result}",
@@ -258,7 +310,7 @@ class BrandAgent:
 
     async def _save_status(self, status: AgentStatus, message: str, meta: dict[str, Any], *,
                            run_id: UUID | None = None) -> None:
-        async with self.db.transaction() as conn:
+        async with self.write() as conn:
             saved = await repo.agent_states.save(conn, status, expected_version=self.status.version)
             await self._event(conn, EventType.AGENT_STATE_CHANGED, "agent", self.brand_id, message, meta,
                               run_id=run_id)

@@ -8,6 +8,17 @@ re-activated as soon as its host restarts. At most one activation per brand: the
 brand's row in ``agent_activations`` before activating; a restarted host (same name) takes
 over its own rows, another host only rows whose heartbeat expired, and a host that finds the
 brand active elsewhere answers with ``AgentElsewhere`` so the gateway forwards the command.
+
+Fencing (``runtime/fencing.py``): an agent's every write checks that the activation row still
+holds this host's incarnation. A same-name takeover counts only for an incarnation born after
+the row's activation, so a zombie of a restarted host (its Ray node gone, its process still
+reaching PostgreSQL) cannot take its brands back, and its writes are refused. The heartbeat
+says which brands the host still holds (the others are dropped from memory), and a host whose
+heartbeats fail for longer than the lease stops all its agents on its own: a host that cannot
+reach PostgreSQL must assume it lost its brands.
+
+The logic is the plain class ``BrandHostCore`` (tests drive it without Ray); ``BrandHost`` is
+the Ray actor made from it, scheduled with ``SPREAD`` so that the hosts land on different nodes.
 """
 
 from __future__ import annotations
@@ -32,7 +43,8 @@ from storage.postgres import repositories as repo
 from .database import open_database
 from .brand_agent import BrandAgent, EngineCaller
 from .commands import GetStatus, Noop, Wake
-from .placement import host_for
+from .fencing import ActivationLost, Fence
+from .placement import SPREAD, host_for
 from .logs import configure_logging
 from .settings import Settings
 
@@ -59,24 +71,40 @@ def default_engines(settings: Settings) -> EngineCaller:
     return EngineRouter(settings)
 
 
+# A claim wins when the row is free, already this incarnation's, held by an earlier incarnation
+# of this host name (activated before this one was born: Ray restarted the host), or expired.
 CLAIM_SQL = """
 INSERT INTO agent_activations (brand_id, host, incarnation) VALUES ($1, $2, $3)
 ON CONFLICT (brand_id) DO UPDATE
     SET host = EXCLUDED.host, incarnation = EXCLUDED.incarnation, activated_at = now(), heartbeat_at = now()
     WHERE agent_activations.incarnation = EXCLUDED.incarnation
-       OR agent_activations.host = EXCLUDED.host
+       OR (agent_activations.host = EXCLUDED.host AND agent_activations.activated_at < $5)
        OR agent_activations.heartbeat_at < now() - make_interval(secs => $4)
 RETURNING host
 """
+HEARTBEAT_SQL = """
+UPDATE agent_activations SET heartbeat_at = now() WHERE host = $1 AND incarnation = $2 RETURNING brand_id
+"""
 
 
-@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0, max_concurrency=10_000)
-class BrandHost:
+class HeartbeatBlocked(UpstreamFailure):
+    """Heartbeats are paused by ``pause_heartbeats`` (a drill of a host cut off from PostgreSQL)."""
+
+    code = "heartbeat_blocked"
+
+
+class BrandHostCore:
+    """A host of brand agents; ``BrandHost`` is its Ray actor (see the module docstring)."""
+
     def __init__(self, name: str, settings: Settings, engines_factory: EnginesFactory | None = None) -> None:
         configure_logging(settings.log_level, settings.log_format)  # JSON lines in this actor too
         self.name = name
         self.settings = settings
         self.incarnation = uuid4()
+        self.born_at: Any = None  # the database's clock when this incarnation started
+        self.lease_lost = 0  # times the heartbeats failed for longer than the lease
+        self._heartbeat_ok = time.monotonic()
+        self._heartbeats_paused_until = 0.0
         self.engines_factory = engines_factory or default_engines
         self.agents: dict[UUID, BrandAgent] = {}
         self.activations = 0
@@ -106,7 +134,10 @@ class BrandHost:
             if self._pg is None:
                 s = self.settings
                 pg = await open_database(s, pool_max=s.db_pool_max)
+                async with pg.db.connection() as conn:
+                    self.born_at = await conn.fetchval("SELECT now()")
                 self._engines = self.engines_factory(s)
+                self._heartbeat_ok = time.monotonic()
                 self._pg = pg
                 self._housekeeping = asyncio.create_task(self._housekeep())
                 await self._reactivate_previous()
@@ -152,18 +183,20 @@ class BrandHost:
         """Claim the brand, load its state and record the activation: one transaction."""
         pg = self._pg
         assert pg is not None and self._engines is not None
-        agent = BrandAgent(brand_id, pg.db, self._engines, self.name)
+        fence = Fence(brand_id, self.name, self.incarnation)
+        agent = BrandAgent(brand_id, pg.db, self._engines, self.name, fence=fence, on_lost=self._forget)
         async with pg.db.transaction() as conn:
             if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM brands WHERE id = $1)", brand_id):
                 raise NotFound(f"Brand {brand_id} not found", details={"id": str(brand_id)})
             holder = await conn.fetchval(
-                CLAIM_SQL, brand_id, self.name, self.incarnation, self.settings.activation_lease_seconds
+                CLAIM_SQL, brand_id, self.name, self.incarnation, self.settings.activation_lease_seconds, self.born_at
             )
             if holder is None:
                 active_on = await conn.fetchval("SELECT host FROM agent_activations WHERE brand_id = $1", brand_id)
                 raise AgentElsewhere(
                     f"brand {brand_id} is active on {active_on}", details={"host": active_on, "brand_id": str(brand_id)}
                 )
+            await fence.stamp(conn)
             await agent.load(conn)
             await repo.event_log.insert(conn, EventLog(
                 org_id=agent.brand.org_id, brand_id=brand_id, event_type=EventType.AGENT_ACTIVATED,
@@ -179,21 +212,48 @@ class BrandHost:
 
     async def passivate(self, brand_id: UUID, reason: str = "requested") -> bool:
         """Drop the agent from memory once its current command finished; its state is
-        already in PostgreSQL. Returns False when the agent was not active here."""
+        already in PostgreSQL. Returns False when the agent was not active here.
+
+        The event and the release of the activation row are one fenced write: a host that lost
+        the brand meanwhile only drops its copy and writes nothing."""
         agent = self.agents.get(brand_id)
         if agent is None:
             return False
         async with agent.lock:
-            self.agents.pop(brand_id, None)
-            await self._release(brand_id)
-            async with self._pg.db.transaction() as conn:  # type: ignore[union-attr]
-                await repo.event_log.insert(conn, EventLog(
-                    org_id=agent.brand.org_id, brand_id=brand_id, event_type=EventType.AGENT_PASSIVATED,
-                    subject_type="agent", subject_id=str(brand_id), message=f"passivated ({reason})",
-                    meta={"host": self.name, "reason": reason},
-                ))  # fmt: skip
+            if self.agents.get(brand_id) is agent:
+                self.agents.pop(brand_id)
+            try:
+                async with agent.write() as conn:
+                    await repo.event_log.insert(conn, EventLog(
+                        org_id=agent.brand.org_id, brand_id=brand_id, event_type=EventType.AGENT_PASSIVATED,
+                        subject_type="agent", subject_id=str(brand_id), message=f"passivated ({reason})",
+                        meta={"host": self.name, "reason": reason},
+                    ))  # fmt: skip
+                    await conn.execute(
+                        "DELETE FROM agent_activations WHERE brand_id = $1 AND incarnation = $2", brand_id, self.incarnation
+                    )  # fmt: skip
+            except ActivationLost:
+                return True
+            agent.lost = True  # a command that queued behind the passivation is refused, not run
         log.info("agent.passivated", brand_id=str(brand_id), reason=reason)
         return True
+
+    def _forget(self, agent: BrandAgent) -> None:
+        """An agent's write was refused (another activation holds its brand): drop it."""
+        if self.agents.get(agent.brand_id) is agent:
+            self.agents.pop(agent.brand_id)
+        log.warning("agent.dropped", brand_id=str(agent.brand_id), host=self.name, reason="activation_lost")
+
+    def stop_agents_locally(self, reason: str) -> int:
+        """Drop every agent without touching PostgreSQL (it may be unreachable): each is marked
+        lost, so commands queued on it are refused; the brands re-activate wherever they are
+        sent next, once their lease expired."""
+        agents = list(self.agents.values())
+        for agent in agents:
+            agent._mark_lost()  # noqa: SLF001 - the host owns its agents' lifecycle
+            self.agents.pop(agent.brand_id, None)
+        log.warning("host.agents_stopped", host=self.name, reason=reason, count=len(agents))
+        return len(agents)
 
     async def passivate_idle(self) -> int:
         idle = [b for b, a in self.agents.items() if a.idle_seconds >= self.settings.agent_idle_seconds and not a.lock.locked()]
@@ -201,26 +261,49 @@ class BrandHost:
             await self.passivate(brand_id, "idle")
         return len(idle)
 
-    async def _release(self, brand_id: UUID) -> None:
+    async def heartbeat(self) -> int:
+        """Renew the lease of every brand this incarnation holds; agents whose row another
+        activation took are dropped. Returns how many brands are still held."""
+        if time.monotonic() < self._heartbeats_paused_until:
+            raise HeartbeatBlocked(f"heartbeats of {self.name} are paused", details={"host": self.name})
+        checked = dict(self.agents)  # agents activated later may not be in the answer yet
         async with self._pg.db.connection() as conn:  # type: ignore[union-attr]
-            await conn.execute(
-                "DELETE FROM agent_activations WHERE brand_id = $1 AND incarnation = $2", brand_id, self.incarnation
-            )
+            held = {row["brand_id"] for row in await conn.fetch(HEARTBEAT_SQL, self.name, self.incarnation)}
+        self._heartbeat_ok = time.monotonic()
+        for brand_id, agent in checked.items():
+            if brand_id not in held and self.agents.get(brand_id) is agent:
+                agent._mark_lost()  # noqa: SLF001
+        return len(held)
 
-    async def _heartbeat(self) -> None:
-        async with self._pg.db.connection() as conn:  # type: ignore[union-attr]
-            await conn.execute(
-                "UPDATE agent_activations SET heartbeat_at = now() WHERE host = $1 AND incarnation = $2",
-                self.name, self.incarnation,
-            )  # fmt: skip
+    async def housekeep_once(self) -> None:
+        """One round: heartbeat (or, after failures longer than the lease, stop every agent),
+        then passivate idle agents."""
+        try:
+            await self.heartbeat()
+        except Exception as exc:
+            silent = time.monotonic() - self._heartbeat_ok
+            log.warning("host.heartbeat_failed", host=self.name, error=f"{type(exc).__name__}: {exc}",
+                        silent_seconds=round(silent, 1))  # fmt: skip
+            if silent > self.settings.activation_lease_seconds and self.agents:
+                self.lease_lost += 1
+                self.stop_agents_locally("lease_lost")
+            return
+        await self.passivate_idle()
+
+    def pause_heartbeats(self, seconds: float) -> None:
+        """A drill: behave for ``seconds`` as a host whose heartbeats cannot reach PostgreSQL
+        (its other writes still do — what a zombie after a partition looks like)."""
+        self._heartbeats_paused_until = time.monotonic() + seconds
+
+    def heartbeat_period(self) -> float:
+        s = self.settings
+        return min(s.agent_idle_seconds / 4, s.activation_lease_seconds / 3, 30.0)
 
     async def _housekeep(self) -> None:
-        period = min(self.settings.agent_idle_seconds / 4, self.settings.activation_lease_seconds / 3, 30.0)
         while True:
-            await asyncio.sleep(period)
+            await asyncio.sleep(self.heartbeat_period())
             try:
-                await self._heartbeat()
-                await self.passivate_idle()
+                await self.housekeep_once()
             except Exception:
                 log.exception("host.housekeeping_failed", host=self.name)
 
@@ -230,9 +313,11 @@ class BrandHost:
         return {
             "host": self.name,
             "incarnation": str(self.incarnation),
+            "node_id": _node_id(),
             "pid": os.getpid(),
             "active_agents": len(self.agents),
             "activations": self.activations,
+            "lease_lost": self.lease_lost,
             "rss_kib": _rss_kib(),
             "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         }
@@ -249,6 +334,17 @@ class BrandHost:
         if self._pg is not None:
             await self._pg.close()
             self._pg = None
+
+
+BrandHost = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0, max_concurrency=10_000)(BrandHostCore)
+
+
+def _node_id() -> str | None:
+    """The Ray node this process runs on (None outside Ray)."""
+    try:
+        return ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
+    except Exception:
+        return None
 
 
 def _rss_kib() -> int:
@@ -284,6 +380,7 @@ class RayAgentGateway:
         if handle is None:
             handle = BrandHost.options(
                 name=name, namespace=self.settings.ray_namespace, lifetime="detached", get_if_exists=True,
+                scheduling_strategy=SPREAD,
             ).remote(name, self.settings, self.engines_factory)  # fmt: skip
             self._handles[name] = handle
         return handle
@@ -300,6 +397,13 @@ class RayAgentGateway:
                 cause = exc.cause
                 if isinstance(cause, AgentElsewhere):
                     name = cause.details["host"]
+                    continue
+                if isinstance(cause, ActivationLost) and (
+                        not cause.details.get("applied") or isinstance(command, IDEMPOTENT)):  # fmt: skip
+                    # The host dropped its stale copy and wrote nothing of this command: the
+                    # next try finds the brand's current holder (or activates it afresh).
+                    name = self.host_name(brand_id)
+                    await asyncio.sleep(RETRY_DELAY)
                     continue
                 if isinstance(cause, KairoError):
                     raise cause from None

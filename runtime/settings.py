@@ -41,7 +41,15 @@ class Settings(BaseSettings):
         default=False, description="One BrandHost actor per brand (process isolation) instead of shards."
     )
     agent_idle_seconds: float = Field(default=600.0, gt=0, description="Passivate an agent idle this long.")
-    activation_lease_seconds: float = Field(default=60.0, gt=0)
+    activation_lease_seconds: float = Field(
+        default=60.0, gt=0,
+        description="A brand host's lease on its brands: another host may take a brand over once the lease expired, "
+        "and a host whose heartbeats fail this long stops its agents.",
+    )
+    brand_hosts_per_node: int | None = Field(
+        default=None, ge=1, le=256,
+        description="When set, brand_hosts = this × the Ray nodes alive at start (hosts are spread over nodes).",
+    )
     scout_pool: int = Field(default=1, ge=1, le=64)
     miner_pool: int = Field(default=1, ge=1, le=64)
     writer_pool: int = Field(default=1, ge=1, le=64)
@@ -49,6 +57,12 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_max_ongoing_requests: int = Field(default=64, ge=1)
+    api_replicas: int | None = Field(
+        default=None, ge=1, le=64, description="API replicas; unset: 2 on a cluster of several nodes, 1 on one node."
+    )
+    api_max_replicas_per_node: int = Field(default=1, ge=1, le=64, description="API replicas one node may run.")
+    api_health_check_period_seconds: float = Field(default=5.0, gt=0, description="Serve's health check interval.")
+    api_health_check_timeout_seconds: float = Field(default=10.0, gt=0, description="A health check slower than this fails.")
     api_max_body_bytes: int = Field(
         default=2 * 1024 * 1024, ge=1024, description="Largest request body the API reads; larger is a 413."
     )
