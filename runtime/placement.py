@@ -50,8 +50,8 @@ def alive_nodes() -> int:
     return sum(1 for node in ray.nodes() if node.get("Alive"))
 
 
-def resolve_brand_hosts(settings: Settings) -> Settings:
-    """``brand_hosts`` from ``brand_hosts_per_node`` × the alive nodes, when that is set.
+def resolve_brand_hosts(settings: Settings, nodes: int) -> Settings:
+    """``brand_hosts`` from ``brand_hosts_per_node`` × ``nodes`` (alive), when that is set.
 
     Every caller hashes brands over the same host names, so the count is fixed once, when the
     runtime starts, and travels in the settings the API and the scheduler get. A node added
@@ -59,16 +59,16 @@ def resolve_brand_hosts(settings: Settings) -> Settings:
     active elsewhere keeps callers with another count correct."""
     if not settings.brand_hosts_per_node:
         return settings
-    count = max(1, settings.brand_hosts_per_node * alive_nodes())
+    count = max(1, settings.brand_hosts_per_node * nodes)
     return settings.model_copy(update={"brand_hosts": count})
 
 
-def api_replicas(settings: Settings) -> int:
+def api_replicas(settings: Settings, nodes: int) -> int:
     """API replicas: ``api_replicas`` when set, else 2 on a cluster of several nodes and 1 on a
-    single local node (one replica per node at most, so more would not be placed)."""
+    single node (at most ``api_max_replicas_per_node`` per node, so more would stay pending)."""
     if settings.api_replicas is not None:
         return settings.api_replicas
-    return 2 if alive_nodes() > 1 else 1
+    return min(2, nodes * settings.api_max_replicas_per_node) if nodes > 1 else 1
 
 
 def spread_engine_pools(settings: Settings) -> None:

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import ray
 import structlog
@@ -20,7 +21,7 @@ from .database import open_database
 from .engines import start_engine_pools, stop_engine_pools
 from .hosts import RayAgentGateway
 from .memory_service import start_memory_service
-from .placement import host_names
+from .placement import alive_nodes, api_replicas, host_names, resolve_brand_hosts, spread_engine_pools
 from .publisher import start_publisher
 from .scheduler import start_scheduler
 from .services import resolve_database, stop_embedded_postgres
@@ -59,7 +60,7 @@ async def start_runtime(settings: Settings, *, api: bool = True, step: Step = la
     from .api.bootstrap import bootstrap_operator
 
     step("Starting PostgreSQL and applying migrations")
-    settings = await resolve_database(settings)
+    settings = resolve_brand_hosts(await resolve_database(settings), alive_nodes())
     handle = await open_database(settings, pool_min=0, pool_max=1)
     try:
         admin_key = await bootstrap_operator(handle.db)
@@ -67,6 +68,7 @@ async def start_runtime(settings: Settings, *, api: bool = True, step: Step = la
         await handle.close()
     step("Starting the memory service and engine pools")
     start_memory_service(settings)
+    spread_engine_pools(settings)
     start_engine_pools(settings)
     step("Starting brand hosts")
     gateway = RayAgentGateway(settings)
@@ -84,10 +86,25 @@ async def start_runtime(settings: Settings, *, api: bool = True, step: Step = la
         from .api.app import api_application
 
         serve.start(http_options={"host": settings.api_host, "port": settings.api_port})
-        serve.run(api_application(settings), name=names.API_APP, route_prefix="/")
+        serve.run(replicated(api_application(settings), settings), name=names.API_APP, route_prefix="/")
         api_url = f"http://{settings.api_host}:{settings.api_port}/v1"
         docs_url = f"http://{settings.api_host}:{settings.api_port}/docs"
     return RuntimeInfo(settings=settings, api_url=api_url, docs_url=docs_url, dashboard_url=None, admin_key=admin_key)
+
+
+def replicated(app: Any, settings: Settings) -> Any:
+    """The API application with its replica count (``placement.api_replicas``), at most
+    ``api_max_replicas_per_node`` per node, and Serve's health checks: a replica on a lost node
+    is replaced, and the proxy routes to the replicas that still answer meanwhile."""
+    from ray.serve import Application
+
+    deployment = app._bound_deployment.options(  # noqa: SLF001 - options of a bound deployment keep its args
+        num_replicas=api_replicas(settings, alive_nodes()),
+        max_replicas_per_node=settings.api_max_replicas_per_node,
+        health_check_period_s=settings.api_health_check_period_seconds,
+        health_check_timeout_s=settings.api_health_check_timeout_seconds,
+    )
+    return Application(deployment)
 
 
 def ensure_runtime(settings: Settings) -> Settings:

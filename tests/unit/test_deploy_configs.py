@@ -24,6 +24,9 @@ def test_serve_config_matches_serve_schema_and_our_builder():
     settings = ApiArgs.model_validate(app.args).to_settings()
     assert settings.brand_hosts == 2 and settings.api_max_ongoing_requests >= 64
     assert app.deployments[0].ray_actor_options.num_cpus == 0
+    api = app.deployments[0]
+    assert api.num_replicas >= 2 and api.max_replicas_per_node == 1  # survives the loss of a node
+    assert api.health_check_period_s is not None and api.health_check_timeout_s is not None
 
 
 def test_cluster_yaml_matches_the_launcher_schema():
