@@ -223,6 +223,53 @@ async def _calibrate_brand(settings: Settings, brand_ref: str, parsed: Any) -> i
     return 0
 
 
+# -- kairo check BRAND CHANNEL FILE -----------------------------------------------------------------
+
+
+def _check(settings: Settings, args: argparse.Namespace) -> int:
+    """Lint a post against a brand's quality gates (as ``POST …/gates/check`` does); exit 1 on a
+    rejection. The gates run in this process (MiniLM loads here), no cluster needed."""
+    import sys
+    from pathlib import Path
+
+    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    if not settings.database_url:
+        _join(settings)  # the embedded PostgreSQL is reached through the running Kairo
+    return asyncio.run(_check_text(settings, args.brand, args.channel, text, args.thread))
+
+
+async def _check_text(settings: Settings, brand_ref: str, channel: str, text: str, thread: bool) -> int:
+    from agents.engines import ContentWriter
+    from runtime.api.routes.gates import GateCheck, gate_candidate
+    from storage.memory import Embedder
+    from storage.postgres import repositories as repo
+
+    body = GateCheck(channel=channel, text=text, thread=thread)
+    _, pg = await _brand_database(settings)
+    try:
+        async with pg.db.connection() as conn:
+            found = await repo.brands.list(conn, "slug = $1 OR id::text = $1", brand_ref)
+        if not found:
+            console.print(f"[red]error[/red] no brand {brand_ref!r} (give its id or slug)")
+            return 1
+        candidate = await gate_candidate(pg.db, found[0].id, body)
+    finally:
+        await pg.close()
+    report = await ContentWriter(Embedder(num_threads=settings.embedding_threads)).check(candidate)
+    colour = {"pass": "green", "flag": "yellow", "reject": "red"}[report.verdict]
+    table = Table(title=f"[{colour}]{report.verdict}[/{colour}]  {report.channel} length {report.length}/{report.limit}")
+    for column in ("gate", "score", "result", "reasons"):
+        table.add_column(column)
+    for result in report.results:
+        state = "skipped" if result.skipped else "pass" if result.passed else "reject"
+        reasons = "\n".join(f"{f.severity}: {f.code} - {f.message}" for f in result.findings) or "-"
+        table.add_row(f"{result.rule} ({result.gate})", f"{result.score:.0f}", state, reasons)
+    console.print(table)
+    if report.text_to_send != text or len(report.parts) > 1:
+        console.print("text to send:", *report.parts, sep="\n")
+    return 0 if report.passed else 1
+
+
 # -- kairo db stop ---------------------------------------------------------------------------------
 
 
@@ -400,6 +447,11 @@ def main(argv: list[str] | None = None) -> int:
     mine.add_argument("--brand", help="the brand's id or slug (its own posts); without it, a global swipe file")
     mine.add_argument("--format", choices=["json", "jsonl", "csv"], help="override the extension")
     mine.add_argument("--channel", help="channel of posts whose row names none")
+    check = commands.add_parser("check", help="lint a post against a brand's quality gates (exit 1 on a rejection)")
+    check.add_argument("brand", help="the brand's id or slug")
+    check.add_argument("channel", choices=["x", "linkedin", "mastodon", "bluesky", "youtube_script"])
+    check.add_argument("file", help="the post's text file, or - for standard input")
+    check.add_argument("--thread", action="store_true", help="X: split an over-long post into a thread")
     fakes = commands.add_parser("fakes", help="run offline fakes of the publishing platforms until Ctrl-C")
     fakes.add_argument("--port", type=int, default=8701, help="first port (0: any free ports)")
     keys = commands.add_parser("keys", help="the keys sealing channel tokens")
@@ -412,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     handlers = {"up": _up, "status": _status, "brand": _brand, "db": _db, "demo": _demo, "calibrate": _calibrate,
-                "mine": _mine, "fakes": _fakes, "keys": _keys}
+                "mine": _mine, "fakes": _fakes, "keys": _keys, "check": _check}
     try:
         return handlers[args.command](settings, args)
     except KairoError as exc:

@@ -105,7 +105,9 @@ async def load_rubric(db: Database, brand_id: Any) -> Rubric:
     return Rubric(overrides=[RubricOverride(**dict(row)) for row in rows])
 
 
-async def _candidate(db: Database, brand_id: Any, body: GateCheck) -> GateInput:
+async def gate_candidate(db: Database, brand_id: Any, body: GateCheck) -> GateInput:
+    """The gates' input for ``body`` on ``brand_id``: its latest snapshot's rules, its recent
+    passing variants on the channel plus the drafts to compare with, its rubric."""
     async with db.connection() as conn:
         snapshots = await repo.snapshots.list(conn, "brand_id = $1", brand_id, order_by="version DESC", limit=1)
         variants = await repo.variants.list(
@@ -130,7 +132,7 @@ async def check_gates(
 ) -> GateReport:
     """Every quality gate on a draft: the verdict, each gate's score and reasons, the length as
     the platform counts it, and the text to send (escaped where the channel needs it)."""
-    candidate = await _candidate(db, access.brand.id, body)
+    candidate = await gate_candidate(db, access.brand.id, body)
     report = await engines.call("writer", "check", candidate)
     return GateReport.model_validate(report, from_attributes=True) if not isinstance(report, GateReport) else report
 
