@@ -191,7 +191,7 @@ class PublishLoop:
             state = state.model_copy(update={"refreshed": True})
             result = await adapter.reconcile(creds, request, since)
             decision = after_reconcile(state, result, self.clock(), self.config.policy)
-        self._observe(config, result)
+        self._observe(config, result, adapter)
         if decision.create_now and config.status is not ChannelStatus.CONNECTED:
             decision = Decision(job_status=PublishStatus.FAILED, attempt_status=AttemptStatus.FAILED,
                                 last_error=f"not published, and the channel is {config.status.value}")
@@ -208,7 +208,7 @@ class PublishLoop:
             await store.release(self.db, job.id, self.config.owner, retry_at=config.blocked_until,
                                 reason="connection rate-limited", refund=not count_next)
             return "deferred"
-        wait = self.buckets.get(str(config.id)).wait_until(now)
+        wait = self._bucket(config, adapter).wait_until(now) if adapter.default_rate else None
         if wait is not None:
             await store.release(self.db, job.id, self.config.owner, retry_at=wait, reason="rate limit bucket empty",
                                 refund=not count_next)
@@ -227,7 +227,7 @@ class PublishLoop:
                 state = state.model_copy(update={"attempts": min(state.attempts + 1, state.max_attempts)})
             async with self.caps.get(adapter.name, asyncio.Semaphore(4)):
                 result = await adapter.publish(creds, request)
-            self._observe(config, result)
+            self._observe(config, result, adapter)
             decision = after_create(state, result, self.clock(), self.config.policy)
             if not decision.refresh_and_retry:
                 return await self._settle(job, decision, attempt, result, config)
@@ -279,8 +279,14 @@ class PublishLoop:
         self._count("refreshes")
         return config, self._credentials(config, secrets)
 
-    def _observe(self, config: ChannelConfig, result: PublishResult) -> None:
-        bucket = self.buckets.get(str(config.id))
+    def _bucket(self, config: ChannelConfig, adapter: Adapter):
+        calls, seconds = adapter.default_rate or (1, 1.0)
+        return self.buckets.get(str(config.id), calls, timedelta(seconds=seconds))
+
+    def _observe(self, config: ChannelConfig, result: PublishResult, adapter: Adapter) -> None:
+        if not adapter.default_rate:
+            return
+        bucket = self._bucket(config, adapter)
         bucket.observe(result.rate, self.clock())
         if result.outcome is Outcome.RATE_LIMITED and result.retry_at:
             bucket.block(result.retry_at)

@@ -88,6 +88,9 @@ class Adapter(ABC):
     idempotent_create: ClassVar[bool] = False
     """True when re-sending the same create is safe (an idempotency key, a record key)."""
     max_length: ClassVar[int | None] = None
+    default_rate: ClassVar[tuple[int, float] | None] = None
+    """(calls, seconds) a connection may make when the platform's headers have not said yet;
+    None: no client-side bucket (the outbox, webhooks)."""
 
     def __init__(self, session: aiohttp.ClientSession, *, timeout: float = 10.0) -> None:
         self.session = session

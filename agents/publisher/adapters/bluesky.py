@@ -52,6 +52,7 @@ class BlueskyAdapter(Adapter):
     name = "bluesky"
     idempotent_create = True
     max_length: ClassVar[int] = 300
+    default_rate: ClassVar[tuple[int, float] | None] = (2500, 3600.0)  # 5,000 points an hour, a put costs 2
 
     def record(self, request: PostRequest) -> dict[str, Any]:
         created = (request.scheduled_at or datetime(2020, 1, 1, tzinfo=UTC)).astimezone(UTC)

@@ -38,6 +38,7 @@ def next_midnight_utc(now: datetime | None = None) -> datetime:
 class LinkedInAdapter(Adapter):
     name = "linkedin"
     max_length: ClassVar[int] = 3000
+    default_rate: ClassVar[tuple[int, float] | None] = (150, 86400.0)  # ≈150 member posts a day
     version: ClassVar[str] = API_VERSION
 
     def _headers(self, creds: Credentials) -> dict[str, str]:

@@ -40,6 +40,7 @@ class MastodonAdapter(Adapter):
     name = "mastodon"
     idempotent_create = True
     max_length: ClassVar[int] = 500
+    default_rate: ClassVar[tuple[int, float] | None] = (300, 300.0)  # 300 requests per 5 min per account
 
     async def publish(self, creds: Credentials, request: PostRequest) -> PublishResult:
         got = await self.request(

@@ -21,6 +21,7 @@ DEFAULT_RESET = timedelta(minutes=15)  # the create window when the headers are 
 class XAdapter(Adapter):
     name = "x"
     max_length: ClassVar[int] = 280
+    default_rate: ClassVar[tuple[int, float] | None] = (100, 900.0)  # 100 creates per 15 min per user (the lower documented figure)
     lookup_page: ClassVar[int] = 100
 
     def _auth(self, creds: Credentials) -> dict[str, str]:
