@@ -16,8 +16,9 @@ as high as, often higher than, posts that commit the act. So the gate reasons wi
    taboo when it is near an act (best cosine ``>= act_min``) *and* clearly nearer the acts
    than the contrasts (mean of the ``top_k`` best cosines on each side, ``>= margin`` apart).
 3. **Stance cues**: a sentence with a cue of negation or refusal (``data/stance_cues.txt``:
-   "never", "don't", "avoid", ...) needs the wider ``margin_negated``, because embeddings
-   hardly see negation ("we never promise returns" sits next to "we promise returns").
+   "never", "don't", "avoid", ...) may be given a wider ``margin_negated``, because embeddings
+   hardly see negation. Measured, a wider margin did not help beyond the contrast probes
+   (which include refusals), so the calibrated values are equal; the knob stays.
 4. A taboo no kind covers is checked against its own text only, with ``self_min``.
 
 The gate's score is 50 at the decision boundary, lower the further a sentence is past it

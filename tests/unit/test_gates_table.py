@@ -106,14 +106,14 @@ def test_lengths_exactly_as_the_platform_counts(reports):
 
 
 def test_taboo_gate_as_measured(reports):
-    """Measured on this table (MiniLM, data/taboo.json): 3 of 10 taboo posts rejected; 4 of 57
-    passing posts wrongly rejected as taboo (7 %), 2 of them among the 10 taboo decoys.
+    """Measured on this table (MiniLM, data/taboo.json): 4 of 10 taboo posts rejected; 2 of 57
+    passing posts wrongly rejected as taboo (3.5 %), both among the 10 taboo decoys.
     These floors only catch a regression; the issue's floors (100 % recall) are not met."""
     taboo_rows = [r for r in ROWS if _is_taboo_row(r)]
     caught = [r["id"] for r in taboo_rows if "taboo" in reports[r["id"]].reasons]
     decoys = [r for r in ROWS if r["id"].startswith("tb-decoy-")]
     wrongly = [r["id"] for r in ROWS if r["expect"] == "pass" and "taboo" in reports[r["id"]].reasons]
     assert len(taboo_rows) == 10 and len(decoys) == 10
-    assert len(caught) >= 3, caught
-    assert len(wrongly) <= 4, wrongly
+    assert len(caught) >= 4, caught
+    assert len(wrongly) <= 2, wrongly
     assert sum(r["id"] in wrongly for r in decoys) <= 2
