@@ -5,7 +5,7 @@ Rejects: ``empty`` (nothing but whitespace), ``over_length``, ``over_byte_limit`
 Fix, never a rejection: ``linkedin_reserved_chars_escaped`` - LinkedIn's "little text"
 silently truncates a post at the first unescaped reserved character, so they are escaped
 (backslash first) in the text to send. X posts marked as a thread are split instead of
-rejected (``thread_split`` flag) when each part fits.
+rejected (``thread_split`` flag) when each part fits, up to ``THREAD_PARTS_MAX`` parts' worth.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from storage.objects import Channel, Gate
 from .counting import Measure, measure, x_weighted_length
 from .model import GateResult, Severity
 from .rules import Context, Rule, finding, result
-from .threads import split_thread
+from .threads import THREAD_PARTS_MAX, split_thread
 
 RULE = Rule(
     name="platform",
@@ -63,7 +63,7 @@ def check(ctx: Context) -> PlatformOutcome:
             findings.append(finding(RULE, Severity.REJECT, "invalid_characters",
                                     f"the platform refuses these characters: {shown}", shown))  # fmt: skip
         if counted.length > counted.limit:
-            if c.channel is Channel.X and c.thread:
+            if c.channel is Channel.X and c.thread and counted.length <= counted.limit * THREAD_PARTS_MAX:
                 parts = split_thread(text, counted.limit, x_weighted_length, numbered=c.brand.number_threads)
                 findings.append(finding(RULE, Severity.FLAG, "thread_split",
                                         f"{counted.length} > {counted.limit}: sent as a thread of {len(parts)}",

@@ -14,6 +14,9 @@ from collections.abc import Callable
 
 import regex
 
+THREAD_PARTS_MAX = 25
+"""A post longer than this many parts' worth is over length, not a thread."""
+
 _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s+|\n\s*")
 _WORD_END = re.compile(r"(?<=\S)\s+")
 _GRAPHEME = regex.compile(r"\X")
