@@ -145,3 +145,11 @@ async def test_x_thread_candidate_passes_with_parts_when_the_brand_allows():
     thread = await run_gates(GateInput(channel=Channel.X, text=text, thread=True, brand=BrandRules(number_threads=False)))
     assert thread.passed and thread.flags == ["thread_split"] and len(thread.parts) > 1
     assert not thread.parts[0].endswith("/" + str(len(thread.parts)))
+
+
+async def test_a_text_over_the_thread_cap_is_over_length_not_split():
+    from agents.gates.threads import THREAD_PARTS_MAX
+
+    text = "Churn is a pricing problem, not a support problem. " * (THREAD_PARTS_MAX * 6)
+    report = await run_gates(GateInput(channel=Channel.X, text=text, thread=True))
+    assert report.reasons == ["over_length"] and report.parts == [text]
