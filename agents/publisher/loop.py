@@ -132,6 +132,7 @@ class PublishLoop:
             config = await store.connection_for(conn, job.brand_id, job.channel.value)
             body = await conn.fetchval("SELECT body FROM content_variants WHERE id = $1", job.content_variant_id)
             attempts = await store.attempts_of(conn, job.id)
+            secrets = await store.open_secrets(conn, self.sealer, config.id) if config is not None else store.Secrets()
         latest = attempts[-1] if attempts else None
         if latest is not None and latest.status is AttemptStatus.SUCCESS:
             return await self._settle(job, Decision(job_status=PublishStatus.SUCCESS), None, None, config)
@@ -149,8 +150,6 @@ class PublishLoop:
         adapter: Adapter = ADAPTERS[config.adapter.value](self.session, timeout=self.config.http_timeout)
         request = PostRequest(job_id=str(job.id), text=body, channel=job.channel.value, brand_id=str(job.brand_id),
                               scheduled_at=job.scheduled_at, created_at=job.created_at)
-        async with self.db.connection() as conn:
-            secrets = await store.open_secrets(conn, self.sealer, config.id)
         creds = self._credentials(config, secrets)
         state = JobState(attempts=job.attempts, max_attempts=job.max_attempts, reconcile_pending=job.reconcile_pending,
                          reconcile_checks=job.reconcile_checks)

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 
@@ -251,32 +251,34 @@ async def attempts_of(conn: asyncpg.Connection, job_id: UUID) -> list[PublishAtt
     return await repo.publish_attempts.list(conn, "publishing_job_id = $1", job_id, order_by="attempt_index")
 
 
+_BEGIN_ATTEMPT_SQL = f"""
+WITH job AS (
+    UPDATE publishing_jobs
+       SET attempts = attempts + $3, lease_expires_at = now() + make_interval(secs => $4), updated_at = now()
+     WHERE id = $1 AND status = 'running' AND lease_owner = $2 AND lease_expires_at > now() AND attempts + $3 <= max_attempts
+    RETURNING id),
+next AS (SELECT coalesce(max(attempt_index), 0) + 1 AS i FROM publish_attempts WHERE publishing_job_id = $1)
+INSERT INTO publish_attempts (id, publishing_job_id, attempt_index, status, started_at)
+SELECT $5, job.id, next.i, 'in_flight', now() FROM job, next WHERE next.i <= {ATTEMPT_INDEX_CEILING}
+RETURNING attempt_index, started_at
+"""
+
+
 async def begin_attempt(db: Database, job_id: UUID, owner: str, *, count: bool, lease_seconds: float) -> PublishAttempt | None:
     """Commit an ``in_flight`` attempt before its create is sent; None when the lease is gone
-    (another publisher may own the job now), the attempts are used up, or the index ceiling is
-    reached: then nothing may be sent. ``count``: this attempt uses up one more of the job's
-    attempts (the claim already counted the first)."""
-    async with db.transaction() as conn:
-        job = await _locked_job(conn, job_id, owner)
-        if job is None:
-            return None
-        if count:
-            if job["attempts"] >= job["max_attempts"]:
-                return None
-            await conn.execute("UPDATE publishing_jobs SET attempts = attempts + 1 WHERE id = $1", job_id)
-        index = await conn.fetchval("SELECT coalesce(max(attempt_index), 0) + 1 FROM publish_attempts WHERE publishing_job_id = $1", job_id)
-        if index > ATTEMPT_INDEX_CEILING:
-            return None
-        await conn.execute(
-            "UPDATE publishing_jobs SET lease_expires_at = now() + make_interval(secs => $2), updated_at = now() WHERE id = $1",
-            job_id, float(lease_seconds),
-        )  # fmt: skip
-        attempt = PublishAttempt(publishing_job_id=job_id, attempt_index=index, started_at=utcnow())
-        try:
-            await repo.publish_attempts.insert(conn, attempt)
-        except Conflict:
-            return None  # another attempt of this job is in flight
-        return attempt
+    (another publisher may own the job now), the attempts are used up, the index ceiling is
+    reached, or another attempt is in flight: then nothing may be sent. ``count``: this attempt
+    uses up one more of the job's attempts (the claim already counted the first). One
+    statement, so the lease check, the count, the lease extension and the insert are atomic."""
+    attempt_id = uuid4()
+    try:
+        async with db.connection() as conn:
+            row = await conn.fetchrow(_BEGIN_ATTEMPT_SQL, job_id, owner, int(count), float(lease_seconds), attempt_id)
+    except Conflict:
+        return None  # publish_attempts_in_flight_one_per_job: another attempt of this job is in flight
+    if row is None:
+        return None
+    return PublishAttempt(id=attempt_id, publishing_job_id=job_id, attempt_index=row["attempt_index"], started_at=row["started_at"])
 
 
 @dataclass(frozen=True)
@@ -337,37 +339,34 @@ async def update_job(conn: asyncpg.Connection, job_id: UUID, owner: str, update:
     return status.endswith(" 1")
 
 
+_PUBLISHED_SQL = """
+WITH v AS (
+    UPDATE content_variants SET status = 'published', updated_at = now() WHERE id = $1
+    RETURNING content_package_id, pattern_template_id, brand_id, channel),
+p AS (
+    UPDATE content_packages SET status = 'published', updated_at = now()
+     WHERE id IN (SELECT content_package_id FROM v) AND status IN ('approved', 'scheduled', 'in_review', 'draft')
+    RETURNING id),
+o AS (
+    UPDATE opportunity_cards SET lifecycle_state = 'used', snoozed_until = NULL, updated_at = now()
+     WHERE id IN (SELECT opportunity_id FROM content_packages WHERE id IN (SELECT content_package_id FROM v))
+       AND lifecycle_state <> 'used'
+    RETURNING id),
+u AS (
+    INSERT INTO pattern_usages (pattern_template_id, content_variant_id, brand_id, channel)
+    SELECT pattern_template_id, $1, brand_id, channel FROM v RETURNING id)
+INSERT INTO event_log (brand_id, event_type, subject_type, subject_id, message, meta)
+SELECT brand_id, 'publish_succeeded', 'publishing_job', $2, $3, $4 FROM v
+"""
+
+
 async def record_published(conn: asyncpg.Connection, job: PublishingJob) -> None:
     """What a success changes beyond the job: the variant ``published``, its package
-    ``published`` and the package's opportunity ``used``, one PatternUsage row, an event."""
+    ``published`` and the package's opportunity ``used``, one PatternUsage row, an event (one
+    statement)."""
     with translate_errors():
-        variant = await conn.fetchrow(
-            "UPDATE content_variants SET status = 'published', updated_at = now() WHERE id = $1"
-            " RETURNING content_package_id, pattern_template_id, brand_id, channel", job.content_variant_id,
-        )  # fmt: skip
-        if variant is None:
-            return
-        package = await conn.fetchrow(
-            "UPDATE content_packages SET status = 'published', updated_at = now() WHERE id = $1"
-            " AND status IN ('approved', 'scheduled', 'in_review', 'draft') RETURNING opportunity_id",
-            variant["content_package_id"],
-        )  # fmt: skip
-        opportunity = package["opportunity_id"] if package else await conn.fetchval(
-            "SELECT opportunity_id FROM content_packages WHERE id = $1", variant["content_package_id"])
-        if opportunity is not None:
-            await conn.execute(
-                "UPDATE opportunity_cards SET lifecycle_state = 'used', snoozed_until = NULL, updated_at = now()"
-                " WHERE id = $1 AND lifecycle_state <> 'used'", opportunity,
-            )  # fmt: skip
-        await conn.execute(
-            "INSERT INTO pattern_usages (pattern_template_id, content_variant_id, brand_id, channel) VALUES ($1, $2, $3, $4)",
-            variant["pattern_template_id"], job.content_variant_id, variant["brand_id"], variant["channel"],
-        )  # fmt: skip
-        await conn.execute(
-            "INSERT INTO event_log (brand_id, event_type, subject_type, subject_id, message, meta)"
-            " VALUES ($1, 'publish_succeeded', 'publishing_job', $2, $3, $4)",
-            job.brand_id, str(job.id), f"published on {job.channel}", {"content_variant_id": str(job.content_variant_id)},
-        )  # fmt: skip
+        await conn.execute(_PUBLISHED_SQL, job.content_variant_id, str(job.id), f"published on {job.channel}",
+                           {"content_variant_id": str(job.content_variant_id)})
 
 
 async def record_failed(conn: asyncpg.Connection, job: PublishingJob, reason: str) -> None:

@@ -419,3 +419,14 @@ async def test_outbox_appends_one_line_per_post(tmp_path, session):
     assert [entry["text"] for entry in lines] == ["line", "another"]
     assert first.external_id == second.external_id
     assert (await adapter.reconcile(creds, request("line"))).outcome is Outcome.PUBLISHED
+
+
+async def test_outbox_survives_a_torn_last_line(tmp_path, session):
+    path = tmp_path / "torn.jsonl"
+    path.write_text('{"key": "half-writ')  # a crash mid-line
+    adapter = OutboxAdapter(session)
+    creds = Credentials(endpoint=str(path))
+    assert (await adapter.publish(creds, request("after the crash"))).outcome is Outcome.PUBLISHED
+    assert (await adapter.publish(creds, request("after the crash"))).outcome is Outcome.PUBLISHED
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2 and json.loads(lines[1])["text"] == "after the crash"

@@ -1,7 +1,8 @@
 """Outbox, the embedded default: each post becomes one JSON line appended to a file.
 
-Writing is idempotent by the post's key: under an exclusive file lock the file is scanned for
-the key first, so a retry, or a second publisher, never appends the same post twice. The line
+Writing is idempotent by the post's key: under an exclusive file lock the file is checked for
+the key first (reading only what was appended since the last look), so a retry, or a second
+publisher, never appends the same post twice. The line
 is flushed and fsynced before the result says ``published``.
 """
 
@@ -18,16 +19,33 @@ from ..outcomes import Outcome, PublishResult
 from .base import Adapter, Credentials, PostRequest
 
 
-def _find(handle, key: str) -> dict | None:
-    handle.seek(0)
-    for line in handle:
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue  # a torn last line from a crash: ignored, the post is written again
-        if entry.get("key") == key:
-            return entry
-    return None
+class _Index:
+    """The keys already in one outbox file, read incrementally: only what was appended since the
+    last look (by anyone: the file is the truth, this is a cache of it)."""
+
+    def __init__(self) -> None:
+        self.offset = 0
+        self.entries: dict[str, dict] = {}
+
+    def refresh(self, handle) -> None:
+        size = os.fstat(handle.fileno()).st_size
+        if size < self.offset:  # the file was truncated or replaced: start over
+            self.offset, self.entries = 0, {}
+        if size == self.offset:
+            return
+        handle.seek(self.offset)
+        for line in handle:
+            if not line.endswith("\n"):
+                break  # a torn last line from a crash: ignored (the next write starts a new line)
+            self.offset += len(line.encode("utf-8"))
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            self.entries.setdefault(entry.get("key"), entry)
+
+
+_INDEXES: dict[str, _Index] = {}
 
 
 class OutboxAdapter(Adapter):
@@ -39,19 +57,22 @@ class OutboxAdapter(Adapter):
 
     def _write(self, path: Path, request: PostRequest, *, create: bool) -> dict | None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a+", encoding="utf-8") as handle:
+        with open(path, "a+", encoding="utf-8", newline="\n") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                found = _find(handle, request.post_key)
+                index = _INDEXES.setdefault(str(path.resolve()), _Index())
+                index.refresh(handle)
+                found = index.entries.get(request.post_key)
                 if found is not None or not create:
                     return found
                 entry = {"key": request.post_key, "job_id": request.job_id, "brand_id": request.brand_id,
                          "channel": request.channel, "text": request.text,
                          "published_at": datetime.now(UTC).isoformat()}
-                handle.seek(0, os.SEEK_END)
-                handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                torn = os.fstat(handle.fileno()).st_size > index.offset  # a crash left half a line
+                handle.write(("\n" if torn else "") + json.dumps(entry, ensure_ascii=False) + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
+                index.refresh(handle)
                 return entry
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
