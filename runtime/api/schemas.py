@@ -47,7 +47,7 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def _no_null_in_schema(schema: dict[str, Any]) -> None:
+def no_null_in_schema(schema: dict[str, Any]) -> None:
     """A PATCH body's schema as the server reads it: each field optional, never null."""
     for prop in schema.get("properties", {}).values():
         branches = prop.get("anyOf")
@@ -72,7 +72,7 @@ class View(BaseModel):
 class PatchModel(ApiModel):
     """A partial update: a field left out keeps its value; an explicit null is refused."""
 
-    model_config = ConfigDict(json_schema_extra=_no_null_in_schema)
+    model_config = ConfigDict(json_schema_extra=no_null_in_schema)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -65,6 +65,8 @@ _NAME_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 # minimum length is checked): what generated clients and fuzzers read.
 _NAME_CHAR = r"[^\x00-\x1f\x7f-\x9f]"
 _PROSE_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+PROSE_CHARS_PATTERN = rf"^{_PROSE_CHAR}*$"
+"""Any text without control characters (tab, newline and carriage return allowed), blank included."""
 NAME_SCHEMA_PATTERN = rf"^{_NAME_CHAR}*[^\s\x00-\x1f\x7f-\x9f]{_NAME_CHAR}*$"
 PROSE_SCHEMA_PATTERN = rf"^{_PROSE_CHAR}*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]{_PROSE_CHAR}*$"
 
@@ -161,6 +163,7 @@ NonEmptyLabels = Annotated[list[Label], Field(min_length=1)]
 
 __all__ = [
     "NAME_SCHEMA_PATTERN",
+    "PROSE_CHARS_PATTERN",
     "PROSE_SCHEMA_PATTERN",
     "Email",
     "HttpUrl",

@@ -39,7 +39,7 @@ BODIES = {
     ("POST", f"{BRAND}/patterns/posts"): {"format": "jsonl", "content": '{"raw_text": "Stolen.", "channel": "x"}'},
     ("POST", f"{BRAND}/patterns/runs"): None,
     ("POST", f"{BRAND}/gates/check"): {"channel": "x", "text": "Stolen draft."},
-    ("PUT", f"{BRAND}/gates/rubric"): {"overrides": []},
+    ("PUT", f"{BRAND}/gates/rubric"): {"hook": {"threshold": 99}},
     ("POST", f"{BRAND}/calibrations"): {"format": "paste", "content": "Stolen voice one.\n\nStolen voice two."},
 }
 QUERIES = {("GET", f"{BRAND}/memory/search"): {"q": "anything", "k": 1}}

@@ -12,21 +12,24 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import Field, field_validator
+from fastapi import Depends, Request
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from agents.gates import BrandRules, GateInput, GateReport, PriorVariant, Rubric, RubricOverride
+from agents.gates.model import Severity
 from agents.gates.model import TEXT_MAX
-from storage.errors import Invalid
 from storage.objects import Channel
 from storage.postgres import Database
 from storage.postgres import repositories as repo
 
 from ..access import READ, STRATEGY, BrandAccess
-from ..schemas import ERROR_RESPONSES, ApiModel
+from storage.objects.base import PROSE_CHARS_PATTERN, ShortText
+
+from ..routing import kairo_router
+from ..schemas import ApiModel, PatchModel, no_null_in_schema
 from ..services import database
 
-router = APIRouter(prefix="/v1/brands/{brand_id}/gates", tags=["gates"], responses=ERROR_RESPONSES)
+router = kairo_router("/v1/brands/{brand_id}/gates", "gates")
 
 HISTORY_LIMIT = 50
 COMPARE_MAX = 20
@@ -45,7 +48,7 @@ class DraftToCompare(ApiModel):
     model_config = ApiModel.model_config | {"str_strip_whitespace": False}
 
     id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] | None = None
-    text: Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
+    text: Annotated[str, Field(min_length=1, max_length=TEXT_MAX, json_schema_extra={"pattern": PROSE_CHARS_PATTERN})]
 
     @field_validator("text")
     @classmethod
@@ -59,7 +62,7 @@ class GateCheck(ApiModel):
     model_config = ApiModel.model_config | {"str_strip_whitespace": False}
 
     channel: Channel
-    text: Annotated[str, Field(max_length=TEXT_MAX)]
+    text: Annotated[str, Field(max_length=TEXT_MAX, json_schema_extra={"pattern": PROSE_CHARS_PATTERN})]
     compare_with: Annotated[list[DraftToCompare], Field(max_length=COMPARE_MAX)] = []
     thread: bool = Field(default=False, description="X: split an over-long post into a thread instead of rejecting")
     limit: Annotated[int, Field(ge=1, le=TEXT_MAX)] | None = Field(
@@ -72,10 +75,54 @@ class GateCheck(ApiModel):
         return _clean(value)
 
 
-class RubricBody(ApiModel):
-    """The brand's gate overrides, replaced as a whole (an empty list restores the defaults)."""
+def _threshold_or_severity(schema: dict[str, Any]) -> None:
+    no_null_in_schema(schema)
+    schema["anyOf"] = [{"required": ["threshold"]}, {"required": ["severity"]}]
 
-    overrides: Annotated[list[RubricOverride], Field(max_length=6)]
+
+class GateSetting(PatchModel):
+    """One gate's override: its threshold (0-100 on the gate's own score), whether it rejects or
+    only flags, or both; and why."""
+
+    model_config = ConfigDict(json_schema_extra=_threshold_or_severity)
+
+    threshold: Annotated[float, Field(ge=0, le=100)] | None = None
+    severity: Severity | None = None
+    reason: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _sets_something(self) -> GateSetting:
+        if self.threshold is None and self.severity is None:
+            raise ValueError("an override sets a threshold, a severity, or both")
+        return self
+
+
+class BannedWordsSetting(PatchModel):
+    """Banned words have no threshold (a word is banned or not): only whether a hard word
+    rejects or flags."""
+
+    severity: Severity
+    reason: ShortText | None = None
+
+
+class RubricBody(PatchModel):
+    """The brand's gate overrides by gate, replaced as a whole (``{}`` restores the defaults).
+    The platform gate follows the platform's own limits and has none."""
+
+    banned_words: BannedWordsSetting | None = None
+    taboo: GateSetting | None = None
+    hook: GateSetting | None = None
+    similarity: GateSetting | None = None
+    engagement: GateSetting | None = None
+
+    def to_rubric(self) -> Rubric:
+        overrides = [RubricOverride(rule=rule, **setting.model_dump(exclude_none=True))
+                     for rule in type(self).model_fields if (setting := getattr(self, rule)) is not None]  # fmt: skip
+        return Rubric(overrides=overrides)
+
+    @classmethod
+    def of(cls, rubric: Rubric) -> RubricBody:
+        return cls.model_validate({o.rule: o.model_dump(exclude={"rule"}, exclude_none=True) for o in rubric.overrides})
 
 
 async def writer_pool(request: Request) -> Any:
@@ -137,20 +184,17 @@ async def check_gates(
     return GateReport.model_validate(report, from_attributes=True) if not isinstance(report, GateReport) else report
 
 
-@router.get("/rubric", response_model=Rubric, operation_id="get_gate_rubric")
-async def get_gate_rubric(access: BrandAccess = READ, db: Database = Depends(database)) -> Rubric:
-    """The brand's overrides of the gates' default thresholds and severities."""
-    return await load_rubric(db, access.brand.id)
+@router.get("/rubric", response_model=RubricBody, response_model_exclude_none=True, operation_id="get_gate_rubric")
+async def get_gate_rubric(access: BrandAccess = READ, db: Database = Depends(database)) -> RubricBody:
+    """The brand's overrides of the gates' default thresholds and severities, by gate."""
+    return RubricBody.of(await load_rubric(db, access.brand.id))
 
 
-@router.put("/rubric", response_model=Rubric, operation_id="set_gate_rubric")
-async def set_gate_rubric(body: RubricBody, access: BrandAccess = STRATEGY, db: Database = Depends(database)) -> Rubric:
+@router.put("/rubric", response_model=RubricBody, response_model_exclude_none=True, operation_id="set_gate_rubric")
+async def set_gate_rubric(body: RubricBody, access: BrandAccess = STRATEGY, db: Database = Depends(database)) -> RubricBody:
     """Replace the brand's overrides (strategist and up). One per gate; the platform gate
     follows the platform and cannot be overridden; thresholds are 0-100 on the gate's score."""
-    try:
-        rubric = Rubric(overrides=body.overrides)
-    except ValueError as exc:
-        raise Invalid(str(exc), details={"field": "body.overrides"}) from exc
+    rubric = body.to_rubric()
     async with db.transaction() as conn:
         await conn.execute("DELETE FROM gate_rubric_overrides WHERE brand_id = $1", access.brand.id)
         await conn.executemany(
@@ -158,4 +202,4 @@ async def set_gate_rubric(body: RubricBody, access: BrandAccess = STRATEGY, db: 
             [(access.brand.id, o.rule, o.threshold, o.severity.value if o.severity else None, o.reason)
              for o in rubric.overrides],
         )  # fmt: skip
-    return rubric
+    return RubricBody.of(rubric)
