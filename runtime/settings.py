@@ -100,6 +100,17 @@ class Settings(BaseSettings):
     )
     publish_max_attempts: int = Field(default=5, ge=1, le=20, description="Attempts a publishing job gets.")
     publish_max_horizon_days: int = Field(default=90, ge=1, le=730, description="How far ahead a post may be scheduled.")
+    writer_generator: Literal["composer", "openai", "local"] = Field(
+        default="composer", description="Text generator of the writer: the embedded composer, an OpenAI-compatible API, a local model."
+    )
+    writer_max_attempts: int = Field(default=3, ge=1, le=5, description="Attempts per candidate in the critic loop.")
+    writer_variants_per_plan: int = Field(default=2, ge=1, le=10, description="Variants a channel plan asks for by default.")
+    llm_base_url: str = Field(default="http://127.0.0.1:8080/v1", description="OpenAI-compatible API base (…/v1).")
+    llm_model: str = Field(default="gpt-4o-mini", description="Model name sent to the chat-completions API.")
+    llm_api_key: SecretStr | None = Field(default=None, description="Bearer key of the chat-completions API, if it needs one.")
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, description="Timeout of one chat-completions request.")
+    llm_max_retries: int = Field(default=3, ge=0, le=10, description="Retries on 429/5xx/timeouts, with exponential backoff.")
+    llm_backoff_seconds: float = Field(default=1.0, ge=0, description="First backoff delay; doubles each retry.")
 
     @field_validator("data_dir")
     @classmethod

@@ -1,0 +1,74 @@
+"""Small text helpers the writer's stages share: sentences, words, word sets, clause cuts."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from agents.gates.tokens import words
+from agents.ingest.passages import sentences
+
+DATA = Path(__file__).parent / "data"
+_WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
+_LOOSE_CLAUSE = re.compile(r";\s|,\s(?=(?:but|while|so|because|although|though|whereas|and|which|including)\s)")
+_CLAUSE = re.compile(r";\s|,\s(?=(?:but|while|so|because|although|though|whereas)\s)")
+STOPWORDS = frozenset(
+    "a an the and or but of to in on at for with by from as is are was were be been being it its this that "
+    "these those they them their we our us you your i me my he she his her not no do does did so than then "
+    "there here what which who whom how when where why will would can could should may might must about into "
+    "over under more most less very just also only all any each some such".split()
+)
+
+
+@cache
+def load_json(name: str) -> Any:
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+def word_set(text: str) -> set[str]:
+    """Folded words of ``text`` (the gates' tokenizer), as a set."""
+    return set(words(text))
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in words(text) if w not in STOPWORDS and not w.isdigit() and len(w) > 2}
+
+
+def jaccard(a: str, b: str) -> float:
+    left, right = word_set(a), word_set(b)
+    return len(left & right) / len(left | right) if left | right else 0.0
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def as_sentence(text: str) -> str:
+    """``text`` stripped, first letter up, ending in a full stop unless it already ends a sentence."""
+    text = " ".join(text.split()).strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?…\"”'’" else text + "."
+
+
+def first_clause(sentence: str, min_words: int = 6, *, loose: bool = False) -> str | None:
+    """The sentence cut after its first clause that has at least ``min_words`` words, as a
+    sentence of its own; None when no such cut exists (the sentence is one clause). Cuts are
+    made before a conjunction that starts a clause of its own (``, but``, ``; ``); ``loose``
+    also cuts before ``, and`` / ``, which`` / ``, including`` (the last resort of a tight post:
+    what stays is true, only less complete)."""
+    for match in (_LOOSE_CLAUSE if loose else _CLAUSE).finditer(sentence):
+        head = sentence[: match.start()].rstrip()
+        if loose and "," in sentence[match.end() :]:
+            continue  # ", and especially X, matters": the cut would leave half an insertion
+        if word_count(head) >= min_words and head.count("(") == head.count(")") and head.count('"') % 2 == 0:
+            return as_sentence(head)
+    return None
+
+
+__all__ = ["as_sentence", "content_words", "first_clause", "jaccard", "load_json", "sentences", "word_count",
+           "word_set", "words"]
