@@ -63,6 +63,13 @@ class PublisherConfig:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
 
 
+@dataclass
+class _BatchContext:
+    bodies: dict[UUID, str]
+    attempts: dict[UUID, list[PublishAttempt]]
+    connections: dict[tuple[UUID, str], tuple[ChannelConfig | None, store.Secrets]]
+
+
 class Lost(Exception):
     """The lease on the job is gone: another publisher owns it now; stop touching it."""
 
@@ -84,8 +91,27 @@ class PublishLoop:
         """Claim one batch and publish it; how many jobs were claimed."""
         jobs = await store.claim_jobs(self.db, self.config.owner, self.config.lease_seconds, self.config.batch)
         if jobs:
-            await asyncio.gather(*(self._guarded(job) for job in jobs))
+            context = await self._batch_context(jobs)
+            await asyncio.gather(*(self._guarded(job, context) for job in jobs))
         return len(jobs)
+
+    async def _batch_context(self, jobs: list[PublishingJob]) -> _BatchContext:
+        """What the batch's jobs need, read once: bodies, attempts, and each connection with its
+        secrets (a refresh later in the batch is picked up: a stale token's 401 finds the new one)."""
+        ids = [j.id for j in jobs]
+        async with self.db.connection() as conn:
+            bodies = {r["id"]: r["body"] for r in await conn.fetch(
+                "SELECT id, body FROM content_variants WHERE id = ANY($1::uuid[])", [j.content_variant_id for j in jobs])}
+            attempts: dict[UUID, list[PublishAttempt]] = {}
+            for attempt in await repo.publish_attempts.list(conn, "publishing_job_id = ANY($1::uuid[])", ids,
+                                                            order_by="publishing_job_id, attempt_index"):
+                attempts.setdefault(attempt.publishing_job_id, []).append(attempt)
+            connections: dict[tuple[UUID, str], tuple[ChannelConfig | None, store.Secrets]] = {}
+            for key in {(j.brand_id, j.channel.value) for j in jobs}:
+                config = await store.connection_for(conn, *key)
+                secrets = await store.open_secrets(conn, self.sealer, config.id) if config is not None else store.Secrets()
+                connections[key] = (config, secrets)
+        return _BatchContext(bodies, attempts, connections)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until ``stop`` is set; a database outage is waited out, never fatal."""
@@ -107,9 +133,9 @@ class PublishLoop:
     def _count(self, key: str) -> None:
         self.counts[key] = self.counts.get(key, 0) + 1
 
-    async def _guarded(self, job: PublishingJob) -> None:
+    async def _guarded(self, job: PublishingJob, context: _BatchContext | None = None) -> None:
         try:
-            outcome = await self.process(job)
+            outcome = await self.process(job, context)
             self._count(outcome)
         except Lost:
             self._count("lease_lost")
@@ -126,13 +152,12 @@ class PublishLoop:
 
     # -- one job ----------------------------------------------------------------------------
 
-    async def process(self, job: PublishingJob) -> str:
+    async def process(self, job: PublishingJob, context: _BatchContext | None = None) -> str:
         """Publish one claimed job; the name of what happened (for counters and tests)."""
-        async with self.db.connection() as conn:
-            config = await store.connection_for(conn, job.brand_id, job.channel.value)
-            body = await conn.fetchval("SELECT body FROM content_variants WHERE id = $1", job.content_variant_id)
-            attempts = await store.attempts_of(conn, job.id)
-            secrets = await store.open_secrets(conn, self.sealer, config.id) if config is not None else store.Secrets()
+        context = context or await self._batch_context([job])
+        config, secrets = context.connections[(job.brand_id, job.channel.value)]
+        body = context.bodies[job.content_variant_id]
+        attempts = context.attempts.get(job.id, [])
         latest = attempts[-1] if attempts else None
         if latest is not None and latest.status is AttemptStatus.SUCCESS:
             return await self._settle(job, Decision(job_status=PublishStatus.SUCCESS), None, None, config)
