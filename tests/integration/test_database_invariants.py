@@ -16,6 +16,10 @@ class. ``ACCEPTED`` lists the valid rows and the edge cases the seed allows: the
 
 from __future__ import annotations
 
+from typing import get_args
+
+from agents.gates.model import RuleName, Severity
+
 import json
 import re
 from dataclasses import dataclass
@@ -1586,6 +1590,9 @@ VALUES_CONSTRAINTS: dict[str, type[StrEnum] | tuple[str, ...]] = {
     "agent_runs_result_values": enums.RunResult,
     "event_log_event_type_values": enums.EventType,
     "agent_states_state_values": enums.AgentState,  # 0002_runtime.sql
+    # 0005_gate_rubric.sql: the gates' own vocabulary (the platform gate takes no override)
+    "gate_rubric_overrides_rule_values": tuple(r for r in get_args(RuleName) if r != "platform"),
+    "gate_rubric_overrides_severity_values": Severity,
 }
 
 
