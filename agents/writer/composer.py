@@ -160,10 +160,11 @@ class Composer:
     # --- the whole post -----------------------------------------------------------------
 
     def budget(self, request: GenerationRequest) -> int:
-        shrinks = sum(1 for i in request.instructions if i.code == "over_length")
-        budget = request.budget * self.shrink**shrinks
+        over = [i for i in request.instructions if i.code == "over_length"]
+        budget = request.budget * self.shrink ** len(over)
         hard = request.limit if not (request.channel is Channel.X and request.thread) else request.budget
-        return max(40, int(min(budget, hard)))
+        told = [i.limit * self.shrink ** (n // 2) for n, i in enumerate(over) if i.limit]  # the limit the gate applied
+        return max(40, int(min([budget, hard, *told])))
 
     def compose(self, request: GenerationRequest) -> Draft:
         """The least compressed build within the budget; else the least compressed within the
@@ -177,7 +178,10 @@ class Composer:
             if length <= budget:
                 break
         hard = budget if request.channel is Channel.X and request.thread else request.limit
-        beats = next((b for b, n in builds if n <= budget), None) or next((b for b, n in builds if n <= hard), builds[-1][0])
+        if any(i.code == "over_length" for i in request.instructions):
+            hard = budget  # told it was too long: never hand back a longer build than asked
+        shortest = min(builds, key=lambda b: b[1])[0]
+        beats = next((b for b, n in builds if n <= budget), None) or next((b for b, n in builds if n <= hard), shortest)
         return Draft(beats=[BeatText(beat=b, text=t) for b, t in beats], body=join_beats(beats), generator=self.name)
 
     # --- claims -------------------------------------------------------------------------
@@ -230,6 +234,13 @@ class Composer:
         lines = [as_sentence(m) for m in request.memory if self._clean(m, banned, pointed)]
         ranked = [m for m in sorted(lines, key=lambda m: -len(content_words(m) & target)) if content_words(m) & target]
         lessons = ranked[k % n :: n]
+        if any(i.code == "weak_hook" for i in request.instructions) and not _has_figure(lead):
+            # a weak first line: open on a figure the variant has (its own first, then borrowed)
+            figured = next((c for c in own + shared if _has_figure(c)), None)
+            if figured is not None:
+                own = [c for c in own if c != figured] + [lead]
+                shared = [c for c in shared if c != figured]
+                lead = figured
         lead, own, shared, lessons = shape(lead), [shape(c) for c in own], [shape(c) for c in shared], lessons
         if level >= 1:
             own.sort(key=len)
@@ -264,11 +275,13 @@ class Composer:
                   and self._clean(f.text.replace("{", "").replace("}", ""), banned, [])]  # fmt: skip
         if not frames:
             frames = [Frame(kind, "{claim}", frozenset(), frozenset(), "safe", True, False)]
+        if family_of(kind) == "hook" and any(i.code == "weak_hook" for i in r.instructions):
+            frames = [f for f in frames if "strong" in f.tags] or frames
+            if "figure_lead" not in have:
+                frames = [f for f in frames if "question" in f.tags] or frames
         if post.level >= 1:
             keep = 1 if post.level >= LEVELS - 1 else 2 if post.level >= TIGHT else max(2, len(frames) // 2)
             frames = sorted(frames, key=lambda f: len(f.text))[:keep]
-        if family_of(kind) == "hook" and any(i.code == "weak_hook" for i in r.instructions):
-            frames = [f for f in frames if "strong" in f.tags] or frames
         if "marker" in have and any("marker" in f.needs for f in frames):
             frames = [f for f in frames if "marker" in f.needs]  # the brand's own words first
         ranked = sorted(frames, key=lambda f: -self._fit(f, r.knobs.tone_bias))

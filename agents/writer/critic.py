@@ -41,7 +41,8 @@ def instructions_from(report: GateReport | None, grounding: GroundingReport,
                     prior = (history or {}).get(f.evidence or "", f.evidence)
                     out.append(Instruction(code="near_duplicate", message=f.message, evidence=prior))
                 else:
-                    out.append(Instruction(code=f.code, message=f.message, evidence=f.evidence))
+                    limit = report.limit if f.code == "over_length" else None
+                    out.append(Instruction(code=f.code, message=f.message, evidence=f.evidence, limit=limit))
     return out
 
 

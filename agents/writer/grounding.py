@@ -14,6 +14,9 @@ a company or a quote.
   word: one written in lower case somewhere in the calibration's background corpus (476
   generic posts), the references or the composer's frames ("Gartner says" is caught,
   "Teams that..." is not).
+* **Figures in words** (``five weeks``, ``forty clients``) are figures too: traced by the
+  same number in words or digits; ``one`` and counts of the post's own parts ("Three things")
+  are not (``data/grounding.json``).
 * **Quotations**: text in double quotes (straight or curly) of three words or more must occur
   in a reference (case and whitespace folded).
 * **URLs and handles** must occur in a reference as written.
@@ -60,6 +63,36 @@ def _key(norm: str) -> tuple[str, bool]:
     return re.sub(r"[^\d.]", "", norm), "%" in norm
 
 
+@cache
+@cache
+def _data() -> dict:
+    return json.loads((Path(__file__).parent / "data" / "grounding.json").read_text(encoding="utf-8"))
+
+
+def _number_words() -> tuple[dict[str, int], frozenset[str]]:
+    data = _data()
+    return dict(data["number_words"]), frozenset(data["structural_nouns"])
+
+
+_NUMBER_WORD = re.compile(r"\b([A-Za-z]+)\b(?:\s+([A-Za-z]+))?")
+
+
+def word_figures(text: str) -> list[str]:
+    """Numbers written in words (``forty``), each as its digits, counts of parts left out."""
+    numbers, structural = _number_words()
+    out = []
+    tokens = re.findall(r"[A-Za-z]+", text)
+    for i, token in enumerate(tokens):
+        value = numbers.get(token.lower())
+        if value is None:
+            continue
+        following = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
+        if following in structural:
+            continue
+        out.append(str(value))
+    return out
+
+
 def figures(text: str) -> list[str]:
     """The figures of ``text`` as written (list ordinals and thread numbering left out)."""
     text = _THREAD_MARK.sub("", _ORDINAL.sub(" ", text))
@@ -83,7 +116,7 @@ def common_words() -> frozenset[str]:
 
 
 def _looks_like_name(word: str, sentence_start: bool, common: frozenset[str] = frozenset()) -> bool:
-    if word.startswith("#") or word == "I" or len(word) < 2:
+    if word.startswith("#") or word == "I" or len(word) < 2 or word in _data()["not_names"]:
         return False
     core = word.rstrip("'’s") if word.endswith(("'s", "’s")) else word
     if not core or not core[0].isalpha():
@@ -122,7 +155,7 @@ class References:
         texts = [t for t in texts if t]
         self.folded = "\n".join(_fold(t) for t in texts)
         self.figures = {_norm_figure(f) for t in texts for f in figures(t)}
-        self.figure_keys = {_key(f) for f in self.figures}
+        self.figure_keys = {_key(f) for f in self.figures} | {(w, False) for t in texts for w in word_figures(t)}
         self.words = {w.rstrip("'’s") if w.endswith(("'s", "’s")) else w for t in texts for w in _WORD.findall(t)}
         self.words_folded = {w.casefold() for w in self.words}
         self.common = common_words() | {w for w in self.words if w.islower()}
@@ -161,9 +194,11 @@ def check_grounding(text: str, refs: References) -> GroundingReport:
         record("quote", quote, refs.has_quote(quote))
     for figure in figures(text):
         record("figure", figure, refs.has_figure(figure))
+    for number in word_figures(text):
+        record("figure", number, (number, False) in refs.figure_keys or refs.has_figure(number))
     for name in dict.fromkeys(names(text, refs.common)):
         record("name", name, refs.has_name(name))
     return GroundingReport(passed=not untraced, checked=checked, untraced=untraced)
 
 
-__all__ = ["References", "check_grounding", "figures", "names", "quotes"]
+__all__ = ["References", "check_grounding", "figures", "names", "quotes", "word_figures"]

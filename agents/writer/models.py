@@ -113,6 +113,7 @@ class Instruction(EngineModel):
     code: str = Field(description="over_length, weak_hook, banned_word, near_duplicate, taboo, ungrounded, ...")
     message: str
     evidence: str | None = None
+    limit: int | None = Field(default=None, description="over_length: the limit the platform gate applied")
 
 
 class Knobs(EngineModel):
