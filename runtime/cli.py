@@ -351,6 +351,23 @@ def _demo(settings: Settings, _: argparse.Namespace) -> int:
     for event in reversed(result.events):
         events.add_row(f"{event.created_at:%H:%M:%S}", str(event.event_type), event.message)
     console.print(events)
+    templates = Table(title=f"Pattern templates mined from {result.mined_posts} posts (best evidence first)")
+    for column in ("template", "channels", "posts", "engagement", "status"):
+        templates.add_column(column)
+    for template in result.templates:
+        stats = template.usage_stats
+        rate = f"{stats.avg_engagement_rate:.1%}" if stats.avg_engagement_rate is not None else "—"
+        templates.add_row(template.name, ", ".join(map(str, template.channel_constraints)), str(stats.evidence_posts),
+                          rate, str(template.status))  # fmt: skip
+    console.print(templates)
+    report = result.gate_report
+    gates = Table(title=f"Quality gates on a LinkedIn draft: {report.verdict} (length {report.length}/{report.limit})")
+    for column in ("gate", "score", "passed", "findings"):
+        gates.add_column(column)
+    for gate in report.results:
+        findings = "; ".join(f"{f.code}: {f.message}" for f in gate.findings) or "—"
+        gates.add_row(gate.rule, "—" if gate.skipped else f"{gate.score:.0f}", str(gate.passed), findings)
+    console.print(gates)
     return 0
 
 
@@ -377,13 +394,12 @@ def _mine(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _mine_file(settings: Settings, args: argparse.Namespace, content: str, fmt: str) -> int:
-    from agents.engines.miner import PatternMiner
     from agents.miner.service import import_file, mine_scope
+    from runtime.engines import pattern_miner
     from storage.objects import Channel
     from storage.postgres import repositories as repo
 
-    miner = PatternMiner(distance_threshold=settings.miner_distance_threshold,
-                         min_evidence=settings.miner_min_evidence, max_import_bytes=settings.miner_max_import_bytes)
+    miner = pattern_miner(settings)
     pg = await open_database(settings, pool_max=2, migrate=True)
     try:
         brand_id = None

@@ -11,14 +11,16 @@ and records snapshot n+1.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
 
 import ray
 
 from agents.brand_brain import OnboardingRequest, PersonaDraft, PillarDraft, onboard_brand
 from storage.examples import example_uuid, load_seed_examples
 from storage.memory.store import MemoryDraft, MemoryHit
-from storage.objects import AgentRun, Brand, BrandBrainSnapshot, BrandRuntimeContext, EventLog
+from storage.objects import AgentRun, Brand, BrandBrainSnapshot, BrandRuntimeContext, EventLog, PatternTemplate
 from storage.objects.base import new_id, utcnow
 from storage.postgres import repositories as repo
 
@@ -40,6 +42,14 @@ EXTRA_MEMORIES = [
 ]
 
 
+DEMO_DRAFT = (
+    "Your board does not read dashboards. It reads one number twice.\n\n"
+    "We asked 40 marketing leaders which chart survives the quarterly review. "
+    "Almost all of them named qualified pipeline by stage.\n\n"
+    "So we cut twelve pretty charts down to one honest one. What would you keep?"
+)
+
+
 @dataclass
 class DemoResult:
     brand: Brand
@@ -52,6 +62,10 @@ class DemoResult:
     run: AgentRun
     agent: AgentView
     events: list[EventLog]
+    mined_posts: int = 0
+    templates: list[PatternTemplate] = field(default_factory=list)
+    draft: str = DEMO_DRAFT
+    gate_report: Any = None
 
 
 Step = Callable[[str], None]
@@ -76,6 +90,8 @@ async def run_demo(settings: Settings, step: Step = lambda _: None) -> DemoResul
             fragments = await _remember(memory, pg.db, brand)
             step("Searching the brand's memory")
             hits = await memory.search(brand.id, DEMO_QUESTION, 3)
+            step("Mining the example swipe file into pattern templates")
+            mined = await _mine_swipe_file(pg.db, brand, settings)
             step("Feeding the example article and running one agent cycle")
             await _feed_example_article(pg.db)
             gateway = RayAgentGateway(settings)
@@ -85,6 +101,9 @@ async def run_demo(settings: Settings, step: Step = lambda _: None) -> DemoResul
                 events = await repo.event_log.list(
                     conn, "brand_id = $1", brand.id, order_by="created_at DESC, id", limit=8
                 )
+                latest = await repo.snapshots.latest(conn, brand.id)
+            step("Checking a draft through the quality gates (writer pool)")
+            report = await _check_draft(settings, latest)
         finally:
             await pg.close()
         step("Stopping the runtime")
@@ -92,7 +111,31 @@ async def run_demo(settings: Settings, step: Step = lambda _: None) -> DemoResul
         await stop_runtime(settings, api=False)
         if started_ray:
             ray.shutdown()
-    return DemoResult(brand, created, snapshot, context, fragments, DEMO_QUESTION, hits, cycle.run, agent, events)
+    return DemoResult(brand, created, snapshot, context, fragments, DEMO_QUESTION, hits, cycle.run, agent, events,
+                      mined.posts, mined.templates[:5], DEMO_DRAFT, report)  # fmt: skip
+
+
+async def _mine_swipe_file(db, brand: Brand, settings: Settings) -> Any:
+    """The brand's own best posts (a swipe file the repo ships), imported and mined: importing
+    and mining again change nothing, so the demo can run twice."""
+    from agents.miner.service import import_file, mine_scope
+
+    from .engines import pattern_miner
+
+    miner = pattern_miner(settings)
+    content = (resources.files("storage.examples") / "swipe_file.jsonl").read_text()
+    await import_file(db, miner, content, "jsonl", brand_id=brand.id)
+    return await mine_scope(db, miner, brand.id)
+
+
+async def _check_draft(settings: Settings, snapshot: BrandBrainSnapshot) -> Any:
+    from agents.gates import BrandRules, GateInput
+    from storage.objects import Channel
+
+    from .engines import EngineRouter
+
+    candidate = GateInput(channel=Channel.LINKEDIN, text=DEMO_DRAFT, brand=BrandRules.from_snapshot(snapshot))
+    return await EngineRouter(settings).call("writer", "check", candidate)
 
 
 async def _ensure_brand(db) -> tuple[Brand, bool]:

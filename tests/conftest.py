@@ -72,6 +72,7 @@ def ray_cluster():
     import ray
 
     ray.init(
+        address="local",  # a Ray of the session's own, never a cluster that happens to run here
         include_dashboard=False,
         namespace=RAY_NAMESPACE,
         num_cpus=2,

@@ -29,6 +29,10 @@ async def test_demo_runs_the_main_job_and_is_repeatable(ray_cluster, embedded_po
     assert first.run.result is RunResult.SUCCESS and "scored 1 source documents" in first.run.summary
     assert first.agent.status.last_run_id == first.run.id
     assert [e.event_type for e in first.events][:2] == ["run_finished", "agent_state_changed"]
+    assert first.mined_posts >= 50 and len(first.templates) >= 5  # the shipped swipe file (+ the seed example post)
+    assert all(t.usage_stats.evidence_posts >= 3 for t in first.templates)
+    assert first.gate_report.channel == "linkedin" and first.gate_report.length == len(first.draft)
+    assert {g.rule for g in first.gate_report.results} >= {"platform", "banned_words", "hook"}
     assert settings.chroma_dir.exists()
     assert kairo_actors(settings) == []  # everything it started is stopped again
     assert ray.is_initialized()  # it did not shut down a Ray it did not start
@@ -37,3 +41,4 @@ async def test_demo_runs_the_main_job_and_is_repeatable(ray_cluster, embedded_po
     assert not second.created and second.snapshot.version == 2
     assert second.runtime_context.brand_brain_snapshot_id == second.snapshot.id
     assert second.fragments == 5  # remembered once, not twice
+    assert [t.id for t in second.templates] == [t.id for t in first.templates]  # mined again: no new template
