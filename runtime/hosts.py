@@ -18,7 +18,8 @@ heartbeats fail for longer than the lease stops all its agents on its own: a hos
 reach PostgreSQL must assume it lost its brands.
 
 The logic is the plain class ``BrandHostCore`` (tests drive it without Ray); ``BrandHost`` is
-the Ray actor made from it, scheduled with ``SPREAD`` so that the hosts land on different nodes.
+the Ray actor made from it, placed by ``placement.spread_strategy`` so that the hosts land on
+different nodes.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from uuid import UUID, uuid4
 
 import ray
 import structlog
-from ray.exceptions import ActorDiedError, ActorUnavailableError, RayTaskError
+from ray.exceptions import ActorDiedError, ActorUnavailableError, ActorUnschedulableError, RayTaskError
 
 from storage.bootstrap import PostgresHandle
 from storage.errors import Conflict, KairoError, NotFound, UpstreamFailure
@@ -44,7 +45,7 @@ from .database import open_database
 from .brand_agent import BrandAgent, EngineCaller
 from .commands import GetStatus, Noop, Wake
 from .fencing import ActivationLost, Fence
-from .placement import SPREAD, host_for
+from .placement import host_for, spread_strategy
 from .logs import configure_logging
 from .settings import Settings
 
@@ -220,9 +221,7 @@ class BrandHostCore:
         if agent is None:
             return False
         async with agent.lock:
-            if self.agents.get(brand_id) is agent:
-                self.agents.pop(brand_id)
-            try:
+            try:  # any other failure leaves the agent active: the next round tries again
                 async with agent.write() as conn:
                     await repo.event_log.insert(conn, EventLog(
                         org_id=agent.brand.org_id, brand_id=brand_id, event_type=EventType.AGENT_PASSIVATED,
@@ -232,9 +231,11 @@ class BrandHostCore:
                     await conn.execute(
                         "DELETE FROM agent_activations WHERE brand_id = $1 AND incarnation = $2", brand_id, self.incarnation
                     )  # fmt: skip
-            except ActivationLost:
+            except ActivationLost:  # the agent dropped itself (on_lost)
                 return True
-            agent.lost = True  # a command that queued behind the passivation is refused, not run
+            if self.agents.get(brand_id) is agent:
+                self.agents.pop(brand_id)
+            agent.lost = True  # a command that queued behind the passivation is refused and re-sent
         log.info("agent.passivated", brand_id=str(brand_id), reason=reason)
         return True
 
@@ -380,7 +381,7 @@ class RayAgentGateway:
         if handle is None:
             handle = BrandHost.options(
                 name=name, namespace=self.settings.ray_namespace, lifetime="detached", get_if_exists=True,
-                scheduling_strategy=SPREAD,
+                scheduling_strategy=spread_strategy(name),
             ).remote(name, self.settings, self.engines_factory)  # fmt: skip
             self._handles[name] = handle
         return handle
@@ -408,7 +409,7 @@ class RayAgentGateway:
                 if isinstance(cause, KairoError):
                     raise cause from None
                 raise
-            except ActorDiedError:
+            except (ActorDiedError, ActorUnschedulableError):  # dead, or pinned to a node that is gone
                 self._handles.pop(name, None)
             except ActorUnavailableError:
                 if not isinstance(command, IDEMPOTENT):

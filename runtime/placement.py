@@ -36,18 +36,45 @@ def host_for(brand_id: UUID, *, count: int, per_brand: bool) -> str:
 
 
 # -- where the actors run ------------------------------------------------------------------------
-# Brand hosts and engine pool members are scheduled with Ray's SPREAD strategy: each new actor
-# goes to the feasible node with the fewest of this kind, so two hosts share a node only when
-# there are more hosts than nodes. Detached actors that Ray restarts after their node died are
-# rescheduled on any live node (scheduler, publisher, memory service: default strategy).
+# Ray's SPREAD strategy alone is best effort (measured here, Ray 2.60: three hosts on three nodes
+# landed on two), and so was soft node affinity (it ignored the node it was given). Brand hosts are
+# therefore pinned to a node chosen from their index over the nodes alive when they are created,
+# sorted by id: host i → node i mod n, the same answer in every process. When that node dies, Ray
+# cannot restart the pinned actor there (ActorUnschedulableError); RayAgentGateway then re-creates
+# it by name, pinned to a node alive then. Engine pool members use SPREAD (best effort) and are
+# restarted by Ray on any live node, since their callers retry only dead or restarting members.
+# On a single node everything is plain SPREAD.
 SPREAD = "SPREAD"
+
+
+def alive_node_ids() -> list[str]:
+    import ray
+
+    return sorted(node["NodeID"] for node in ray.nodes() if node.get("Alive"))
+
+
+def node_index(name: str, nodes: int) -> int:
+    """Which of ``nodes`` a named actor goes to: its trailing index, else a hash of its name."""
+    tail = name.rsplit("-", 1)[-1]
+    number = int(tail) if tail.isdigit() else int.from_bytes(blake2b(name.encode(), digest_size=8).digest(), "big")
+    return number % nodes
+
+
+def spread_strategy(name: str, position: int | None = None) -> object:
+    """The scheduling strategy of a brand host or engine member named ``name`` (``position``
+    overrides the index read from the name)."""
+    nodes = alive_node_ids()
+    if len(nodes) <= 1:
+        return SPREAD
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    index = position % len(nodes) if position is not None else node_index(name, len(nodes))
+    return NodeAffinitySchedulingStrategy(node_id=nodes[index], soft=False)
 
 
 def alive_nodes() -> int:
     """How many Ray nodes are alive now (the caller is connected to Ray)."""
-    import ray
-
-    return sum(1 for node in ray.nodes() if node.get("Alive"))
+    return len(alive_node_ids())
 
 
 def resolve_brand_hosts(settings: Settings, nodes: int) -> Settings:

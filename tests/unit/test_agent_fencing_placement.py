@@ -43,3 +43,11 @@ def test_a_lost_activation_is_a_conflict_naming_the_incarnation():
     assert lost.code == "activation_lost"
     assert lost.details == {"brand_id": str(fence.brand_id), "host": "kairo-host-0",
                             "incarnation": str(fence.incarnation), "applied": True}
+
+
+def test_hosts_are_dealt_over_the_nodes_by_their_index():
+    from runtime.placement import host_names, node_index
+
+    assert [node_index(name, 3) for name in host_names(6)] == [0, 1, 2, 0, 1, 2]
+    dedicated = f"kairo-brand-{uuid.uuid4()}"
+    assert node_index(dedicated, 3) == node_index(dedicated, 3) and 0 <= node_index(dedicated, 3) < 3

@@ -34,3 +34,5 @@ def test_cluster_yaml_matches_the_launcher_schema():
     config = yaml.safe_load((ROOT / "cluster.yaml").read_text())
     jsonschema.validate(config, schema)
     assert any("pip install" in command for command in config["setup_commands"])
+    starts = config["head_start_ray_commands"] + config["worker_start_ray_commands"]
+    assert all("--disable-usage-stats" in c for c in starts if "ray start" in c)
