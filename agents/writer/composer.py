@@ -273,6 +273,9 @@ class Composer:
         frames = [f for f in self.phrasing.frames.get(kind, ()) if f.needs <= have and risk_allows(r.knobs.risk_mode, f.risk)
                   and (casual or not f.casual) and f.text not in post.used_frames
                   and self._clean(f.text.replace("{", "").replace("}", ""), banned, [])]  # fmt: skip
+        _, pointed = self._excluded(r)
+        if pointed:  # a frame whose own words a critic pointed at (a taboo sentence) is not used again
+            frames = [f for f in frames if not self._pointed(self._fill(post, f, "", 0, dry=True), pointed)]
         if not frames:
             frames = [Frame(kind, "{claim}", frozenset(), frozenset(), "safe", True, False)]
         if family_of(kind) == "hook" and any(i.code == "weak_hook" for i in r.instructions):
@@ -293,16 +296,21 @@ class Composer:
         post.used_frames.add(frame.text)
         return frame
 
-    def _fill(self, post: _Post, frame: Frame, claim: str | None, count: int) -> str:
+    @staticmethod
+    def _pointed(static: str, pointed: list[str]) -> bool:
+        joined = " ".join(words(static))
+        return len(joined.split()) >= 3 and any(joined in p for p in pointed)
+
+    def _fill(self, post: _Post, frame: Frame, claim: str | None, count: int, *, dry: bool = False) -> str:
         r = post.request
         text = frame.text
         if self._casual(r):
             for long, short in self.phrasing.contractions.items():
                 text = text.replace(long, short)
         marker = ""
-        if "{marker}" in text:
+        if "{marker}" in text and post.markers:
             marker = post.markers[r.variant_index % len(post.markers)]
-            post.marker_used = True
+            post.marker_used = post.marker_used or not dry
         offer = _lower_first(r.offers[r.variant_index % len(r.offers)]) if r.offers else ""
         values = {"{claim}": claim or "", "{topic}": _lower_first(r.topic), "{a_persona}": _with_article(_lower_first(r.persona)),
                   "{offer}": offer, "{Count}": self.phrasing.counts[min(count, len(self.phrasing.counts) - 1)],

@@ -11,6 +11,7 @@ the last attempt passes (a flag is a note, not a refusal).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 from agents.gates import GateInput, GateReport
@@ -20,6 +21,7 @@ from .grounding import References, check_grounding
 from .models import Attempt, Draft, GenerationRequest, GroundingReport, Instruction
 
 GateRunner = Callable[[GateInput], Awaitable[GateReport]]
+_QUOTED = re.compile(r": ['\"](.+?)['\"]$")
 RETRY_FLAGS = ("banned_word_soft_flag",)
 """Flags worth one more attempt: a soft word the brand avoids is fixable, a low engagement
 prediction (the template's, not the text's) is not."""
@@ -40,6 +42,9 @@ def instructions_from(report: GateReport | None, grounding: GroundingReport,
                 if f.code.startswith("near_duplicate_of:"):
                     prior = (history or {}).get(f.evidence or "", f.evidence)
                     out.append(Instruction(code="near_duplicate", message=f.message, evidence=prior))
+                elif f.code == "taboo":  # the gate names the taboo; the sentence is in its message
+                    quoted = _QUOTED.search(f.message)
+                    out.append(Instruction(code="taboo", message=f.message, evidence=quoted.group(1) if quoted else None))
                 else:
                     limit = report.limit if f.code == "over_length" else None
                     out.append(Instruction(code=f.code, message=f.message, evidence=f.evidence, limit=limit))

@@ -133,7 +133,10 @@ async def write_package(request: WriteRequest, generator: TextGenerator, gates: 
     package = _package(request, package_id, argument, origin, [p.plan.id for p in plans])
     refs = references(request, argument)
     rules = BrandRules.from_snapshot(snapshot, number_threads=request.brand.number_threads)
-    history = list(request.history)
+    # The brand's own lines join the history: the taboo gate reads them as the brand's
+    # ordinary voice (being on the brand's subject is not an act); ids say they are memory.
+    history = list(request.history) + [PriorVariant(id=f"memory:{i}", channel=c.channel, text=line[:2000])
+                                       for i, line in enumerate(request.brand.memory) for c in request.channels]  # fmt: skip
     candidates: list[Candidate] = []
     try:
         for draft in plans:

@@ -70,7 +70,7 @@ def _run(kind: str):
                 limit = int(CHANNEL_LIMITS[draft.plan.channel] * 0.8)
                 out.append(await _loop(req, res, draft, Composer(), limit=limit))
             elif kind == "composer_hook":  # the brand demands strong hooks
-                rubric = Rubric(overrides=[RubricOverride(rule="hook", threshold=80)])
+                rubric = Rubric(overrides=[RubricOverride(rule="hook", threshold=85)])
                 out.append(await _loop(req, res, draft, Composer(), rubric=rubric))
             else:
                 out.append(await _loop(req, res, draft, SloppyFirst(kind, soft)))

@@ -131,3 +131,21 @@ def test_beats_are_the_templates_in_order():
             order = [template.structure.index(b) for b in beats]
             assert order == sorted(order)
             assert kind_of(beats[0]).startswith("hook_") and kind_of(beats[-1]).startswith("cta_")
+
+
+async def test_with_every_gate_on_the_first_attempt_still_passes_for_90_percent(minilm):
+    """The same packages with the embedder: the taboo gate and the meaning half of the
+    similarity gate run too."""
+    from agents.gates import run_gates
+    from agents.writer import Composer, write_package
+
+    composer = Composer()
+    first, taboo = [], 0
+    for req in requests():
+        res = await write_package(req, composer, lambda c: run_gates(c, minilm))
+        for c in res.session.candidates:
+            first.append(c.attempts[0].verdict in ("pass", "flag"))
+            taboo += "taboo" in c.attempts[0].reasons
+            assert not c.attempts[0].report.result("taboo").skipped
+    print(f"all gates, first-attempt pass: {sum(first)}/{len(first)} = {sum(first) / len(first):.1%}; taboo {taboo}")
+    assert sum(first) / len(first) >= 0.90
