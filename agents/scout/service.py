@@ -1,0 +1,152 @@
+"""Ingestion and the scout against the system of record, for the API, the CLI and the brand
+agent: store new documents (one transaction per call), and scout a brand (read its profile, the
+documents it may read, its cards; score; write the cards, the day's batch and an EventLog line
+in one transaction).
+
+``engine`` is anything with the scout engine's call shape (``await engine.ingest(payload)``):
+the :class:`agents.engines.scout.OpportunityScout` itself in a notebook or a test, or the scout
+pool seen through a proxy from a replica, so the embedding model never loads in the API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+
+from agents.ingest.models import IngestInput, KnownDoc, RawItem
+from storage.errors import NotFound
+from storage.objects import EventLog, EventType, OpportunityBatch, OpportunityCard
+from storage.objects.base import utcnow
+from storage.postgres import Database
+from storage.postgres import repositories as repo
+from storage.postgres import sources as store
+
+from .batches import date_scope, merge_batch
+from .models import BrandProfile, ExistingCard, PersonaProfile, PillarProfile, ScoutDoc, ScoutInput
+
+LOOKBACK = timedelta(days=30)
+"""How far back documents are read: for deduplication and for scouting."""
+EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+MEMORY_TEXTS = 200
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    stored: list[UUID]
+    merged: list[dict[str, Any]]
+    rejected: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ScoutReport:
+    docs: int
+    cards: list[OpportunityCard]
+    created: int
+    updated: int
+    batch: OpportunityBatch
+    outcomes: dict[str, int]
+
+
+async def ingest(db: Database, engine: Any, items: list[RawItem], *, org_id: UUID | None,
+                 now: datetime | None = None) -> IngestReport:  # fmt: skip
+    """Clean, tag, deduplicate and embed ``items`` against the documents ``org_id`` may read;
+    the new ones are stored with their passages in one transaction."""
+    now = now or utcnow()
+    async with db.connection() as conn:
+        known = await store.recent_documents(conn, org_id=org_id, since=now - LOOKBACK)
+    result = await engine.ingest(IngestInput(
+        items=[i.model_copy(update={"org_id": org_id}) for i in items], now=now,
+        known=[KnownDoc(id=k.doc.id, source_url=k.doc.source_url, text=k.doc.text, vector=_mean(k.vectors))
+               for k in known],
+    ))  # fmt: skip
+    stored: list[UUID] = []
+    async with db.transaction() as conn:
+        for prepared in result.docs:
+            if await store.save_document(conn, prepared.doc, prepared.passages, prepared.passage_vectors,
+                                         EMBEDDING_MODEL):  # fmt: skip
+                stored.append(prepared.doc.id)
+    return IngestReport(stored=stored, merged=[m.model_dump(mode="json") for m in result.merged],
+                        rejected=[r.model_dump(mode="json") for r in result.rejected])  # fmt: skip
+
+
+async def scout_brand(db: Database, engine: Any, brand_id: UUID, *, now: datetime | None = None) -> ScoutReport:
+    """Score the documents the brand may read into its cards, and update the day's batch;
+    scouting again the same day updates the batch and never duplicates a card."""
+    now = now or utcnow()
+    async with db.connection() as conn:
+        profile, org_id, weights = await _profile(conn, brand_id)
+        docs = await store.recent_documents(conn, org_id=org_id, since=now - LOOKBACK)
+        cards = await store.brand_cards(conn, brand_id, limit=20_000)
+        story_vectors = await _story_vectors(conn, cards)
+    result = await engine.scout(ScoutInput(
+        brand=profile, weights=weights, now=now,
+        docs=[ScoutDoc(id=d.doc.id, title=d.doc.title, text=d.doc.text, source_url=d.doc.source_url,
+                       language=d.doc.language, published_at=d.doc.published_at, ingested_at=d.doc.ingested_at,
+                       passages=d.passages, passage_vectors=d.vectors, vector=_mean(d.vectors)) for d in docs],
+        existing=[ExistingCard(card=c, vector=story_vectors[c.id]) for c in cards if c.id in story_vectors],
+    ))  # fmt: skip
+    known = {c.id for c in cards}
+    outcomes: dict[str, int] = {}
+    for score in result.scores:
+        outcomes[score.outcome] = outcomes.get(score.outcome, 0) + 1
+    scope = date_scope(now)
+    async with db.transaction() as conn:
+        await store.save_cards(conn, result.cards)
+        batch = await store.save_batch(conn, merge_batch(brand_id, scope, await store.batch_for(conn, brand_id, scope),
+                                                         result.cards, now))  # fmt: skip
+        created = sum(c.id not in known for c in result.cards)
+        await repo.event_log.insert(conn, EventLog(
+            org_id=org_id, brand_id=brand_id, event_type=EventType.OPPORTUNITY_CREATED, subject_type="opportunity_batch",
+            subject_id=str(batch.id), message=f"scouted {len(docs)} documents: {created} new cards, "
+            f"{len(result.cards) - created} updated", meta={"docs": len(docs), "outcomes": outcomes, "date": scope},
+        ))  # fmt: skip
+    return ScoutReport(docs=len(docs), cards=result.cards, created=created, updated=len(result.cards) - created,
+                       batch=batch, outcomes=outcomes)  # fmt: skip
+
+
+async def _profile(conn: Any, brand_id: UUID) -> tuple[BrandProfile, UUID, dict[str, float]]:
+    brand = await repo.brands.find(conn, brand_id)
+    snapshot = await repo.snapshots.latest(conn, brand_id)
+    if brand is None or snapshot is None:
+        raise NotFound(f"Brand {brand_id} not found", details={"brand_id": str(brand_id)})
+    pillars = await repo.pillars.list(conn, "brand_id = $1 AND status = 'active'", brand_id, order_by="priority DESC, id")
+    personas = await repo.personas.list(conn, "brand_id = $1 AND status = 'active'", brand_id, order_by="created_at, id")
+    memory = await repo.memory_fragments.list(conn, "brand_id = $1", brand_id, order_by="created_at DESC, id",
+                                              limit=MEMORY_TEXTS)  # fmt: skip
+    preferences = await repo.brand_preferences.list(conn, "brand_id = $1", brand_id, limit=1)
+    weights = dict(preferences[0].opportunity_scoring_weights) if preferences else {}
+    profile = BrandProfile(
+        brand_id=brand_id, name=brand.name, positioning=snapshot.positioning, offers=snapshot.offers,
+        pillars=[PillarProfile(id=p.id, name=p.name, description=p.description, priority=p.priority) for p in pillars],
+        personas=[PersonaProfile(id=p.id, name=p.name, description=p.description, pain_points=p.pain_points,
+                                 goals=p.goals) for p in personas],
+        memory=[f.raw_text[:500] for f in memory], competitors=snapshot.competitors,
+    )  # fmt: skip
+    return profile, brand.org_id, {str(k): float(v) for k, v in weights.items()}
+
+
+async def _story_vectors(conn: Any, cards: list[OpportunityCard]) -> dict[UUID, list[float]]:
+    """Each card's story vector: the mean vector of the first document it cites."""
+    first = {c.id: ref.global_source_doc_id for c in cards
+             for ref in c.source_refs[:1] if ref.global_source_doc_id is not None}  # fmt: skip
+    if not first:
+        return {}
+    rows = await conn.fetch("SELECT doc_id, vector FROM source_doc_passages WHERE doc_id = ANY($1::uuid[])",
+                            list(set(first.values())))  # fmt: skip
+    by_doc: dict[UUID, list[list[float]]] = {}
+    for row in rows:
+        by_doc.setdefault(row["doc_id"], []).append(list(row["vector"]))
+    return {card_id: _mean(by_doc[doc_id]) for card_id, doc_id in first.items() if doc_id in by_doc}
+
+
+def _mean(vectors: list[list[float]]) -> list[float]:
+    mean = np.asarray(vectors, dtype=np.float32).mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm if norm else mean).tolist()
+
+
+__all__ = ["IngestReport", "ScoutReport", "ingest", "scout_brand"]
