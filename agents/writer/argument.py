@@ -140,5 +140,12 @@ def _brand_lines(brand: BrandVoice) -> list[str]:
     return [s for line in brand.memory for s in sentences(line)] + sentences(brand.snapshot.positioning)
 
 
-__all__ = ["ArgumentConfig", "opens_with_anaphor", "argument_from_card", "argument_from_topic", "build_argument", "claim_of_card",
-           "rank_points"]
+__all__ = [
+    "ArgumentConfig",
+    "argument_from_card",
+    "argument_from_topic",
+    "build_argument",
+    "claim_of_card",
+    "opens_with_anaphor",
+    "rank_points",
+]

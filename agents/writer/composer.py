@@ -16,8 +16,11 @@ frames (``data/composer_en.json``) chosen by the channel's tone knobs and risk m
 * **Voice.** A voice marker that opens a sentence ("The data says") leads one beat; the
   brand's recurring hashtags close the post on social channels.
 * **Length.** The post is measured as the platform counts it; when over the length mode's
-  budget it is rebuilt tighter: short frames, then claims cut after their first clause,
-  then the shortest claims and no hashtags. An ``over_length`` critique shrinks the budget.
+  budget it is rebuilt tighter, in levels: shorter frames and shorter facts first; then only
+  facts that leave room for the other beats, cut after their first clause; then (``TIGHT``)
+  no voice marker or hashtag, the shortest fresh lines; last, one frame per beat. The least
+  compressed build within the budget wins. An ``over_length`` critique shrinks the budget and
+  brings the limit the gate applied; the split of facts between variants never changes.
 """
 
 from __future__ import annotations
@@ -32,9 +35,9 @@ from storage.objects import Channel
 from .argument import opens_with_anaphor
 from .generator import join_beats
 from .grounding import figures
-from .models import BeatText, Draft, GenerationRequest, Instruction
+from .models import BeatText, Draft, GenerationRequest
 from .planning import family_of, kind_of, risk_allows
-from .text import as_sentence, content_words, first_clause, load_json, words
+from .text import as_sentence, first_clause, load_json, near_lines, words
 
 SOCIAL = {Channel.X, Channel.MASTODON, Channel.BLUESKY, Channel.LINKEDIN}
 LEVELS = 5
@@ -73,7 +76,7 @@ class Phrasing:
         frames = {
             kind: tuple(Frame(kind, f["text"], frozenset(f.get("needs", [])), frozenset(f.get("tags", [])),
                               f.get("risk", "safe"), bool(f.get("short")), bool(f.get("casual")))
-                        for f in entries)  # fmt: skip
+                        for f in entries)
             for kind, entries in data["frames"].items()
         }
         return cls(frames, tuple(data["bullets"]), tuple(data["counts"]), dict(data["contractions"]),
@@ -122,8 +125,8 @@ class _Post:
         return claim
 
     def take(self, kind: str) -> str | None:
-        """The next fresh claim for a beat: a lesson prefers the brand's own lines, evidence and
-        list lines the source's facts, other beats the variant's own facts, then brand lines."""
+        """The next fresh claim for a beat: a lesson prefers the brand's own lines, a reframe
+        the variant's facts then the brand's lines, every other beat the source's facts."""
         if self.level >= TIGHT:  # the tight builds: the shortest fresh line of any kind
             for queue in (self.own, self.lessons, self.shared[:-1] if len(self.shared) > 1 else []):
                 mine = sorted((c for c in queue if self._fresh(c)), key=len)
@@ -133,10 +136,10 @@ class _Post:
             return self._use(min(fresh, key=len)) if fresh else None
         if kind == "lesson":
             queues = [self.lessons, self.own, self.shared]
-        elif kind in ("evidence", "list_item", "context"):
-            queues = [self.own, self.shared, self.lessons]
-        else:
+        elif kind == "reframe":
             queues = [self.own, self.lessons, self.shared]
+        else:
+            queues = [self.own, self.shared, self.lessons]
         for queue in [*queues, self.reserve]:  # the reserve: any line of the brand or the argument
             while queue:
                 claim = queue.pop(0)
@@ -230,10 +233,9 @@ class Composer:
         shared = [c for c in remaining if c not in own]
         shared = shared[k % len(shared):] + shared[: k % len(shared)] if shared else []
         shared += [c for c in leads if c != lead]  # another variant's opening: borrowed last
-        target = content_words(" ".join([request.thesis, *request.points]))
-        lines = [as_sentence(m) for m in request.memory if self._clean(m, banned, pointed)]
-        ranked = [m for m in sorted(lines, key=lambda m: -len(content_words(m) & target)) if content_words(m) & target]
-        lessons = ranked[k % n :: n]
+        lines = [as_sentence(m) for m in near_lines(request.memory, [request.thesis, *request.points])
+                 if self._clean(m, banned, pointed)]  # fmt: skip
+        lessons = lines[k % n :: n]
         if any(i.code == "weak_hook" for i in request.instructions) and not _has_figure(lead):
             # a weak first line: open on a figure the variant has (its own first, then borrowed)
             figured = next((c for c in own + shared if _has_figure(c)), None)
@@ -241,7 +243,7 @@ class Composer:
                 own = [c for c in own if c != figured] + [lead]
                 shared = [c for c in shared if c != figured]
                 lead = figured
-        lead, own, shared, lessons = shape(lead), [shape(c) for c in own], [shape(c) for c in shared], lessons
+        lead, own, shared = shape(lead), [shape(c) for c in own], [shape(c) for c in shared]
         if level >= 1:
             own.sort(key=len)
             shared.sort(key=len)
@@ -282,17 +284,22 @@ class Composer:
             frames = [f for f in frames if "strong" in f.tags] or frames
             if "figure_lead" not in have:
                 frames = [f for f in frames if "question" in f.tags] or frames
-        if post.level >= 1:
-            keep = 1 if post.level >= LEVELS - 1 else 2 if post.level >= TIGHT else max(2, len(frames) // 2)
-            frames = sorted(frames, key=lambda f: len(f.text))[:keep]
         if "marker" in have and any("marker" in f.needs for f in frames):
             frames = [f for f in frames if "marker" in f.needs]  # the brand's own words first
         ranked = sorted(frames, key=lambda f: -self._fit(f, r.knobs.tone_bias))
         top = ranked[: max(min(2, len(ranked)), math.ceil(len(ranked) * self.phrasing.tone_top_share))]
         near_dup = sum(1 for i in r.instructions if i.code.startswith("near_duplicate"))
-        rng = random.Random(f"{r.seed}:{kind}")
-        offset = rng.randrange(len(top))
-        frame = top[(offset + r.variant_index + near_dup * (r.attempt - 1)) % len(top)]
+        offset = random.Random(f"{r.seed}:{kind}").randrange(len(top))
+        start = (offset + r.variant_index + near_dup * (r.attempt - 1)) % len(top)
+        order = top[start:] + top[:start]  # variants rotate through the same frames
+        if post.level >= LEVELS - 1:
+            frame = min(frames, key=lambda f: len(f.text))
+        elif post.level >= 1:  # tighter: the variant's next frame that is no longer than most
+            lengths = sorted(len(f.text) for f in frames)
+            short = lengths[len(lengths) // 2] if post.level < TIGHT else lengths[min(1, len(lengths) - 1)]
+            frame = next((f for f in order if len(f.text) <= short), min(frames, key=lambda f: len(f.text)))
+        else:
+            frame = order[0]
         post.used_frames.add(frame.text)
         return frame
 
@@ -364,7 +371,7 @@ class Composer:
                 continue
             if _has_figure(claim):
                 have.add("figure_claim")
-            if kind not in ("lesson", "evidence"):
+            if kind != "lesson":
                 have.discard("marker")
             frame = self._pick(post, kind, have)
             out.append((beat, self._fill(post, frame, claim, count)))

@@ -6,7 +6,8 @@ flagged, is followed by another with the findings turned into :class:`Instructio
 over-length count, the weak first line, the banned word, the taboo sentence, the duplicated
 variant, the untraced claim; cumulative, so a fix is not undone the round after), at most ``max_attempts`` in all. Every attempt is kept; after
 the last failing one the candidate is ``rejected`` with its reasons. A soft flag that survives
-the last attempt passes (a flag is a note, not a refusal).
+the last attempt passes (a flag is a note, not a refusal). A passing attempt that shares half
+its words with an earlier variant of the same plan is sent back too (``sibling_overlap``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ from agents.gates import GateInput, GateReport
 from .generator import TextGenerator
 from .grounding import References, check_grounding
 from .models import Attempt, Draft, GenerationRequest, GroundingReport, Instruction
+from .text import jaccard
 
 GateRunner = Callable[[GateInput], Awaitable[GateReport]]
 _QUOTED = re.compile(r": ['\"](.+?)['\"]$")
+MAX_SIBLING_OVERLAP = 0.5
+"""Two variants of one plan share less than this share of their word sets (Jaccard): a
+reviewer gets two takes, not one take twice. Stricter than the similarity gate, which guards
+the brand's feed against near-duplicates."""
 RETRY_FLAGS = ("banned_word_soft_flag",)
 """Flags worth one more attempt: a soft word the brand avoids is fixable, a low engagement
 prediction (the template's, not the text's) is not."""
@@ -64,6 +70,12 @@ def needs_retry(attempt: Attempt) -> bool:
     return attempt.report is not None and any(code in RETRY_FLAGS for code in attempt.report.flags)
 
 
+def sibling_overlap(body: str, siblings: list[str]) -> tuple[float, str | None]:
+    """The largest share of words ``body`` has in common with a sibling variant, and which."""
+    best = max(((jaccard(body, s), s) for s in siblings), default=(0.0, None))
+    return best
+
+
 async def run_attempt(
     number: int,
     draft: Draft,
@@ -71,10 +83,15 @@ async def run_attempt(
     gate_input: Callable[[str], GateInput],
     gates: GateRunner,
     instructions: list[Instruction],
+    siblings: list[str] | None = None,
+    max_overlap: float = MAX_SIBLING_OVERLAP,
 ) -> Attempt:
     grounding = check_grounding(draft.body, refs)
     report = await gates(gate_input(draft.body)) if grounding.passed else None
     verdict, reasons = verdict_of(report, grounding)
+    share, _ = sibling_overlap(draft.body, siblings or [])
+    if verdict in ("pass", "flag") and share >= max_overlap:
+        verdict, reasons = "reject", [f"sibling_overlap:{share:.2f}"]
     return Attempt(number=number, draft=draft, grounding=grounding, report=report, verdict=verdict,  # type: ignore[arg-type]
                    reasons=reasons, instructions=instructions)  # fmt: skip
 
@@ -86,6 +103,7 @@ async def critic_loop(
     gate_input: Callable[[str], GateInput],
     gates: GateRunner,
     max_attempts: int = 3,
+    siblings: list[str] | None = None,
 ) -> list[Attempt]:
     """Every attempt of one candidate, the last one the candidate's state. A generator error
     (:class:`~.generator.GenerationError`) propagates: the package fails, nothing half-built."""
@@ -97,12 +115,16 @@ async def critic_loop(
             "previous": attempts[-1].draft.body if attempts else None,
         })  # fmt: skip
         draft = await generator.generate(asked)
-        attempt = await run_attempt(number, draft, refs, gate_input, gates, instructions)
+        attempt = await run_attempt(number, draft, refs, gate_input, gates, instructions, siblings)
         attempts.append(attempt)
         if not needs_retry(attempt):
             break
         history = {p.id: p.text for p in gate_input(draft.body).history}
         instructions = instructions + instructions_from(attempt.report, attempt.grounding, history)
+        if any(r.startswith("sibling_overlap:") for r in attempt.reasons):
+            _, sibling = sibling_overlap(draft.body, siblings or [])
+            instructions.append(Instruction(code="near_duplicate", message="too close to another variant of this plan",
+                                            evidence=sibling))  # fmt: skip
     return attempts
 
 

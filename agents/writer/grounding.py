@@ -24,8 +24,8 @@ a company or a quote.
 
 from __future__ import annotations
 
-import re
 import json
+import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -107,7 +107,9 @@ BACKGROUND = Path(__file__).parents[1] / "calibration" / "data" / "background_co
 @cache
 def common_words() -> frozenset[str]:
     """Words written in lower case in the background corpus and the composer's frames."""
-    from .composer import Phrasing  # the frames' own words are the composer's, not claims
+    from .composer import (
+        Phrasing,  # the frames' own words are the composer's, not claims
+    )
 
     texts = [json.loads(line)["text"] for line in BACKGROUND.read_text(encoding="utf-8").splitlines() if line.strip()]
     frames = [f.text for kind in Phrasing.load().frames.values() for f in kind]

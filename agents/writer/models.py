@@ -13,8 +13,8 @@ from uuid import UUID
 
 from pydantic import Field
 
-from agents.gates.model import TEXT_MAX, EngineModel
 from agents.gates import GateReport, PriorVariant, Rubric
+from agents.gates.model import TEXT_MAX, EngineModel
 from storage.objects import (
     BrandBrainSnapshot,
     BrandRuntimeContext,

@@ -30,9 +30,16 @@ from .argument import argument_from_card, argument_from_topic, claim_of_card
 from .critic import GateRunner, critic_loop
 from .generator import GenerationError, TextGenerator
 from .grounding import References
-from .models import Candidate, GenerationRequest, GenerationSession, PlanDraft, WriteRequest, WriteResult
+from .models import (
+    Candidate,
+    GenerationRequest,
+    GenerationSession,
+    PlanDraft,
+    WriteRequest,
+    WriteResult,
+)
 from .planning import plan_channel
-from .text import content_words
+from .text import near_lines
 
 ID_NAMESPACE = UUID("5f1f6a53-2f0e-4d7b-9a55-0c7e3b1d9a21")
 
@@ -79,9 +86,8 @@ def _argument(request: WriteRequest, package_id: UUID) -> tuple[CoreArgument, di
 
 
 def brand_lines(request: WriteRequest, argument: CoreArgument) -> int:
-    """Memory lines near the argument (sharing a content word): the lines a lesson may use."""
-    target = content_words(" ".join([argument.thesis, *argument.supporting_points]))
-    return sum(1 for line in request.brand.memory if content_words(line) & target)
+    """Memory lines near the argument: the lines a lesson may say (:func:`.text.near_lines`)."""
+    return len(near_lines(list(request.brand.memory), [argument.thesis, *argument.supporting_points]))
 
 
 def _package(request: WriteRequest, package_id: UUID, argument: CoreArgument, origin: dict,
@@ -149,8 +155,9 @@ async def write_package(request: WriteRequest, generator: TextGenerator, gates: 
                     return GateInput(channel=d.plan.channel, text=text, brand=rules, limit=d.limit, thread=d.thread,
                                      history=known[-500:], rubric=request.brand.rubric)  # fmt: skip
 
+                siblings = [c.variant.body for c in candidates if c.plan_id == plan.id and c.passed]
                 attempts = await critic_loop(generator, generation_request(request, argument, draft, index), refs,
-                                             gate_input, gates, request.max_attempts)  # fmt: skip
+                                             gate_input, gates, request.max_attempts, siblings)  # fmt: skip
                 last = attempts[-1]
                 passed = last.verdict in ("pass", "flag")
                 variant = ContentVariant(

@@ -16,10 +16,7 @@ _WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
 _LOOSE_CLAUSE = re.compile(r";\s|,\s(?=(?:but|while|so|because|although|though|whereas|and|which|including)\s)")
 _CLAUSE = re.compile(r";\s|,\s(?=(?:but|while|so|because|although|though|whereas)\s)")
 STOPWORDS = frozenset(
-    "a an the and or but of to in on at for with by from as is are was were be been being it its this that "
-    "these those they them their we our us you your i me my he she his her not no do does did so than then "
-    "there here what which who whom how when where why will would can could should may might must about into "
-    "over under more most less very just also only all any each some such".split()
+    ["a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "by", "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "they", "them", "their", "we", "our", "us", "you", "your", "i", "me", "my", "he", "she", "his", "her", "not", "no", "do", "does", "did", "so", "than", "then", "there", "here", "what", "which", "who", "whom", "how", "when", "where", "why", "will", "would", "can", "could", "should", "may", "might", "must", "about", "into", "over", "under", "more", "most", "less", "very", "just", "also", "only", "all", "any", "each", "some", "such"]
 )
 
 
@@ -35,6 +32,17 @@ def word_set(text: str) -> set[str]:
 
 def content_words(text: str) -> set[str]:
     return {w for w in words(text) if w not in STOPWORDS and not w.isdigit() and len(w) > 2}
+
+
+NEAR_SHARED = 2
+"""Content words a brand line must share with the argument to be said in its post."""
+
+
+def near_lines(lines: list[str], argument: list[str], shared: int = NEAR_SHARED) -> list[str]:
+    """The brand's lines that share ``shared`` content words with the argument, nearest first."""
+    target = content_words(" ".join(argument))
+    scored = [(len(content_words(line) & target), i, line) for i, line in enumerate(lines)]
+    return [line for n, _, line in sorted(scored, key=lambda t: (-t[0], t[1])) if n >= shared]
 
 
 def jaccard(a: str, b: str) -> float:
@@ -70,5 +78,15 @@ def first_clause(sentence: str, min_words: int = 6, *, loose: bool = False) -> s
     return None
 
 
-__all__ = ["as_sentence", "content_words", "first_clause", "jaccard", "load_json", "sentences", "word_count",
-           "word_set", "words"]
+__all__ = [
+    "as_sentence",
+    "content_words",
+    "first_clause",
+    "jaccard",
+    "load_json",
+    "near_lines",
+    "sentences",
+    "word_count",
+    "word_set",
+    "words",
+]
