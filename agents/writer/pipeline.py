@@ -123,6 +123,88 @@ def _limit(draft: PlanDraft) -> int:
     return CHANNEL_LIMITS[draft.plan.channel]
 
 
+def brand_history(request: WriteRequest) -> list[PriorVariant]:
+    """Recent variants, and the brand's own lines: the taboo gate reads them as the brand's
+    ordinary voice (being on the brand's subject is not an act); their ids say they are memory."""
+    memory = [PriorVariant(id=f"memory:{i}", channel=c.channel, text=line[:2000])
+              for i, line in enumerate(request.brand.memory) for c in request.channels]  # fmt: skip
+    return list(request.history) + memory
+
+
+async def _candidate(request: WriteRequest, argument: CoreArgument, package: ContentPackage, draft: PlanDraft,
+                     index: int, refs: References, history: list[PriorVariant], siblings: list[str],
+                     generator: TextGenerator, gates: GateRunner, *, seed: int | None = None,
+                     replaces: UUID | None = None) -> Candidate:  # fmt: skip
+    """One variant slot of a plan through the critic loop."""
+    plan, binding = draft.plan, draft.plan.pattern_bindings[0]
+    rules = BrandRules.from_snapshot(request.brand.snapshot, number_threads=request.brand.number_threads)
+    known = list(history)
+
+    def gate_input(text: str) -> GateInput:
+        return GateInput(channel=plan.channel, text=text, brand=rules, limit=draft.limit, thread=draft.thread,
+                         history=known[-500:], rubric=request.brand.rubric)  # fmt: skip
+
+    asked = generation_request(request, argument, draft, index)
+    if seed is not None:
+        asked = asked.model_copy(update={"seed": seed})
+    attempts = await critic_loop(generator, asked, refs, gate_input, gates, request.max_attempts, siblings)
+    last = attempts[-1]
+    if not last.draft.body.strip():
+        raise GenerationError("invalid_output", "the generator returned an empty post")
+    passed = last.verdict in ("pass", "flag")
+    variant = ContentVariant(
+        id=uuid5(ID_NAMESPACE, f"{plan.id}:{index}") if replaces is None else uuid4(), content_package_id=package.id,
+        channel_plan_id=plan.id, brand_id=package.brand_id, channel=plan.channel,
+        pattern_template_id=binding.pattern_template_id, persona_id=argument.persona_id,
+        pillar_id=argument.pillar_id, body=last.draft.body,
+        status=VariantStatus.DRAFT if passed else VariantStatus.REJECTED,
+        origin=VariantOrigin(generated_by=generator.name, source_variant_id=replaces),
+    )  # fmt: skip
+    return Candidate(plan_id=plan.id, channel=plan.channel, thread=draft.thread, variant_index=index,
+                     attempts=attempts, variant=variant, reasons=[] if passed else last.reasons)  # fmt: skip
+
+
+async def regenerate(request: WriteRequest, written: WriteResult, plan_id: UUID, generator: TextGenerator,
+                     gates: GateRunner, *, variant_index: int | None = None, seed: int = 1) -> WriteResult:  # fmt: skip
+    """Write one variant (``variant_index``) or every variant of one channel plan again with
+    another seed; the new variants point at the ones they replace (``origin.source_variant_id``),
+    the others stay. A killed package is :class:`storage.errors.Conflict`; a failing generator
+    leaves the package as it was, with ``failed`` and the reason."""
+    from storage.errors import Conflict, NotFound
+    from storage.objects import PackageStatus
+
+    if written.status != "written" or written.package is None or written.session is None:
+        raise Conflict("only a written package can be regenerated", details={"field": "status"})
+    if written.package.status is PackageStatus.ARCHIVED:
+        raise Conflict("the package was killed", details={"field": "status"})
+    draft = next((d for d in written.plans if d.plan.id == plan_id), None)
+    if draft is None:
+        raise NotFound(f"plan {plan_id} is not in this package", details={"field": "plan_id"})
+    targets = [c for c in written.session.candidates if c.plan_id == plan_id
+               and (variant_index is None or c.variant_index == variant_index)]  # fmt: skip
+    if not targets:
+        raise NotFound(f"variant {variant_index} is not in plan {plan_id}", details={"field": "variant_index"})
+    refs = references(request, written.core_argument)
+    replaced = {c.variant_index for c in targets}
+    kept = [c for c in written.session.candidates if not (c.plan_id == plan_id and c.variant_index in replaced)]
+    history = brand_history(request) + [PriorVariant(id=str(c.variant.id), channel=c.channel, text=c.variant.body)
+                                        for c in kept if c.passed]  # fmt: skip
+    fresh: list[Candidate] = []
+    try:
+        for old in targets:
+            siblings = [c.variant.body for c in kept + fresh if c.plan_id == plan_id and c.passed]
+            fresh.append(await _candidate(request, written.core_argument, written.package, draft, old.variant_index,
+                                          refs, history, siblings, generator, gates, seed=seed,
+                                          replaces=old.variant.id))  # fmt: skip
+    except GenerationError as error:
+        return written.model_copy(update={"status": "failed", "reason": f"generator {generator.name}: {error}"})
+    order = {(c.plan_id, c.variant_index): i for i, c in enumerate(written.session.candidates)}
+    candidates = sorted(kept + fresh, key=lambda c: order[(c.plan_id, c.variant_index)])
+    session = GenerationSession(id=uuid4(), content_package_id=written.package.id, generator=generator.name,
+                                seed=seed, candidates=candidates)  # fmt: skip
+    return written.model_copy(update={"session": session})
+
+
 async def write_package(request: WriteRequest, generator: TextGenerator, gates: GateRunner,
                         now: datetime | None = None) -> WriteResult:  # fmt: skip
     """Write one package. Invalid input raises :class:`storage.errors.Invalid`; a generator
@@ -138,41 +220,18 @@ async def write_package(request: WriteRequest, generator: TextGenerator, gates: 
                           brand_lines=brand_lines(request, argument)) for channel in request.channels]  # fmt: skip
     package = _package(request, package_id, argument, origin, [p.plan.id for p in plans])
     refs = references(request, argument)
-    rules = BrandRules.from_snapshot(snapshot, number_threads=request.brand.number_threads)
-    # The brand's own lines join the history: the taboo gate reads them as the brand's
-    # ordinary voice (being on the brand's subject is not an act); ids say they are memory.
-    history = list(request.history) + [PriorVariant(id=f"memory:{i}", channel=c.channel, text=line[:2000])
-                                       for i, line in enumerate(request.brand.memory) for c in request.channels]  # fmt: skip
+    history = brand_history(request)
     candidates: list[Candidate] = []
     try:
         for draft in plans:
-            plan = draft.plan
-            binding = plan.pattern_bindings[0]
-            for index in range(binding.target_variants):
-                known = list(history)
-
-                def gate_input(text: str, d: PlanDraft = draft, known: list[PriorVariant] = known) -> GateInput:
-                    return GateInput(channel=d.plan.channel, text=text, brand=rules, limit=d.limit, thread=d.thread,
-                                     history=known[-500:], rubric=request.brand.rubric)  # fmt: skip
-
-                siblings = [c.variant.body for c in candidates if c.plan_id == plan.id and c.passed]
-                attempts = await critic_loop(generator, generation_request(request, argument, draft, index), refs,
-                                             gate_input, gates, request.max_attempts, siblings)  # fmt: skip
-                last = attempts[-1]
-                passed = last.verdict in ("pass", "flag")
-                variant = ContentVariant(
-                    id=uuid5(ID_NAMESPACE, f"{plan.id}:{index}"), content_package_id=package.id,
-                    channel_plan_id=plan.id, brand_id=package.brand_id, channel=plan.channel,
-                    pattern_template_id=binding.pattern_template_id, persona_id=argument.persona_id,
-                    pillar_id=argument.pillar_id, body=last.draft.body,
-                    status=VariantStatus.DRAFT if passed else VariantStatus.REJECTED,
-                    origin=VariantOrigin(generated_by=generator.name),
-                )  # fmt: skip
-                candidates.append(Candidate(plan_id=plan.id, channel=plan.channel, thread=draft.thread,
-                                            variant_index=index, attempts=attempts, variant=variant,
-                                            reasons=[] if passed else last.reasons))  # fmt: skip
-                if passed:
-                    history.append(PriorVariant(id=str(variant.id), channel=plan.channel, text=variant.body))
+            for index in range(draft.plan.pattern_bindings[0].target_variants):
+                siblings = [c.variant.body for c in candidates if c.plan_id == draft.plan.id and c.passed]
+                candidate = await _candidate(request, argument, package, draft, index, refs, history, siblings,
+                                             generator, gates)  # fmt: skip
+                candidates.append(candidate)
+                if candidate.passed:
+                    history.append(PriorVariant(id=str(candidate.variant.id), channel=draft.plan.channel,
+                                                text=candidate.variant.body))  # fmt: skip
     except GenerationError as error:
         return WriteResult(status="failed", reason=f"generator {generator.name}: {error}")
     card = card_transition(request.card, "start", now) if request.card is not None else None
@@ -182,4 +241,4 @@ async def write_package(request: WriteRequest, generator: TextGenerator, gates: 
                        card=card)  # fmt: skip
 
 
-__all__ = ["generation_request", "references", "write_package"]
+__all__ = ["generation_request", "references", "regenerate", "write_package"]

@@ -13,10 +13,22 @@ from agents.gates import BrandRules, run_gates
 from agents.writer import ChannelRequest, GenerationError, ManualTopic, write_package
 from agents.writer.argument import claim_of_card
 from agents.writer.planning import choose_template, plan_beats
-from agents.writer.review import approve_variant, edit_distance, edit_variant, kill_package, reject_variant
+from agents.writer.review import (
+    approve_variant,
+    edit_distance,
+    edit_variant,
+    kill_package,
+    reject_variant,
+)
 from agents.writer.text import sentences, words
 from storage.errors import Conflict, Invalid, NotFound
-from storage.objects import Channel, ChannelOverride, LengthMode, PackageStatus, VariantStatus
+from storage.objects import (
+    Channel,
+    ChannelOverride,
+    LengthMode,
+    PackageStatus,
+    VariantStatus,
+)
 from tests.data.writer.corpus import requests, templates, uid, written
 
 
@@ -78,10 +90,10 @@ def test_length_and_risk_come_only_from_the_runtime_context():
         return asyncio.run(write_package(req.model_copy(update={"runtime": runtime, "channels": one}), _composer(), run_gates))
 
     short, long = with_mode(LengthMode.SHORT), with_mode(LengthMode.LONG)
-    plan = lambda r: next(p for p in r.plans if p.plan.channel is linkedin)  # noqa: E731
+    plan = lambda r: next(p for p in r.plans if p.plan.channel is linkedin)
     assert plan(short).budget < plan(long).budget
     assert plan(short).knobs.length_mode == "short" and plan(long).knobs.length_mode == "long"
-    body = lambda r: next(c.variant.body for c in r.session.candidates if c.channel is linkedin)  # noqa: E731
+    body = lambda r: next(c.variant.body for c in r.session.candidates if c.channel is linkedin)
     assert len(body(short)) < len(body(long))
 
 
@@ -184,3 +196,24 @@ def test_the_engine_runs_write_through_dispatch():
     result = asyncio.run(dispatch(ContentWriter(), "write", req.model_dump(mode="json")))
     assert result.status == "written" and result.package.brand_id == req.brand.snapshot.brand_id
     assert result.card.id == uid("card", "fern-src-1") or result.card.id == req.card.id
+
+
+def test_one_variant_or_a_whole_channel_is_regenerated_and_points_at_what_it_replaces():
+    from agents.writer.pipeline import regenerate
+
+    req, res = written()[4]
+    plan = res.plans[0].plan
+    old = {c.variant_index: c.variant for c in res.session.candidates if c.plan_id == plan.id}
+    one = asyncio.run(regenerate(req, res, plan.id, _composer(), run_gates, variant_index=1, seed=11))
+    new = {c.variant_index: c.variant for c in one.session.candidates if c.plan_id == plan.id}
+    assert new[0] == old[0]
+    assert new[1].id != old[1].id and new[1].origin.source_variant_id == old[1].id
+    assert len(one.session.candidates) == len(res.session.candidates)
+    whole = asyncio.run(regenerate(req, res, plan.id, _composer(), run_gates, seed=12))
+    assert all(c.variant.origin.source_variant_id == old[c.variant_index].id
+               for c in whole.session.candidates if c.plan_id == plan.id)
+    with pytest.raises(NotFound):
+        asyncio.run(regenerate(req, res, uuid4(), _composer(), run_gates))
+    killed = res.model_copy(update={"package": res.package.model_copy(update={"status": PackageStatus.ARCHIVED})})
+    with pytest.raises(Conflict):
+        asyncio.run(regenerate(req, killed, plan.id, _composer(), run_gates))
