@@ -24,11 +24,14 @@ from common import machine, percentile
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import agents.writer.critic as critic  # noqa: E402
-from agents.gates import run_gates  # noqa: E402
-from agents.writer import Composer, write_package  # noqa: E402
-from storage.memory import Embedder  # noqa: E402
-from tests.data.writer.corpus import requests  # noqa: E402
+from agents.gates import run_gates
+from agents.writer import (
+    Composer,
+    critic,
+    write_package,
+)
+from storage.memory import Embedder
+from tests.data.writer.corpus import requests
 
 SPENT = {"generation": 0.0, "grounding": 0.0, "gates": 0.0}
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import asyncio
 
-from agents.gates import CHANNEL_LIMITS, BrandRules, GateInput, Rubric, RubricOverride, run_gates
+from agents.gates import (
+    CHANNEL_LIMITS,
+    BrandRules,
+    GateInput,
+    Rubric,
+    RubricOverride,
+    run_gates,
+)
 from agents.writer import Composer, Draft, GenerationRequest
 from agents.writer.critic import critic_loop
 from agents.writer.generator import join_beats

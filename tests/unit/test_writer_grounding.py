@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from agents.writer.grounding import References, check_grounding, figures, names, word_figures
+from agents.writer.grounding import (
+    References,
+    check_grounding,
+    figures,
+    names,
+    word_figures,
+)
 from agents.writer.pipeline import references
 from tests.data.writer.corpus import uid, written
 

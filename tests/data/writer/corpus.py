@@ -9,7 +9,13 @@ import json
 from pathlib import Path
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from agents.writer.models import BrandVoice, ChannelRequest, Named, SourceDoc, WriteRequest
+from agents.writer.models import (
+    BrandVoice,
+    ChannelRequest,
+    Named,
+    SourceDoc,
+    WriteRequest,
+)
 from storage.objects import (
     BannedWord,
     BrandBrainSnapshot,
