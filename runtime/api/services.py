@@ -38,6 +38,25 @@ class EngineCaller(Protocol):
 EnginesFactory = Callable[[], EngineCaller]
 
 
+class PooledEngine:
+    """One engine pool with the engine's own call shape (``await engine.mine(payload)``), for
+    the engines' service functions, which take the engine itself in tests and notebooks."""
+
+    def __init__(self, engines: EngineCaller, kind: str) -> None:
+        self._engines = engines
+        self._kind = kind
+
+    def __getattr__(self, op: str) -> Any:
+        async def call(payload: Any) -> Any:
+            return await self._engines.call(self._kind, op, payload)
+
+        return call
+
+
+def pooled(engines: EngineCaller, kind: str) -> Any:
+    return PooledEngine(engines, kind)
+
+
 class Services:
     def __init__(
         self, db_factory: DbFactory, gateway_factory: GatewayFactory, memory_factory: MemoryFactory,

@@ -126,7 +126,7 @@ LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 Language = Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)]
 
 HttpUrl = Annotated[
-    str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]*$", max_length=2048)
+    str, StringConstraints(pattern=r"^https?://[^\s/$.?#\x00-\x1f\x7f-\x9f][^\s\x00-\x1f\x7f-\x9f]*$", max_length=2048)
 ]
 
 # Sentences end with . ! or ? followed by whitespace and more text.

@@ -139,3 +139,21 @@ def mined_template(client, tenant) -> str:
     assert client.post(f"{base}/posts", headers=tenant.headers, json={"format": "jsonl", "content": content}).status_code == 201
     assert client.post(f"{base}/runs", headers=tenant.headers).json()["templates"] >= 1
     return client.get(f"{base}/templates", headers=tenant.headers, params={"scope": "brand"}).json()["items"][0]["id"]
+
+
+SCOUTED_ARTICLE = (
+    "Finance teams now ask marketing for pipeline by stage, not clicks. Analysts who rebuilt multi-touch "
+    "attribution on first-party CRM events found that webinars and partner referrals started most of the "
+    "deals that last-click reports had credited to paid search."
+)
+
+
+def scouted_card(client: httpx.Client, tenant: Tenant) -> str:
+    """An opportunity card of the tenant's brand, scouted from an article on its pillar."""
+    base = f"/v1/brands/{tenant.brand['id']}"
+    added = client.post(f"{base}/sources", headers=tenant.headers, json={"items": [{"text": SCOUTED_ARTICLE}]})
+    assert added.status_code == 201, added.text
+    assert client.post(f"{base}/scout", headers=tenant.headers).status_code == 201
+    cards = client.get(f"{base}/opportunities", headers=tenant.headers).json()["items"]
+    assert cards, "the article on the brand's pillar made no card"
+    return cards[0]["id"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from api_support import mined_template
+from api_support import mined_template, scouted_card
 
 pytestmark = pytest.mark.cluster
 
@@ -39,6 +39,7 @@ def fuzz_ids(client, tenant_a) -> dict[str, str | int]:
     assert run.status_code == 201, run.text
     return {
         "template_id": mined_template(client, tenant_a),
+        "card_id": scouted_card(client, tenant_a),
         "brand_id": brand_id,
         "persona_id": tenant_a.onboarded["personas"][0]["id"],
         "pillar_id": tenant_a.onboarded["pillars"][0]["id"],

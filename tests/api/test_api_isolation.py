@@ -13,7 +13,7 @@ from fastapi.routing import iter_route_contexts
 from runtime.api.app import create_app
 from runtime.settings import Settings
 
-from api_support import assert_error, brand_body, mined_template
+from api_support import assert_error, brand_body, mined_template, scouted_card
 
 pytestmark = pytest.mark.cluster
 
@@ -40,6 +40,9 @@ BODIES = {
     ("POST", f"{BRAND}/patterns/runs"): None,
     ("POST", f"{BRAND}/gates/check"): {"channel": "x", "text": "Stolen draft."},
     ("PUT", f"{BRAND}/gates/rubric"): {"hook": {"threshold": 99}},
+    ("POST", f"{BRAND}/sources"): {"items": [{"text": "A stolen article about attribution."}]},
+    ("POST", f"{BRAND}/scout"): None,
+    ("POST", f"{BRAND}/opportunities/{{card_id}}/actions"): {"action": "dismiss"},
     ("POST", f"{BRAND}/calibrations"): {"format": "paste", "content": "Stolen voice one.\n\nStolen voice two."},
 }
 QUERIES = {("GET", f"{BRAND}/memory/search"): {"q": "anything", "k": 1}}
@@ -79,6 +82,7 @@ def a_ids(client, tenant_a) -> dict[str, str]:
     assert run.status_code == 201, run.text
     return {
         "template_id": mined_template(client, tenant_a),
+        "card_id": scouted_card(client, tenant_a),
         "brand_id": tenant_a.brand["id"],
         "persona_id": tenant_a.onboarded["personas"][0]["id"],
         "pillar_id": tenant_a.onboarded["pillars"][0]["id"],

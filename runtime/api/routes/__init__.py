@@ -1,6 +1,6 @@
 """One router per resource group; ``ROUTERS`` is what the app mounts."""
 
-from . import agent, brain, brands, calibration, gates, memory, patterns, strategy, system, tenancy, users
+from . import agent, brain, brands, calibration, gates, memory, opportunities, patterns, strategy, system, tenancy, users
 
 ROUTERS = [
     system.router,
@@ -11,6 +11,7 @@ ROUTERS = [
     brain.router,
     memory.router,
     calibration.router,
+    opportunities.router,
     patterns.brand_router,
     patterns.global_router,
     agent.router,

@@ -28,7 +28,7 @@ from ..access import READ, STRATEGY, BrandAccess
 from ..auth import Principal, authenticate
 from ..routing import kairo_router
 from ..schemas import ApiModel, View
-from ..services import EngineCaller, database, engines
+from ..services import EngineCaller, database, engines, pooled
 from .queries import Cursor, Limit, page_of
 
 brand_router = kairo_router("/v1/brands/{brand_id}/patterns", "patterns")
@@ -67,20 +67,6 @@ class TemplateDetail(View):
     examples: list[PatternSourcePost] = Field(description="the posts the template was mined from")
 
 
-class PooledMiner:
-    """The miner pool with the call shape of :class:`agents.engines.miner.PatternMiner`, for the
-    service functions (``await miner.parse(...)``)."""
-
-    def __init__(self, engines: EngineCaller) -> None:
-        self._engines = engines
-
-    def __getattr__(self, op: str) -> Any:
-        async def call(payload: Any) -> Any:
-            return await self._engines.call("miner", op, payload)
-
-        return call
-
-
 # -- a brand's own posts and templates ------------------------------------------------------
 
 
@@ -101,7 +87,7 @@ async def mine_brand_patterns(
 ) -> MiningRun:
     """Mine the brand's posts into its templates; mining again changes nothing until new posts
     arrive. The run's counts are written to the event log."""
-    return _run(await mine_scope(db, PooledMiner(pool), access.brand.id))  # type: ignore[arg-type]
+    return _run(await mine_scope(db, pooled(pool, "miner"), access.brand.id))  # type: ignore[arg-type]
 
 
 @brand_router.get("/templates", response_model=TemplatePage)
@@ -174,7 +160,7 @@ async def mine_global_patterns(
 ) -> MiningRun:  # fmt: skip
     """Mine the global swipe files into global templates."""
     _require_operator(principal)
-    return _run(await mine_scope(db, PooledMiner(pool), None))  # type: ignore[arg-type]
+    return _run(await mine_scope(db, pooled(pool, "miner"), None))  # type: ignore[arg-type]
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -184,7 +170,7 @@ async def _import(db: Database, pool: EngineCaller, body: PostsImport, brand_id:
     """The file stored in one transaction; a problem inside it names ``body.content`` with the
     row and the column (``details.column``) it was found in."""
     try:
-        return await import_file(db, PooledMiner(pool), body.content, body.format, brand_id=brand_id,  # type: ignore[arg-type]
+        return await import_file(db, pooled(pool, "miner"), body.content, body.format, brand_id=brand_id,  # type: ignore[arg-type]
                                  default_channel=body.default_channel)  # fmt: skip
     except Invalid as exc:
         if exc.details.get("field", "").startswith("body."):
