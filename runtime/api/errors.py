@@ -47,12 +47,19 @@ def envelope(
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
+RETRY_AFTER_SECONDS = 2
+"""What a client is told to wait when an actor or replica is restarting (measured: a host or
+pool member is back within seconds; a lost node's brands within ~7-10 s, docs/operators.md)."""
+
+
 def kairo_error_response(exc: KairoError) -> JSONResponse:
     report = getattr(exc, "database", None)
     if isinstance(report, Mapping):
         exc = stored_data_error(exc, report)
     status = next((STATUS_BY_ERROR[c] for c in type(exc).__mro__ if c in STATUS_BY_ERROR), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return envelope(status, exc.code, exc.message, _jsonable(exc.details), headers)
 
 
@@ -132,7 +139,8 @@ def error_response(exc: BaseException) -> JSONResponse:
         return envelope(exc.status_code, code, str(exc.detail), headers=exc.headers)
     if _is_runtime_unavailable(exc):
         log.warning("request.runtime_unavailable", error_type=type(exc).__name__, error=str(exc))
-        return envelope(503, UpstreamFailure.code, "the agent runtime is unavailable; retry shortly")
+        return envelope(503, UpstreamFailure.code, "the agent runtime is unavailable; retry shortly",
+                        {"retry_after": RETRY_AFTER_SECONDS}, {"Retry-After": str(RETRY_AFTER_SECONDS)})  # fmt: skip
     return unexpected_error_response(exc)
 
 
