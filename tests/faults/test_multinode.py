@@ -192,9 +192,14 @@ async def test_a_partitioned_host_has_every_write_refused_and_stops_its_agents(c
             await zombie.handle.remote(brand.id, Noop())
         await zombie.pause_heartbeats.remote(3600)
         restarted = BrandHost.options(name=name, namespace=NAMESPACE, lifetime="detached").remote(name, short)
-        await restarted.ready.remote()  # takes over its name's brands at start
-        before, _ = await activations(mn_db, taken.id)
-        assert [r["incarnation"] for r in before] == [uuid.UUID((await restarted.stats.remote())["incarnation"])]
+        await restarted.ready.remote()  # takes over its name's brands at start, in the background
+        incarnation = uuid.UUID((await restarted.stats.remote())["incarnation"])
+
+        async def taken_over():
+            rows, _ = await activations(mn_db, taken.id)
+            return rows if [r["incarnation"] for r in rows] == [incarnation] else None
+
+        before = await poll(taken_over, "the restarted host holds the zombie's brand")
 
         async with mn_db.connection() as conn:
             version = await conn.fetchval("SELECT version FROM brand_runtime_contexts WHERE brand_id = $1", taken.id)
@@ -238,7 +243,9 @@ async def test_a_lost_node_s_brands_answer_again_from_a_surviving_node_activated
     by_node: dict[str, list] = {}
     for name in host_names(settings.brand_hosts):
         by_node.setdefault(node_of(gateway.host(name)), []).append(name)
-    victim = next(w for w in workers if w.node_id in by_node)
+    # A worker node (the head cannot be removed) whose hosts hold some of these brands.
+    used = {node_of(gateway.host(v.host)) for v in views.values()}
+    victim = next(w for w in workers if w.node_id in by_node and w.node_id in used)
     lost_hosts = by_node[victim.node_id]
     lost = [b for b in brands[2:] if views[b.id].host in lost_hosts]
     before = {b.id: (await activations(mn_db, b.id))[1] for b in lost}
