@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from agents.gates import BrandRules, GateInput, GateReport, PriorVariant, Rubric, RubricOverride
@@ -27,7 +27,8 @@ from storage.objects.base import PROSE_CHARS_PATTERN, ShortText
 
 from ..routing import kairo_router
 from ..schemas import ApiModel, PatchModel, no_null_in_schema
-from ..services import database
+from ..services import EngineCaller, database
+from ..services import engines as engines_dependency
 
 router = kairo_router("/v1/brands/{brand_id}/gates", "gates")
 
@@ -125,24 +126,6 @@ class RubricBody(PatchModel):
         return cls.model_validate({o.rule: o.model_dump(exclude={"rule"}, exclude_none=True) for o in rubric.overrides})
 
 
-async def writer_pool(request: Request) -> Any:
-    """The engine caller the replica forwards checks to: the app's engine pools when its
-    services have them, else a router over the Ray writer pool built once per replica."""
-    state = request.app.state
-    services_engines = getattr(state.services, "engines", None)
-    if callable(services_engines):
-        try:
-            return services_engines()
-        except RuntimeError:
-            pass  # built without engine pools: reach the Ray pools directly
-    engines = getattr(state, "gate_engines", None)
-    if engines is None:
-        from runtime.engines import EngineRouter
-
-        engines = state.gate_engines = EngineRouter(state.settings)
-    return engines
-
-
 async def load_rubric(db: Database, brand_id: Any) -> Rubric:
     async with db.connection() as conn:
         rows = await conn.fetch(
@@ -175,7 +158,7 @@ async def gate_candidate(db: Database, brand_id: Any, body: GateCheck) -> GateIn
 
 @router.post("/check", response_model=GateReport, operation_id="check_gates")
 async def check_gates(
-    body: GateCheck, access: BrandAccess = READ, db: Database = Depends(database), engines: Any = Depends(writer_pool)
+    body: GateCheck, access: BrandAccess = READ, db: Database = Depends(database), engines: EngineCaller = Depends(engines_dependency)
 ) -> GateReport:
     """Every quality gate on a draft: the verdict, each gate's score and reasons, the length as
     the platform counts it, and the text to send (escaped where the channel needs it)."""

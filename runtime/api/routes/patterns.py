@@ -8,9 +8,6 @@ Parsing and clustering run in the miner pool (``services.engines``), never in th
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -29,7 +26,7 @@ from ..auth import Principal, authenticate
 from ..routing import kairo_router
 from ..schemas import ApiModel, View
 from ..services import EngineCaller, database, engines, pooled
-from .queries import Cursor, Limit, page_of
+from .queries import Cursor, Limit, page_in_memory, page_of
 
 brand_router = kairo_router("/v1/brands/{brand_id}/patterns", "patterns")
 global_router = kairo_router("/v1/patterns", "patterns")
@@ -107,10 +104,8 @@ async def list_templates(
     async with db.connection() as conn:
         for brand_id in scopes:
             ranked += await store.templates_in_scope(conn, brand_id, channel=channel, status=status)
-    start = _position(ranked, cursor)
-    items = ranked[start:start + limit]
-    more = start + limit < len(ranked)
-    return TemplatePage(items=items, next_cursor=_cursor_after(items[-1]) if more and items else None)
+    items, next_cursor = page_in_memory(ranked, cursor, limit)
+    return TemplatePage(items=items, next_cursor=next_cursor)
 
 
 @brand_router.get("/templates/{template_id}", response_model=TemplateDetail)
@@ -132,10 +127,8 @@ async def list_template_usages(
         await _visible_template(conn, access, template_id)
         usages = [u for u in await store.usages_of(conn, template_id) if u.brand_id == access.brand.id]
     usages.sort(key=lambda u: (u.created_at, u.id))
-    start = _position(usages, cursor)
-    items = usages[start:start + limit]
-    more = start + limit < len(usages)
-    return UsagePage(items=items, next_cursor=_cursor_after(items[-1]) if more and items else None)
+    items, next_cursor = page_in_memory(usages, cursor, limit)
+    return UsagePage(items=items, next_cursor=next_cursor)
 
 
 # -- global swipe files (operator admins) ---------------------------------------------------
@@ -200,25 +193,6 @@ async def _visible_template(conn: Any, access: BrandAccess, template_id: UUID) -
     if template is None or template.brand_id not in (None, access.brand.id):
         raise NotFound(f"PatternTemplate {template_id} not found", details={"id": str(template_id)})
     return template
-
-
-def _cursor_after(item: Any) -> str:
-    raw = json.dumps(["after", str(item.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _position(items: list[Any], cursor: str | None) -> int:
-    """Where the page after ``cursor`` starts in ``items`` (ranked lists, read whole: a scope's
-    templates are few). A cursor naming no item of the list names no page."""
-    if cursor is None:
-        return 0
-    try:
-        tag, after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if tag == "after":
-            return next(i for i, item in enumerate(items) if str(item.id) == after) + 1
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, StopIteration):
-        pass
-    raise NotFound("cursor names no page of this list; pass a next_cursor it returned", details={"field": "query.cursor"})
 
 
 __all__ = ["brand_router", "global_router"]

@@ -125,6 +125,24 @@ def _typed(sql_type: str, value: Any) -> Any:
     raise ValueError(f"bad {sql_type} in cursor")
 
 
+def page_in_memory(items: Sequence[Any], cursor: str | None, limit: int) -> tuple[Sequence[Any], str | None]:
+    """The page after ``cursor`` of a list ordered in Python (a ranking computed per request, over
+    few items): the cursor names the last item read, so a list re-ranked since names no page."""
+    start = 0
+    if cursor is not None:
+        try:
+            tag, after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            start = next(i for i, item in enumerate(items) if tag == "after" and str(item.id) == after) + 1
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, StopIteration):
+            raise NotFound("cursor names no page of this list; pass a next_cursor it returned",
+                           details={"field": "query.cursor"}) from None  # fmt: skip
+    page = items[start:start + limit]
+    if start + limit >= len(items) or not page:
+        return page, None
+    raw = json.dumps(["after", str(page[-1].id)], separators=(",", ":")).encode()
+    return page, base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 async def read_page(
     conn: asyncpg.Connection,
     repository: Repository[T],
