@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
@@ -115,6 +116,22 @@ def fresh_schema():
 
     from storage.bootstrap import open_postgres
 
+    async def drop_schema(handle, schema: str) -> None:
+        # An actor killed by the test a moment ago (ray.kill returns before the process is gone)
+        # may still be in a transaction on this schema: DROP then deadlocks with it. PostgreSQL
+        # aborts one side; once the killed process's connection is gone a retry goes through.
+        import asyncpg
+
+        for attempt in range(1, 6):
+            try:
+                async with handle.db.pool.acquire() as conn:
+                    await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+                return
+            except asyncpg.exceptions.DeadlockDetectedError:
+                if attempt == 5:
+                    raise
+                await asyncio.sleep(0.5 * attempt)
+
     @asynccontextmanager
     async def open_schema(dsn: str, data_dir: Path, *, prefix: str = "t", pool_max: int = 2):
         schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
@@ -122,8 +139,7 @@ def fresh_schema():
         try:
             yield handle
         finally:
-            async with handle.db.pool.acquire() as conn:
-                await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+            await drop_schema(handle, schema)
             await handle.close()
 
     return open_schema
