@@ -7,7 +7,9 @@ it. Every write transaction of a brand agent therefore starts by locking the bra
 incarnation (an ``UPDATE`` of that row) waits for the write to commit, and a write that finds
 the row gone or taken is refused before anything is written. The transaction then stamps
 ``kairo.incarnation`` (transaction-local), which the ``incarnation`` columns of ``event_log``
-and ``agent_runs`` default to, and which their trigger checks again (migration 0011).
+and ``agent_runs`` default to, and which their trigger checks again (migration 0011). Reads
+that answer as the brand's owner (``GetStatus``) check ``holds`` first, so a stale incarnation
+never answers for a brand it lost (its host drops the agent instead).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from storage.errors import Conflict
 from storage.postgres import Database
 
 FENCE_SQL = "SELECT host FROM agent_activations WHERE brand_id = $1 AND incarnation = $2 FOR SHARE"
+HOLDS_SQL = "SELECT EXISTS (SELECT 1 FROM agent_activations WHERE brand_id = $1 AND incarnation = $2)"
 STAMP_SQL = "SELECT set_config('kairo.incarnation', $1, true)"
 
 
@@ -53,6 +56,11 @@ class Fence:
         if await conn.fetchval(FENCE_SQL, self.brand_id, self.incarnation) is None:
             raise self.lost()
         await self.stamp(conn)
+
+    async def holds(self, conn: Any) -> bool:
+        """Whether this incarnation still holds the brand, read without a lock: what a read
+        that answers as the brand's owner (``GetStatus``) checks before answering."""
+        return bool(await conn.fetchval(HOLDS_SQL, self.brand_id, self.incarnation))
 
     async def stamp(self, conn: Any) -> None:
         """Make the transaction's events and runs record this incarnation."""

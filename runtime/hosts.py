@@ -12,7 +12,8 @@ brand active elsewhere answers with ``AgentElsewhere`` so the gateway forwards t
 Fencing (``runtime/fencing.py``): an agent's every write checks that the activation row still
 holds this host's incarnation. A same-name takeover counts only for an incarnation born after
 the row's activation, so a zombie of a restarted host (its Ray node gone, its process still
-reaching PostgreSQL) cannot take its brands back, and its writes are refused. The heartbeat
+reaching PostgreSQL) cannot take its brands back, and its writes are refused; so is its
+``GetStatus`` (checked against the row before it answers). The heartbeat
 says which brands the host still holds (the others are dropped from memory), and a host whose
 heartbeats fail for longer than the lease stops all its agents on its own: a host that cannot
 reach PostgreSQL must assume it lost its brands.
@@ -55,6 +56,8 @@ EnginesFactory = Callable[[Settings], EngineCaller]
 # Commands that may be re-sent when a host restarted mid-call: they change nothing, or check
 # for themselves whether they still have work to do.
 IDEMPOTENT = (GetStatus, Noop, Wake)
+# Reads answered from the agent's memory as the brand's owner: fenced before they answer.
+OWNER_READS = (GetStatus,)
 # How long a command waits for a restarting host (a restart takes ~1-3 s here; more under load).
 RESTART_BUDGET_SECONDS = 30.0
 RETRY_DELAY = 0.1
@@ -167,7 +170,30 @@ class BrandHostCore:
     async def handle(self, brand_id: UUID, command: Any) -> Any:
         await self._started()
         agent = await self._agent(brand_id)
+        if isinstance(command, OWNER_READS):
+            await self._confirm(agent)
         return await agent.handle(command)
+
+    async def _confirm(self, agent: BrandAgent) -> None:
+        """Before a read answers as the brand's owner: check that this incarnation still holds
+        the brand. On loss the agent is dropped (passivated without a write) and the read is
+        refused with ``ActivationLost`` (nothing applied), so the gateway asks the holder; a
+        host that cannot reach PostgreSQL cannot confirm, and says so instead of answering."""
+        if agent.fence is None:
+            return
+        try:
+            async with self._pg.db.connection() as conn:  # type: ignore[union-attr]
+                holds = await agent.fence.holds(conn)
+        except KairoError:
+            raise
+        except Exception as exc:
+            raise UpstreamFailure(
+                f"host {self.name} cannot confirm it still holds brand {agent.brand_id}",
+                details={"brand_id": str(agent.brand_id), "host": self.name},
+            ) from exc
+        if not holds:
+            agent._mark_lost()  # noqa: SLF001 - the host owns its agents' lifecycle
+            raise agent.fence.lost()
 
     async def _agent(self, brand_id: UUID) -> BrandAgent:
         agent = self.agents.get(brand_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 import ray
@@ -200,3 +201,47 @@ async def test_idle_agents_are_passivated_by_the_host_on_its_own(cluster_db, ten
     finally:
         for handle in gw._handles.values():  # noqa: SLF001
             ray.kill(handle, no_restart=True)
+
+
+async def test_a_stale_incarnation_refuses_get_status_and_drops_the_agent(cluster_db, tenant, cluster_settings):
+    """A zombie of a restarted host (its heartbeats blocked, so only the fence can tell it) is
+    asked for the status of a brand its restarted self took over: it does not answer from its
+    memory as if it owned the brand, it drops the agent, and the holder answers."""
+    from runtime.fencing import ActivationLost
+
+    settings = cluster_settings.model_copy(update={"activation_lease_seconds": 600})
+    brand = (await onboard(cluster_db, *tenant)).brand
+    name = f"kairo-host-z{uuid.uuid4().hex[:6]}"
+    zombie = BrandHost.options(name=f"{name}-zombie", namespace="kairo-test", lifetime="detached").remote(
+        name, settings, hashing_engines)  # fmt: skip
+    restarted = None
+    try:
+        first = await zombie.handle.remote(brand.id, GetStatus())
+        assert first.host == name
+        await zombie.pause_heartbeats.remote(3600)
+        restarted = BrandHost.options(name=name, namespace="kairo-test", lifetime="detached").remote(
+            name, settings, hashing_engines)  # fmt: skip
+        incarnation = (await restarted.ready.remote())["incarnation"]
+        for _ in range(300):  # the restarted host takes its name's brands over in the background
+            async with cluster_db.connection() as conn:
+                holder = await conn.fetchval("SELECT incarnation FROM agent_activations WHERE brand_id = $1", brand.id)
+            if str(holder) == incarnation:
+                break
+            await asyncio.sleep(0.1)
+        assert str(holder) == incarnation
+        assert brand.id in await zombie.active_brands.remote()  # its memory still has the agent
+
+        with pytest.raises(ActivationLost) as refused:
+            await zombie.handle.remote(brand.id, GetStatus())
+        assert refused.value.details["applied"] is False  # nothing of it ran: a caller may ask the holder
+        assert brand.id not in await zombie.active_brands.remote()
+        with pytest.raises(AgentElsewhere) as elsewhere:  # asked again, it no longer claims the brand
+            await zombie.handle.remote(brand.id, GetStatus())
+        assert elsewhere.value.details["host"] == name
+        view = await restarted.handle.remote(brand.id, GetStatus())
+        assert view.activated_at > first.activated_at
+        assert await count_events(cluster_db, brand.id, "agent_activated") == 2
+    finally:
+        for handle in (zombie, restarted):
+            if handle is not None:
+                ray.kill(handle, no_restart=True)
