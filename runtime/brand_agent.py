@@ -44,6 +44,7 @@ from storage.objects.base import new_id, utcnow
 from storage.postgres import Database
 from storage.postgres import repositories as repo
 
+from .agent_planning import plan
 from .commands import (
     AgentView,
     CreateSnapshot,
@@ -60,9 +61,6 @@ from .fencing import ActivationLost, Fence
 from .logs import bound_context
 
 log = structlog.get_logger(__name__)
-
-SOURCE_DOCS_PER_CYCLE = 20
-
 
 class EngineCaller(Protocol):
     async def call(self, kind: str, op: str, payload: Any) -> Any: ...
@@ -256,7 +254,7 @@ class BrandAgent:
             result = RunResult.SUCCESS
             try:
                 await self._move(AgentState.PLANNING, run.id)
-                notes.append(await self._plan())
+                notes.append(await self._plan(run.id))
                 # Creating, publishing, analyzing and adapting join the cycle with their engines
                 # (content writer, publisher, learner); until then a cycle ends after planning.
                 await self._move(AgentState.IDLE, run.id)
@@ -283,23 +281,9 @@ class BrandAgent:
             self.status = saved
         return CycleResult(run=finished, status=saved)
 
-    async def _plan(self) -> str:
-        """Score the newest source documents against the brand's strategy with the scout."""
-        from agents.engines import RelevanceInput  # the engine's own input model
-
-        async with self.db.connection() as conn:
-            docs = await conn.fetch(
-                "SELECT text FROM global_source_docs WHERE org_id IS NULL OR org_id = $1 "
-                "ORDER BY ingested_at DESC LIMIT $2", self.brand.org_id, SOURCE_DOCS_PER_CYCLE,
-            )  # fmt: skip
-        if not docs:
-            return "planning: no source documents yet"
-        brand_texts = [self.snapshot.positioning, *self.snapshot.offers]
-        result = await self.engines.call(
-            "scout", "score_relevance", RelevanceInput(brand_texts=brand_texts, candidates=[d["text"] for d in docs])
-        )
-        best = max(result.scores)
-        return f"planning: scored {len(docs)} source documents, best relevance {best:.0f}/100"
+    async def _plan(self, run_id: UUID) -> str:
+        """New source documents screened and scouted into the day's cards (``agent_planning``)."""
+        return (await plan(self, run_id)).note
 
     # -- persistence helpers --------------------------------------------------------------------
 

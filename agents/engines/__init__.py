@@ -8,7 +8,7 @@ one safely.
 
 What each engine does today is deliberately small but real; later work extends the same classes:
 
-* :class:`OpportunityScout` - brand relevance of candidate texts (embeddings, cosine).
+* :class:`OpportunityScout` - ingestion of raw items and the opportunity scout (``agents.scout``).
 * :class:`PatternMiner` - a post segmented into beats (hook, context, list, CTA).
 * :class:`ContentWriter` - a text measured by its channel's real counting rule.
 * :class:`Learner` - normalized edit distance between a draft and its edited version; the
@@ -30,7 +30,7 @@ from storage.errors import Invalid
 from .base import TEXT_MAX, EngineModel
 from .learner import EditInput, EditResult, Learner, ZeroEditInput, ZeroEditResult
 from .miner import Beat, PatternMiner, SegmentInput, SegmentResult, segment_beats
-from .scout import OpportunityScout, RelevanceInput, RelevanceResult
+from .scout import OpportunityScout
 from .writer import (
     CHANNEL_LIMITS,
     ContentWriter,
@@ -87,8 +87,6 @@ __all__ = [
     "LengthResult",
     "OpportunityScout",
     "PatternMiner",
-    "RelevanceInput",
-    "RelevanceResult",
     "SegmentInput",
     "SegmentResult",
     "ZeroEditInput",

@@ -6,8 +6,8 @@ Ops (each takes one input model, returns one result model):
   cleaned, language-tagged, deduplicated and embedded (passages), ready to store;
 * ``scout`` - :class:`agents.scout.models.ScoutInput` -> ``ScoutResult``: the brand's new and
   updated OpportunityCards from prepared documents;
-* ``score_relevance`` - the plain cosine relevance of candidate texts (kept for callers that
-  only need a number).
+* ``screen`` - :class:`agents.scout.models.ScreenInput` -> ``ScreenResult``: many brands
+  against the same documents in one vectorized pass (the pairs worth a full ``scout``).
 
 The engine holds the process's embedder and two caches: the background corpus vectors (one
 model call per process) and brand anchors by content (a brand's pillars are embedded once,
@@ -18,11 +18,9 @@ interchangeable.
 from __future__ import annotations
 
 import asyncio
-import math
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-from pydantic import Field, model_validator
 
 from agents.ingest.models import IngestInput, IngestResult
 from agents.ingest.pipeline import Ingestor
@@ -31,46 +29,17 @@ from agents.scout.profile import AnchorCache, BrandAnchors, anchor_texts, anchor
 from agents.scout.relevance import BrandStack, Calibration, PassageBatch, background_texts, calibrate, screen
 from agents.scout.scout import Scout
 
-from .base import TEXT_MAX, EngineModel
+from .base import EngineModel
 
 if TYPE_CHECKING:  # pragma: no cover - importing the memory package pulls in chromadb
     from storage.memory.embeddings import TextEmbedder
 
 
-class RelevanceInput(EngineModel):
-    brand_texts: list[str] = Field(min_length=1, max_length=512, description="pillars, personas, memory")
-    candidates: list[str] = Field(max_length=1024, description="texts to score against the brand")
-
-    @model_validator(mode="after")
-    def _bounded(self) -> RelevanceInput:
-        for field in ("brand_texts", "candidates"):
-            for text in getattr(self, field):
-                if len(text) > TEXT_MAX:
-                    raise ValueError(f"{field}: a text is longer than {TEXT_MAX} characters")
-        return self
-
-
-class RelevanceResult(EngineModel):
-    scores: list[float] = Field(description="one score in [0, 100] per candidate, in input order")
-
-
-def _cosine(a: list[float], b: list[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
-    return 0.0 if norm == 0.0 else dot / norm
-
-
 class OpportunityScout:
-    """Finds reasons for a brand to post. Today: how relevant candidate texts are to the brand.
-
-    Relevance of a candidate = its highest cosine similarity to any brand text (a pillar, a
-    persona, a memory fragment), clipped at 0 and scaled to 0-100. Max rather than mean: a
-    candidate that squarely hits one pillar is relevant even if it ignores the others. Negative
-    similarity carries no extra meaning for relevance, so it is clipped to 0.
-    """
+    """Finds reasons for a brand to post: documents prepared from raw items, screened and scored
+    against the brand's pillars, context and personas (:mod:`agents.scout`)."""
 
     OPS: ClassVar[dict[str, type[EngineModel]]] = {
-        "score_relevance": RelevanceInput,
         "ingest": IngestInput,  # type: ignore[dict-item]
         "scout": ScoutInput,  # type: ignore[dict-item]
         "screen": ScreenInput,  # type: ignore[dict-item]
@@ -142,15 +111,3 @@ class OpportunityScout:
         """The brand's cards from prepared documents (see :mod:`agents.scout.scout`)."""
         anchors, calibration = await self.brand_anchors(payload.brand)
         return self.method.score(payload, anchors, calibration)
-
-    async def score_relevance(self, payload: RelevanceInput) -> RelevanceResult:
-        if not payload.candidates:
-            return RelevanceResult(scores=[])
-        # One embedding call for everything: batching is what makes the model fast.
-        vectors = await self.embedder.aembed([*payload.brand_texts, *payload.candidates])
-        brand, candidates = vectors[: len(payload.brand_texts)], vectors[len(payload.brand_texts) :]
-        scores = []
-        for vector in candidates:
-            best = max(_cosine(vector, b) for b in brand)
-            scores.append(round(min(max(best, 0.0), 1.0) * 100.0, 4))
-        return RelevanceResult(scores=scores)

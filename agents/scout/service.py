@@ -17,8 +17,8 @@ from uuid import UUID
 
 import numpy as np
 
-from agents.ingest.models import IngestInput, KnownDoc, RawItem
-from storage.errors import NotFound
+from agents.ingest.models import IngestInput, IngestResult, KnownDoc, RawItem
+from storage.errors import Invalid, NotFound
 from storage.objects import EventLog, EventType, OpportunityBatch, OpportunityCard
 from storage.objects.base import utcnow
 from storage.postgres import Database
@@ -26,7 +26,7 @@ from storage.postgres import repositories as repo
 from storage.postgres import sources as store
 
 from .batches import date_scope, merge_batch
-from .models import BrandProfile, ExistingCard, PersonaProfile, PillarProfile, ScoutDoc, ScoutInput
+from .models import BrandProfile, ExistingCard, PersonaProfile, PillarProfile, ScoutDoc, ScoutInput, ScoutResult
 
 LOOKBACK = timedelta(days=30)
 """How far back documents are read: for deduplication and for scouting."""
@@ -57,20 +57,97 @@ async def ingest(db: Database, engine: Any, items: list[RawItem], *, org_id: UUI
     the new ones are stored with their passages in one transaction."""
     now = now or utcnow()
     async with db.connection() as conn:
-        known = await store.recent_documents(conn, org_id=org_id, since=now - LOOKBACK)
-    result = await engine.ingest(IngestInput(
+        payload = await ingest_input(conn, items, org_id=org_id, now=now)
+    result = await engine.ingest(payload)
+    async with db.transaction() as conn:
+        return await store_ingested(conn, result)
+
+
+async def ingest_input(conn: Any, items: list[RawItem], *, org_id: UUID | None, now: datetime) -> IngestInput:
+    """The engine's input: ``items`` owned by ``org_id`` (None: public), with the documents of the
+    last :data:`LOOKBACK` the org may read, for deduplication."""
+    known = await store.recent_documents(conn, org_id=org_id, since=now - LOOKBACK)
+    return IngestInput(
         items=[i.model_copy(update={"org_id": org_id}) for i in items], now=now,
         known=[KnownDoc(id=k.doc.id, source_url=k.doc.source_url, text=k.doc.text, vector=_mean(k.vectors))
                for k in known],
-    ))  # fmt: skip
+    )  # fmt: skip
+
+
+async def store_ingested(conn: Any, result: IngestResult) -> IngestReport:
+    """Store the engine's new documents with their passages on the caller's connection (a
+    document already stored by a concurrent ingest is skipped, not duplicated)."""
     stored: list[UUID] = []
-    async with db.transaction() as conn:
-        for prepared in result.docs:
-            if await store.save_document(conn, prepared.doc, prepared.passages, prepared.passage_vectors,
-                                         EMBEDDING_MODEL):  # fmt: skip
-                stored.append(prepared.doc.id)
+    for prepared in result.docs:
+        if await store.save_document(conn, prepared.doc, prepared.passages, prepared.passage_vectors,
+                                     EMBEDDING_MODEL):  # fmt: skip
+            stored.append(prepared.doc.id)
     return IngestReport(stored=stored, merged=[m.model_dump(mode="json") for m in result.merged],
                         rejected=[r.model_dump(mode="json") for r in result.rejected])  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ScoutState:
+    """What scouting a brand reads before the engine runs: its profile, the documents it may
+    read, its cards and their story vectors."""
+
+    profile: BrandProfile
+    org_id: UUID
+    weights: dict[str, float]
+    docs: list[store.StoredDoc]
+    cards: list[OpportunityCard]
+    story_vectors: dict[UUID, list[float]]
+
+    def scout_input(self, now: datetime, docs: list[store.StoredDoc] | None = None) -> ScoutInput:
+        """The engine's input for ``docs`` (default all the documents read)."""
+        chosen = self.docs if docs is None else docs
+        return ScoutInput(
+            brand=self.profile, weights=self.weights, now=now, docs=[scout_doc(d) for d in chosen],
+            existing=[ExistingCard(card=c, vector=self.story_vectors[c.id]) for c in self.cards
+                      if c.id in self.story_vectors],
+        )  # fmt: skip
+
+
+def scout_doc(stored: store.StoredDoc) -> ScoutDoc:
+    d = stored.doc
+    return ScoutDoc(id=d.id, title=d.title, text=d.text, source_url=d.source_url, language=d.language,
+                    published_at=d.published_at, ingested_at=d.ingested_at, passages=stored.passages,
+                    passage_vectors=stored.vectors, vector=_mean(stored.vectors))  # fmt: skip
+
+
+async def read_scout_state(conn: Any, brand_id: UUID, *, since: datetime, limit: int = 5000) -> ScoutState:
+    """The brand's profile, the documents it may read ingested since ``since`` (newest first, at
+    most ``limit``) and its cards, read on the caller's connection."""
+    profile, org_id, weights = await _profile(conn, brand_id)
+    docs = await store.recent_documents(conn, org_id=org_id, since=since, limit=limit)
+    cards = await store.brand_cards(conn, brand_id, limit=20_000)
+    return ScoutState(profile, org_id, weights, docs, cards, await _story_vectors(conn, cards))
+
+
+async def save_scout(conn: Any, state: ScoutState, result: ScoutResult, *, docs: int, now: datetime,
+                     run_id: UUID | None = None, meta: dict[str, Any] | None = None) -> ScoutReport:  # fmt: skip
+    """Write the engine's cards, the day's batch and the EventLog line on the caller's
+    connection (one transaction: never a card without its batch); ``meta`` joins the line's."""
+    brand_id = state.profile.brand_id
+    known = {c.id for c in state.cards}
+    outcomes: dict[str, int] = {}
+    for score in result.scores:
+        outcomes[score.outcome] = outcomes.get(score.outcome, 0) + 1
+    scope = date_scope(now)
+    await store.save_cards(conn, result.cards)
+    batch = await store.save_batch(conn, merge_batch(brand_id, scope, await store.batch_for(conn, brand_id, scope),
+                                                     result.cards, now))  # fmt: skip
+    created = sum(c.id not in known for c in result.cards)
+    updated = len(result.cards) - created
+    await repo.event_log.insert(conn, EventLog(
+        org_id=state.org_id, brand_id=brand_id, run_id=run_id, event_type=EventType.OPPORTUNITY_CREATED,
+        subject_type="opportunity_batch", subject_id=str(batch.id),
+        message=f"scouted {docs} documents: {created} new cards, {updated} updated",
+        meta={"docs": docs, "outcomes": outcomes, "date": scope, "created": created, "updated": updated,
+              "planned_until": now.isoformat(), **(meta or {})},
+    ))  # fmt: skip
+    return ScoutReport(docs=docs, cards=result.cards, created=created, updated=updated, batch=batch,
+                       outcomes=outcomes)  # fmt: skip
 
 
 async def scout_brand(db: Database, engine: Any, brand_id: UUID, *, now: datetime | None = None) -> ScoutReport:
@@ -78,34 +155,10 @@ async def scout_brand(db: Database, engine: Any, brand_id: UUID, *, now: datetim
     scouting again the same day updates the batch and never duplicates a card."""
     now = now or utcnow()
     async with db.connection() as conn:
-        profile, org_id, weights = await _profile(conn, brand_id)
-        docs = await store.recent_documents(conn, org_id=org_id, since=now - LOOKBACK)
-        cards = await store.brand_cards(conn, brand_id, limit=20_000)
-        story_vectors = await _story_vectors(conn, cards)
-    result = await engine.scout(ScoutInput(
-        brand=profile, weights=weights, now=now,
-        docs=[ScoutDoc(id=d.doc.id, title=d.doc.title, text=d.doc.text, source_url=d.doc.source_url,
-                       language=d.doc.language, published_at=d.doc.published_at, ingested_at=d.doc.ingested_at,
-                       passages=d.passages, passage_vectors=d.vectors, vector=_mean(d.vectors)) for d in docs],
-        existing=[ExistingCard(card=c, vector=story_vectors[c.id]) for c in cards if c.id in story_vectors],
-    ))  # fmt: skip
-    known = {c.id for c in cards}
-    outcomes: dict[str, int] = {}
-    for score in result.scores:
-        outcomes[score.outcome] = outcomes.get(score.outcome, 0) + 1
-    scope = date_scope(now)
+        state = await read_scout_state(conn, brand_id, since=now - LOOKBACK)
+    result = await engine.scout(state.scout_input(now))
     async with db.transaction() as conn:
-        await store.save_cards(conn, result.cards)
-        batch = await store.save_batch(conn, merge_batch(brand_id, scope, await store.batch_for(conn, brand_id, scope),
-                                                         result.cards, now))  # fmt: skip
-        created = sum(c.id not in known for c in result.cards)
-        await repo.event_log.insert(conn, EventLog(
-            org_id=org_id, brand_id=brand_id, event_type=EventType.OPPORTUNITY_CREATED, subject_type="opportunity_batch",
-            subject_id=str(batch.id), message=f"scouted {len(docs)} documents: {created} new cards, "
-            f"{len(result.cards) - created} updated", meta={"docs": len(docs), "outcomes": outcomes, "date": scope},
-        ))  # fmt: skip
-    return ScoutReport(docs=len(docs), cards=result.cards, created=created, updated=len(result.cards) - created,
-                       batch=batch, outcomes=outcomes)  # fmt: skip
+        return await save_scout(conn, state, result, docs=len(state.docs), now=now)
 
 
 async def _profile(conn: Any, brand_id: UUID) -> tuple[BrandProfile, UUID, dict[str, float]]:
@@ -117,6 +170,9 @@ async def _profile(conn: Any, brand_id: UUID) -> tuple[BrandProfile, UUID, dict[
     personas = await repo.personas.list(conn, "brand_id = $1 AND status = 'active'", brand_id, order_by="created_at, id")
     memory = await repo.memory_fragments.list(conn, "brand_id = $1", brand_id, order_by="created_at DESC, id",
                                               limit=MEMORY_TEXTS)  # fmt: skip
+    for what, found in (("pillars", pillars), ("personas", personas)):
+        if not found:
+            raise Invalid(f"the brand has no active {what[:-1]}", details={"field": what})
     preferences = await repo.brand_preferences.list(conn, "brand_id = $1", brand_id, limit=1)
     weights = dict(preferences[0].opportunity_scoring_weights) if preferences else {}
     profile = BrandProfile(
@@ -149,4 +205,5 @@ def _mean(vectors: list[list[float]]) -> list[float]:
     return (mean / norm if norm else mean).tolist()
 
 
-__all__ = ["IngestReport", "ScoutReport", "ingest", "scout_brand"]
+__all__ = ["IngestReport", "ScoutReport", "ScoutState", "ingest", "ingest_input", "read_scout_state", "save_scout", "scout_brand",
+           "scout_doc", "store_ingested"]

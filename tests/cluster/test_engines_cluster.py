@@ -4,16 +4,18 @@ survives a pool member that was killed for good or restarted."""
 from __future__ import annotations
 
 import asyncio
+from uuid import uuid4
 
 import pytest
 
 from agents.engines import (
     EditInput,
     LengthInput,
-    RelevanceInput,
     SegmentInput,
     ZeroEditInput,
 )
+from agents.ingest.models import IngestInput, RawItem
+from agents.scout.models import BrandProfile, PersonaProfile, PillarProfile, ScoutDoc, ScreenInput
 from runtime import names
 from runtime.engines import EngineRouter, pool_sizes, start_engine_pools, stop_engine_pools
 from runtime.settings import Settings
@@ -81,16 +83,20 @@ async def test_every_pool_exists_under_its_name(ray_cluster, settings, pools):
 
 
 async def test_each_pool_answers_its_op_through_the_router(router, pools):
-    relevance = await router.call(
-        "scout",
-        "score_relevance",
-        RelevanceInput(
-            brand_texts=["marketing attribution dashboards for B2B revenue teams"],
-            candidates=["How revenue teams should read their attribution dashboards", "A recipe for rye bread"],
-        ),
-    )
-    on_topic, off_topic = relevance.scores
-    assert 0 <= off_topic < on_topic <= 100
+    ingested = await router.call("scout", "ingest", IngestInput(items=[
+        RawItem(text="How revenue teams should read their attribution dashboards before the budget review: "
+                     "multi-touch attribution credits every marketing channel that touched the deal."),
+        RawItem(text="A recipe for rye bread: mix the flour with water and a spoon of starter, rest it overnight."),
+    ]))  # fmt: skip
+    docs = [ScoutDoc(id=p.doc.id, text=p.doc.text, language=p.doc.language, ingested_at=p.doc.ingested_at,
+                     passages=p.passages, passage_vectors=p.passage_vectors, vector=p.vector) for p in ingested.docs]
+    brand = BrandProfile(
+        brand_id=uuid4(), name="Ledgerline", positioning="Marketing analytics for B2B revenue teams.",
+        pillars=[PillarProfile(id=uuid4(), name="Attribution", description="Which marketing channel earned the sale.")],
+        personas=[PersonaProfile(id=uuid4(), name="CMO", description="Defends the marketing budget.")],
+    )  # fmt: skip
+    screened = await router.call("scout", "screen", ScreenInput(brands=[brand], docs=docs))
+    assert screened.hits[0].doc_ids == [docs[0].id]  # the attribution article, not the bread
 
     segmented = await router.call("miner", "segment", SegmentInput(text="Big claim.\n\nSome detail.\n\nFollow for more."))
     assert [b.name for b in segmented.beats] == ["hook", "context", "cta"]

@@ -1,4 +1,4 @@
-"""The four engines as plain async classes: real counting, segmentation, distances, relevance."""
+"""The four engines as plain async classes: real counting, segmentation, distances, scouting."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from agents.engines import (
     LengthInput,
     OpportunityScout,
     PatternMiner,
-    RelevanceInput,
     SegmentInput,
     ZeroEditInput,
     dispatch,
@@ -172,24 +171,6 @@ class CountingEmbedder(HashingEmbedder):
     async def aembed(self, texts):
         self.calls += 1
         return self.embed(texts)
-
-
-async def test_relevance_scores_on_topic_candidates_higher_in_one_embedding_call():
-    embedder = CountingEmbedder()
-    scout = OpportunityScout(embedder)
-    result = await scout.score_relevance(
-        RelevanceInput(
-            brand_texts=["analytics dashboards for finance teams", "data quality audits"],
-            candidates=["finance teams hate stale dashboards", "banana bread recipe", "data quality audits"],
-        )
-    )
-    on_topic, off_topic, identical = result.scores
-    assert embedder.calls == 1
-    assert all(0.0 <= s <= 100.0 for s in result.scores)
-    assert identical == pytest.approx(100.0)
-    assert on_topic > off_topic
-    assert off_topic == 0.0  # no shared words: similarity <= 0, clipped
-    assert (await scout.score_relevance(RelevanceInput(brand_texts=["x"], candidates=[]))).scores == []
 
 
 async def test_scout_engine_ingests_then_scouts_through_dispatch_with_cached_anchors():
