@@ -6,8 +6,10 @@ constructor, one pydantic input and result per operation), hosted by the miner p
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field, model_validator
@@ -25,6 +27,12 @@ from storage.objects import Channel, PatternSourcePost, PatternStatus, PatternTe
 from storage.objects.base import utcnow
 
 from .base import TEXT_MAX, EngineModel
+
+if TYPE_CHECKING:
+    from agents.miner.hooks import HookLibrary
+
+HookLibraryOpener = Callable[[], Awaitable["HookLibrary"]]
+HOOK_K_MAX = 50
 
 BeatName = Literal["hook", "context", "list", "cta"]
 COARSE = {"hook": "hook", "cta": "cta", "list": "list", "body": "context"}
@@ -94,6 +102,8 @@ class MineResult(EngineModel):
     assignments: list[PostAssignment]
     distinct_signatures: int
     clusters: int
+    beats: int = 0
+    failed_post_ids: list[UUID] = Field(default_factory=list, description="posts in which no beat was found")
 
     @property
     def created(self) -> int:
@@ -151,6 +161,53 @@ class ReviewResult(EngineModel):
     performance: float | None
 
 
+class HookPostsInput(EngineModel):
+    """Measured posts of one scope and the template each is evidence of (``templates_of``)."""
+
+    posts: list[PatternSourcePost]
+    templates_of: dict[UUID, UUID] = Field(default_factory=dict)
+
+
+class HookView(EngineModel):
+    """A hook: the first beat of a post that worked, with that post's numbers."""
+
+    id: UUID  # the source post's id
+    brand_id: UUID | None
+    channel: Channel
+    text: str
+    engagement_rate: float
+    impressions: int
+    template_id: UUID | None
+
+
+class IndexHooksResult(EngineModel):
+    selected: int  # hooks of the best performers chosen
+    added: int  # of them, new to the library
+    available: bool  # False: this miner has no hook library (nothing was indexed)
+
+
+class HooksResult(EngineModel):
+    hooks: list[HookView]
+
+
+class HookSearchInput(EngineModel):
+    """Hooks near ``topic``: the brand's own and the global ones (only global without a brand)."""
+
+    topic: str = Field(min_length=1, max_length=TEXT_MAX)
+    brand_id: UUID | None = None
+    k: int = Field(default=5, ge=1, le=4 * HOOK_K_MAX)
+
+
+class HookHitView(EngineModel):
+    hook_id: UUID
+    distance: float
+    is_global: bool
+
+
+class HookSearchResult(EngineModel):
+    hits: list[HookHitView]
+
+
 class PatternMiner:
     """Mines the structures of posts that worked.
 
@@ -159,7 +216,10 @@ class PatternMiner:
     clustering. ``min_evidence``: posts a new template needs. ``max_leaders``: bound on the
     clustering matrix (leaders × leaders), whatever the number of posts. ``max_import_bytes``:
     the largest file :meth:`parse` accepts. ``status_thresholds``: when usages move a template
-    to active or deprecated (:mod:`agents.miner.lifecycle`).
+    to active or deprecated (:mod:`agents.miner.lifecycle`). ``hook_library``: opens the hook
+    library (embedder + Chroma) on the first hook operation; without it the hook operations
+    index nothing and find nothing. ``hook_top_fraction``: the share of each channel's best
+    performers whose hooks are indexed.
     """
 
     OPS: ClassVar[dict[str, type[EngineModel]]] = {
@@ -169,11 +229,15 @@ class PatternMiner:
         "assign": AssignInput,
         "parse": ImportInput,
         "review": ReviewInput,
+        "index_hooks": HookPostsInput,
+        "hooks": HookPostsInput,
+        "search_hooks": HookSearchInput,
     }
 
     def __init__(self, *, language: str = "en", distance_threshold: float = 0.3, canopy_radius: float = 0.12,
                  min_evidence: int = 3, max_leaders: int = 2000, max_import_bytes: int = 20_000_000,
-                 status_thresholds: StatusThresholds | None = None) -> None:
+                 status_thresholds: StatusThresholds | None = None, hook_library: HookLibraryOpener | None = None,
+                 hook_top_fraction: float = 0.25) -> None:
         if not 0 < distance_threshold < 1:
             raise Invalid("distance_threshold must be in (0, 1)", details={"field": "distance_threshold"})
         if min_evidence < 1:
@@ -185,6 +249,12 @@ class PatternMiner:
         self.max_leaders = max_leaders
         self.max_import_bytes = max_import_bytes
         self.status_thresholds = status_thresholds or StatusThresholds()
+        if not 0 < hook_top_fraction <= 1:
+            raise Invalid("hook_top_fraction must be in (0, 1]", details={"field": "hook_top_fraction"})
+        self.hook_library = hook_library
+        self.hook_top_fraction = hook_top_fraction
+        self._library: HookLibrary | None = None
+        self._library_lock = asyncio.Lock()
         self.labeller = BeatLabeller(load_cues(language), default_taxonomy())
         self._pass = MiningPass(self.labeller, threshold=distance_threshold, canopy_radius=canopy_radius,
                                 min_evidence=min_evidence, max_leaders=max_leaders)
@@ -215,6 +285,8 @@ class PatternMiner:
             ],
             distinct_signatures=outcome.distinct_signatures,
             clusters=outcome.clusters,
+            beats=outcome.beats,
+            failed_post_ids=list(outcome.failed),
         )
 
     async def parse(self, payload: ImportInput) -> ImportResult:
@@ -229,6 +301,41 @@ class PatternMiner:
         decision = review(payload.template, payload.usages, payload.channel_medians, self.status_thresholds)
         return ReviewResult(template=decision.template, previous_status=decision.previous, changed=decision.changed,
                             reason=decision.reason, performance=decision.performance)
+
+    async def hooks(self, payload: HookPostsInput) -> HooksResult:
+        """The hook (first beat) of each measured post, in the order given."""
+        from agents.miner.hooks import hook_of
+
+        found = (hook_of(p, self.labeller, payload.templates_of.get(p.id)) for p in payload.posts)
+        return HooksResult(hooks=[_hook_view(h) for h in found if h is not None])
+
+    async def index_hooks(self, payload: HookPostsInput) -> IndexHooksResult:
+        """Add the hooks of the best performers of each channel to the hook library."""
+        from agents.miner.hooks import select_hooks
+
+        library = await self._hook_library()
+        if library is None:
+            return IndexHooksResult(selected=0, added=0, available=False)
+        chosen = select_hooks(payload.posts, self.labeller, templates_of=payload.templates_of,
+                              top_fraction=self.hook_top_fraction)
+        return IndexHooksResult(selected=len(chosen), added=await library.add(chosen), available=True)
+
+    async def search_hooks(self, payload: HookSearchInput) -> HookSearchResult:
+        """The hooks nearest to a topic (embedded here, in the miner), nearest first; their ids
+        are source post ids, which the caller resolves in PostgreSQL."""
+        library = await self._hook_library()
+        if library is None:
+            return HookSearchResult(hits=[])
+        hits = await library.search(payload.topic, brand_id=payload.brand_id, k=payload.k)
+        return HookSearchResult(hits=[HookHitView(hook_id=h.hook_id, distance=h.distance, is_global=h.is_global)
+                                      for h in hits])
+
+    async def _hook_library(self) -> HookLibrary | None:
+        if self._library is None and self.hook_library is not None:
+            async with self._library_lock:
+                if self._library is None:
+                    self._library = await self.hook_library()
+        return self._library
 
     async def assign(self, payload: AssignInput) -> AssignResult:
         """The template a new post's structure belongs to (None when none is near enough)."""
@@ -258,12 +365,17 @@ def segment_beats(text: str, labeller: BeatLabeller | None = None) -> list[Beat]
     return beats
 
 
+def _hook_view(hook: object) -> HookView:
+    return HookView.model_validate(hook, from_attributes=True)
+
+
 def template_signature(template: PatternTemplate) -> str:
     return signature_key(signature_of_structure(template.structure, default_taxonomy()))
 
 
 __all__ = [
-    "AssignInput", "AssignResult", "Beat", "ImportInput", "ImportResult", "LabelResult", "LabelledBeat", "MineInput", "MineResult", "ReviewInput", "ReviewResult",
+    "AssignInput", "AssignResult", "Beat", "HookHitView", "HookPostsInput", "HookSearchInput", "HookSearchResult",
+    "HookView", "HooksResult", "ImportInput", "ImportResult", "IndexHooksResult", "LabelResult", "LabelledBeat", "MineInput", "MineResult", "ReviewInput", "ReviewResult",
     "PatternMiner", "PostAssignment", "SegmentInput", "SegmentResult", "TemplateChange", "segment_beats",
     "template_signature",
 ]

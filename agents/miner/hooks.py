@@ -10,17 +10,27 @@ carry no brand id; a brand's own hooks live in that brand's hook space, which no
 search reads. A hook's id is its source post's id, so the post row in PostgreSQL is the truth
 and re-adding a hook is harmless. A search for a brand reads its own space and the global one
 and merges them by distance.
+
+Who opens it: the miner pool (:func:`open_hook_library`, from the engine on its first hook
+operation), so topics are embedded there and never in an API replica. The library is a Chroma
+store of its own (never the memory service's files): a Chroma server by URL, or embedded Chroma
+in a directory only the miner opens.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
 
-from storage.memory import TextEmbedder, VectorIndex
 from storage.objects import Channel, PatternSourcePost
+
+if TYPE_CHECKING:  # storage.memory pulls in chromadb: only the process that opens a library needs it
+    from storage.memory import TextEmbedder, VectorIndex
 
 from .labelling import BeatLabeller
 
@@ -99,25 +109,29 @@ class HookLibrary:
         self.embedder = embedder
 
     async def add(self, hooks: Sequence[Hook]) -> int:
-        """Store the hooks' vectors (a hook already stored keeps its vector); returns how many."""
-        by_space: dict[UUID | None, list[Hook]] = defaultdict(list)
+        """Store the vectors of the hooks not stored yet (only those are embedded: a hook already
+        stored keeps its vector); returns how many were new."""
+        by_space: dict[UUID | None, dict[UUID, Hook]] = defaultdict(dict)
         for hook in hooks:
-            by_space[hook.brand_id].append(hook)
+            by_space[hook.brand_id][hook.id] = hook
+        added = 0
         for brand_id, group in by_space.items():
-            vectors = await self.embedder.aembed([h.text for h in group])
+            space = hook_space(brand_id)
+            known = await self.index.ids(space)
+            fresh = [h for h in group.values() if h.id not in known]
+            if not fresh:
+                continue
+            vectors = await self.embedder.aembed([h.text for h in fresh])
             metadatas = [
                 {"channel": h.channel.value, "engagement_rate": h.engagement_rate, "impressions": h.impressions,
                  "template_id": str(h.template_id) if h.template_id else None,
                  **({"brand_id": str(brand_id)} if brand_id else {})}
-                for h in group
+                for h in fresh
             ]
-            space = hook_space(brand_id)
-            known = await self.index.ids(space)
-            fresh = [i for i, h in enumerate(group) if h.id not in known]
-            if fresh:
-                await self.index.add(space, [group[i].id for i in fresh], [vectors[i] for i in fresh],
-                                     documents=[group[i].text for i in fresh], metadatas=[metadatas[i] for i in fresh])
-        return len(hooks)
+            await self.index.add(space, [h.id for h in fresh], vectors, documents=[h.text for h in fresh],
+                                 metadatas=metadatas)
+            added += len(fresh)
+        return added
 
     async def search(self, topic: str, *, brand_id: UUID | None = None, k: int = 5) -> list[HookHit]:
         """The ``k`` hooks nearest to ``topic``: the brand's own and the global ones (only global
@@ -127,3 +141,16 @@ class HookLibrary:
         if brand_id is not None:
             hits += [HookHit(i, d, False) for i, d in await self.index.query(hook_space(brand_id), vector, k)]
         return sorted(hits, key=lambda h: (h.distance, str(h.hook_id)))[:k]
+
+    async def close(self) -> None:
+        await self.index.close()
+
+
+async def open_hook_library(*, path: Path | None = None, url: str | None = None, num_threads: int = 1) -> HookLibrary:
+    """The hook library with the MiniLM embedder (loaded off the event loop) over embedded Chroma
+    at ``path`` or a Chroma server at ``url`` (exactly one)."""
+    from storage.memory import Embedder, VectorIndex
+
+    embedder = Embedder(num_threads=num_threads)
+    await asyncio.to_thread(embedder.load)
+    return HookLibrary(await VectorIndex.open(path=path, url=url, embedder=embedder), embedder)

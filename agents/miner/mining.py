@@ -1,7 +1,9 @@
 """One mining pass: posts → beats → signatures → clusters → template changes.
 
 Posts are grouped by distinct signature before clustering, so the clusterer's cost depends on
-how many different structures there are, not on how many posts.
+how many different structures there are, not on how many posts. A post in which no beat is found
+(only hashtags and links, say) has no structure: it is left out of clustering and reported as a
+failure of the run, never made into a template.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class MiningOutcome:
     signatures: dict[UUID, Signature]
     distinct_signatures: int
     clusters: int
+    beats: int = 0  # beats labelled over all posts
+    failed: tuple[UUID, ...] = ()  # posts in which no beat was found
 
 
 class MiningPass:
@@ -45,14 +49,21 @@ class MiningPass:
             brand_id: UUID | None, now: datetime) -> MiningOutcome:
         by_signature: dict[Signature, list[PatternSourcePost]] = defaultdict(list)
         signatures: dict[UUID, Signature] = {}
+        failed: list[UUID] = []
+        beats = 0
         for post in posts:
             sig = self.signature(post.raw_text)
             signatures[post.id] = sig
-            by_signature[sig].append(post)
+            beats += sum(count for _, count in sig)
+            if sig:
+                by_signature[sig].append(post)
+            else:
+                failed.append(post.id)
         clusters = self.clusterer.fit({sig: len(group) for sig, group in by_signature.items()}) if by_signature else []
         post_clusters = [
             PostCluster(medoid=c.medoid, posts=[p for sig in c.members for p in by_signature[sig]])
             for c in clusters
         ]
         changes, assignment = self.merger.merge(post_clusters, templates, brand_id=brand_id, now=now)
-        return MiningOutcome(changes, assignment, signatures, len(by_signature), len(clusters))
+        assignment.update({post_id: None for post_id in failed})
+        return MiningOutcome(changes, assignment, signatures, len(by_signature), len(clusters), beats, tuple(failed))

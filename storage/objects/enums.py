@@ -211,6 +211,8 @@ class EventType(StrEnum):
     USER_UPDATED = "user_updated"
     ORG_UPDATED = "org_updated"
     MEMBERSHIP_REMOVED = "membership_removed"
+    POSTS_IMPORTED = "posts_imported"  # 0015_pattern_events.sql
+    TEMPLATE_STATUS_CHANGED = "template_status_changed"  # 0015_pattern_events.sql
 
 
 class Gate(StrEnum):

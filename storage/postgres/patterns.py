@@ -117,8 +117,20 @@ async def save_templates(conn: asyncpg.Connection, created: Sequence[PatternTemp
             raise NotFound(f"PatternTemplate {template.id} not found", details={"id": str(template.id)})
 
 
-async def get_template(conn: asyncpg.Connection, template_id: UUID) -> PatternTemplate:
+async def get_template(conn: asyncpg.Connection, template_id: UUID, *, for_update: bool = False) -> PatternTemplate:
+    """One template; ``for_update`` locks its row until the transaction ends (two outcomes of
+    one template then review it one after the other)."""
+    if for_update:
+        with translate_errors():
+            await conn.execute("SELECT 1 FROM pattern_templates WHERE id = $1 FOR UPDATE", template_id)
     return await _templates.get(conn, template_id)
+
+
+async def lock_scope(conn: asyncpg.Connection, brand_id: UUID | None) -> None:
+    """Serialize the template writes of one scope (a brand's, or the global one) until the
+    transaction ends: two mining runs of a scope never write over each other."""
+    with translate_errors():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"pattern_mining:{brand_id or 'global'}")
 
 
 async def record_usage(conn: asyncpg.Connection, usage: PatternUsage) -> PatternUsage:
@@ -135,6 +147,11 @@ async def attach_outcome(conn: asyncpg.Connection, usage_id: UUID, outcome: dict
 
 async def usages_of(conn: asyncpg.Connection, template_id: UUID) -> list[PatternUsage]:
     return await _usages.list(conn, "pattern_template_id = $1", template_id, order_by="created_at, id")
+
+
+async def usages_of_variant(conn: asyncpg.Connection, content_variant_id: UUID) -> list[PatternUsage]:
+    """The usages of one content variant (a variant may follow more than one template)."""
+    return await _usages.list(conn, "content_variant_id = $1", content_variant_id, order_by="created_at, id")
 
 
 async def posts_by_ids(conn: asyncpg.Connection, ids: Sequence[UUID]) -> dict[UUID, PatternSourcePost]:

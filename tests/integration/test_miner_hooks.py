@@ -1,4 +1,5 @@
-"""The hook library on real Chroma and MiniLM: best performers' hooks, global and brand spaces."""
+"""The hook library on real Chroma and MiniLM: best performers' hooks, global and brand spaces,
+indexed by mining runs and searched by topic through the miner engine's hook operations."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from agents.miner.hooks import HookLibrary, hook_space, select_hooks
 from agents.miner.labelling import BeatLabeller
 from storage.memory import VectorIndex
 from storage.objects import Channel, PatternSourcePost
+from storage.postgres import patterns as store
 
 pytestmark = pytest.mark.integration
 DATA = Path(__file__).resolve().parents[1] / "data" / "miner"
@@ -73,24 +75,83 @@ async def test_search_by_topic_keeps_brand_hooks_in_their_brand(tmp_path, minilm
         assert all(hit.is_global for hit in for_b) and not ({h.hook_id for h in for_b} & {p.id for p in own})
 
 
-async def test_hooks_from_the_database_are_searched_and_read_back(tmp_path, minilm, embedded_postgres_dsn,
-                                                                 fresh_schema):
+def _library(path, minilm):
+    """How the miner pool opens its library, here on a temp dir with the session's model."""
+
+    async def open_library() -> HookLibrary:
+        return HookLibrary(await VectorIndex.open(path=path, embedder=minilm), minilm)
+
+    return open_library
+
+
+BAKERY = [
+    "We sold out of sourdough by 9am three Saturdays in a row.\n\nHere is what changed at the counter.",
+    "I almost closed the bakery in 2020.\n\nThen we started teaching bread classes on Sunday mornings.",
+    "Our croissants used to sit unsold until closing.\n\nOne change to the display case fixed it.",
+]
+BIKES = [
+    "Our bike shop doubled its repair bookings in one spring.\n\nThe trick was a text message.",
+    "I was wrong about e-bikes.\n\nThey are now half of what our workshop fixes.",
+    "Three commuters a day used to walk past our workshop.\n\nNow they stop for a free tyre check.",
+]
+
+
+def _brand_file(texts, rate):
+    return "\n".join(json.dumps({"text": t, "channel": "linkedin", "impressions": 4000,
+                                 "engagements": round(4000 * rate)}) for t in texts)
+
+
+async def test_mined_hooks_are_searched_by_topic_and_another_brands_never_appear(
+        tmp_path, minilm, embedded_postgres_dsn, fresh_schema, examples):
     from agents.engines.miner import PatternMiner
-    from agents.miner.service import import_file, mine_scope, refresh_hooks, search_hooks
+    from agents.miner.service import import_file, mine_scope, search_hooks
+    from storage.postgres import repositories as repo
+    from tests.integration.conftest import insert_examples
+
+    miner = PatternMiner(hook_library=_library(tmp_path / "hooks", minilm), hook_top_fraction=0.5)
+    async with fresh_schema(embedded_postgres_dsn, tmp_path, prefix="hooks") as handle:
+        db = handle.db
+        await insert_examples(db, examples)
+        bakery = examples.brand
+        bikes = bakery.model_copy(update={"id": uuid4(), "slug": "spokes", "name": "Spokes"})
+        async with db.transaction() as conn:
+            await repo.brands.insert(conn, bikes)
+        await import_file(db, miner, (DATA / "swipe_posts.jsonl").read_text(), "jsonl")
+        await import_file(db, miner, _brand_file(BAKERY, 0.09), "jsonl", brand_id=bakery.id)
+        await import_file(db, miner, _brand_file(BIKES, 0.09), "jsonl", brand_id=bikes.id)
+        global_run = await mine_scope(db, miner)
+        runs = [await mine_scope(db, miner, b.id) for b in (bakery, bikes)]
+        assert global_run.counts.hooks_indexed >= 10 and all(r.counts.hooks_indexed >= 1 for r in runs)
+        assert (await mine_scope(db, miner)).counts.hooks_indexed == 0  # already in the library
+
+        for_bakery = await search_hooks(db, miner, "selling more bread at a small bakery", brand_id=bakery.id, k=8)
+        for_bikes = await search_hooks(db, miner, "selling more bread at a small bakery", brand_id=bikes.id, k=50)
+        global_only = await search_hooks(db, miner, "hiring and managing engineers", k=3)
+        on_x = await search_hooks(db, miner, "hiring and managing engineers", channel=Channel.X, k=3)
+        async with db.connection() as conn:
+            bakery_posts = {p.id for p in await store.posts_in_scope(conn, bakery.id)}
+            bike_posts = {p.id for p in await store.posts_in_scope(conn, bikes.id)}
+            global_posts = {p.id for p in await store.posts_in_scope(conn, None)}
+            global_templates = {t.id for t in await store.templates_in_scope(conn, None)}
+
+    own = [m for m in for_bakery if not m.is_global]
+    assert own and {m.hook.id for m in own} <= bakery_posts and not {m.hook.id for m in for_bakery} & bike_posts
+    assert any("sourdough" in m.hook.text or "bakery" in m.hook.text for m in for_bakery[:3])
+    assert not {m.hook.id for m in for_bikes} & bakery_posts
+    assert {m.hook.id for m in for_bikes if not m.is_global} <= bike_posts
+    assert [m.distance for m in for_bakery] == sorted(m.distance for m in for_bakery)
+    assert len(global_only) == 3 and all(m.is_global and m.hook.id in global_posts for m in global_only)
+    assert all(m.hook.template_id in global_templates for m in global_only)
+    assert on_x and all(m.hook.channel == Channel.X for m in on_x)
+    for match in for_bakery:  # the numbers are the source post's, read back from PostgreSQL
+        assert match.hook.engagement_rate == pytest.approx(match.engagements / match.hook.impressions)
+
+
+async def test_a_miner_without_a_library_indexes_and_finds_nothing():
+    from agents.engines.miner import HookPostsInput, HookSearchInput, PatternMiner
 
     miner = PatternMiner()
-    labeller = miner.labeller
-    async with fresh_schema(embedded_postgres_dsn, tmp_path, prefix="hooks") as handle:
-        await import_file(handle.db, miner, (DATA / "swipe_posts.jsonl").read_text(), "jsonl")
-        report = await mine_scope(handle.db, miner)
-        async with await VectorIndex.open(path=tmp_path / "chroma", embedder=minilm) as index:
-            library = HookLibrary(index, minilm)
-            added = await refresh_hooks(handle.db, library, labeller, top_fraction=0.5)
-            assert added >= 10
-            found = await search_hooks(handle.db, library, labeller, "hiring and managing engineers", k=3)
-            on_x = await search_hooks(handle.db, library, labeller, "hiring and managing engineers",
-                                      channel=Channel.X, k=3)
-    template_ids = {t.id for t in report.templates}
-    assert len(found) == 3 and all(hook.template_id in template_ids for hook, _ in found)
-    assert [d for _, d in found] == sorted(d for _, d in found)
-    assert on_x and all(hook.channel == Channel.X for hook, _ in on_x)
+    indexed = await miner.index_hooks(HookPostsInput(posts=_posts()))
+    assert (indexed.available, indexed.added) == (False, 0)
+    assert (await miner.search_hooks(HookSearchInput(topic="pricing"))).hits == []
+

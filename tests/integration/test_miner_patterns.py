@@ -82,8 +82,9 @@ async def test_mining_twice_from_the_database_keeps_the_templates(db):
     second = await _mine(db, miner)
     assert second.created == 0 and second.updated == 0
     async with db.connection() as conn:
-        runs = await repo.event_log.list(conn, "subject_type = 'pattern_mining'", order_by="created_at")
-    assert [(e.meta["created"], e.meta["updated"], e.meta["posts"]) for e in runs] == [
+        runs = await repo.event_log.list(conn, "subject_type = 'pattern_mining' AND event_type = 'run_finished'",
+                                         order_by="created_at")
+    assert [(e.meta["templates_created"], e.meta["templates_merged"], e.meta["posts_read"]) for e in runs] == [
         (first.created, 0, 50), (0, 0, 50)]
     await store.import_posts(db, (await _parse(miner, "new_posts.jsonl")).posts)
     third = await _mine(db, miner)
@@ -140,7 +141,7 @@ async def test_import_file_is_all_or_nothing_and_idempotent(db):
 
 
 async def test_mining_an_empty_scope_mines_nothing(db):
-    report = await mine_scope(db, PatternMiner(), uuid4())
+    report = await mine_scope(db, PatternMiner())
     assert report.posts == 0 and report.templates == [] and report.result.created == 0
 
 

@@ -156,3 +156,17 @@ async def test_each_post_counts_for_one_template_even_when_structures_crowd():
     assert {c.action for c in again.templates} == {"unchanged"}
     held = {i: c.template.id for c in first.templates for i in c.template.example_source_post_ids}
     assert {a.post_id: a.template_id for a in again.assignments} == held
+
+
+async def test_posts_without_any_beat_are_reported_and_never_make_a_template():
+    """Only hashtags and links: no beat, so no structure; enough of them once made a template
+    with an empty structure, which the object model refuses."""
+    tags = [_post(ROWS[0]).model_copy(update={"id": UUID(int=i + 1), "raw_text": f"#growth #b2b https://x.example/{i}"})
+            for i in range(4)]
+    result = await PatternMiner().mine(MineInput(posts=[*tags, *(_post(r) for r in ROWS[:10])], now=NOW))
+    assert set(result.failed_post_ids) == {p.id for p in tags}
+    assigned = {a.post_id: a.template_id for a in result.assignments}
+    assert all(assigned[p.id] is None for p in tags)
+    assert result.templates and all(c.template.structure for c in result.templates)
+    labelled = PatternMiner().labeller
+    assert result.beats == sum(len(labelled.label(r["raw_text"])) for r in ROWS[:10])
