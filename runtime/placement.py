@@ -37,14 +37,19 @@ def host_for(brand_id: UUID, *, count: int, per_brand: bool) -> str:
 
 # -- where the actors run ------------------------------------------------------------------------
 # Ray's SPREAD strategy alone is best effort (measured here, Ray 2.60: three hosts on three nodes
-# landed on two), and so was soft node affinity (it ignored the node it was given). Brand hosts are
+# landed on two), and so was soft node affinity (it ignored the node it was given: Ray places an
+# actor that requests no resource, like these num_cpus=0 actors, on a random node). Brand hosts are
 # therefore pinned to a node chosen from their index over the nodes alive when they are created,
 # sorted by id: host i → node i mod n, the same answer in every process. When that node dies, Ray
 # cannot restart the pinned actor there (ActorUnschedulableError); RayAgentGateway then re-creates
 # it by name, pinned to a node alive then. Engine pool members use SPREAD (best effort) and are
-# restarted by Ray on any live node, since their callers retry only dead or restarting members.
-# On a single node everything is plain SPREAD.
+# restarted by Ray on any live node, since their callers retry on another member. Publishers,
+# one per node, use soft affinity (see ``publisher_placements``): unlike a brand host, a
+# publisher that lands on a node that already has one is harmless. On a single node everything
+# is plain SPREAD.
 SPREAD = "SPREAD"
+# What a publisher reserves so that its soft node affinity is honoured (see publisher_placements).
+PUBLISHER_MEMORY_BYTES = 32 * 1024 * 1024
 
 
 def alive_node_ids() -> list[str]:
@@ -70,6 +75,35 @@ def spread_strategy(name: str, position: int | None = None) -> object:
 
     index = position % len(nodes) if position is not None else node_index(name, len(nodes))
     return NodeAffinitySchedulingStrategy(node_id=nodes[index], soft=False)
+
+
+def publisher_name(index: int) -> str:
+    """The publisher of the ``index``-th node alive at start: ``kairo-publisher-<index>``."""
+    return f"{names.PUBLISHER}-{index}"
+
+
+def publisher_placements() -> dict[str, dict[str, object]]:
+    """One publisher per alive node: name → its actor options. Each prefers its node (soft
+    affinity), so Ray restarts a publisher on its own node when only its process died, and on
+    another live node only when its node is gone (it then shares that node with the node's own
+    publisher until the next ``kairo up``). All of them claim through the same job leases
+    (``FOR UPDATE SKIP LOCKED``), so any number may run. On a single node: one, unplaced.
+
+    Ray places an actor that requests no resource at all on a random node whatever its soft
+    affinity says (only hard affinity is honoured for empty requests; measured here: 3 publishers
+    with ``num_cpus=0`` landed on 2 of 3 nodes). So each publisher reserves a little logical
+    memory (``PUBLISHER_MEMORY_BYTES``, far below what its process uses), which makes its
+    affinity count."""
+    nodes = alive_node_ids()
+    if len(nodes) <= 1:
+        return {publisher_name(0): {}}
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    return {
+        publisher_name(i): {"scheduling_strategy": NodeAffinitySchedulingStrategy(node_id=node, soft=True),
+                            "memory": PUBLISHER_MEMORY_BYTES}
+        for i, node in enumerate(nodes)
+    }  # fmt: skip
 
 
 def alive_nodes() -> int:

@@ -102,8 +102,8 @@ async def rotate_token_keys(settings: Settings) -> int:
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)
 class Publisher:
-    """The singleton publisher actor (``names.PUBLISHER``): holds a pool, an HTTP session and
-    one :class:`PublishLoop`."""
+    """A publisher actor (one per node on a cluster, all claiming through the same leases):
+    holds a pool, an HTTP session and one :class:`PublishLoop`."""
 
     def __init__(self, settings: Settings) -> None:
         configure_logging(settings.log_level, settings.log_format)  # JSON lines in this actor too
@@ -180,11 +180,14 @@ class Publisher:
         return jobs
 
 
-def start_publisher(settings: Settings, *, run_loop: bool | None = None) -> ActorHandle:
-    """The publisher actor, created if absent (named, detached, restarts forever); its loop
-    started when ``run_loop`` (default: ``settings.publisher_autostart``)."""
+def start_publisher(settings: Settings, *, run_loop: bool | None = None, name: str = names.PUBLISHER,
+                    placement: dict[str, Any] | None = None) -> ActorHandle:
+    """A publisher actor ``name``, created if absent (named, detached, restarts forever, placed
+    by the actor options in ``placement``: on a cluster one per node, see
+    ``stack.start_publishers``); its loop started when ``run_loop`` (default:
+    ``settings.publisher_autostart``)."""
     handle = Publisher.options(
-        name=names.PUBLISHER, namespace=settings.ray_namespace, lifetime="detached", get_if_exists=True
+        name=name, namespace=settings.ray_namespace, lifetime="detached", get_if_exists=True, **(placement or {})
     ).remote(settings)
     if run_loop if run_loop is not None else settings.publisher_autostart:
         handle.start.remote()

@@ -1,8 +1,8 @@
 """Start and stop a whole Kairo runtime on a Ray cluster (local or joined).
 
 Order matters: the system of record first (migrated), then the operator bootstrap, the memory
-service and engine pools, the brand hosts, the publisher and scheduler singletons, and the HTTP
-API last, so that the first request finds everything it needs.
+service and engine pools, the brand hosts, the publishers (one per node) and the scheduler, and
+the HTTP API last, so that the first request finds everything it needs.
 """
 
 from __future__ import annotations
@@ -21,7 +21,14 @@ from .database import open_database
 from .engines import start_engine_pools, stop_engine_pools
 from .hosts import RayAgentGateway
 from .memory_service import start_memory_service
-from .placement import alive_nodes, api_replicas, host_names, resolve_brand_hosts, spread_engine_pools
+from .placement import (
+    alive_nodes,
+    api_replicas,
+    host_names,
+    publisher_placements,
+    resolve_brand_hosts,
+    spread_engine_pools,
+)
 from .publisher import start_publisher
 from .scheduler import start_scheduler
 from .services import resolve_database, stop_embedded_postgres
@@ -75,8 +82,8 @@ async def start_runtime(settings: Settings, *, api: bool = True, step: Step = la
     if not settings.host_per_brand:
         for name in host_names(settings.brand_hosts):
             await gateway.host(name).ready.remote()
-    step("Starting the publisher and the scheduler")
-    start_publisher(settings)
+    step("Starting the publishers and the scheduler")
+    start_publishers(settings)
     start_scheduler(settings, partial(RayAgentGateway, settings))
     api_url = docs_url = None
     if api:
@@ -90,6 +97,15 @@ async def start_runtime(settings: Settings, *, api: bool = True, step: Step = la
         api_url = f"http://{settings.api_host}:{settings.api_port}/v1"
         docs_url = f"http://{settings.api_host}:{settings.api_port}/docs"
     return RuntimeInfo(settings=settings, api_url=api_url, docs_url=docs_url, dashboard_url=None, admin_key=admin_key)
+
+
+def start_publishers(settings: Settings) -> dict[str, Any]:
+    """One publisher per alive node (``placement.publisher_placements``), created if absent:
+    name → handle. They share the job leases, so each job is still published once."""
+    return {
+        name: start_publisher(settings, name=name, placement=placement)
+        for name, placement in publisher_placements().items()
+    }
 
 
 def replicated(app: Any, settings: Settings) -> Any:
@@ -158,7 +174,8 @@ async def stop_runtime(settings: Settings, *, api: bool = True) -> None:
                 log.warning("host.shutdown_failed", host=name)
             ray.kill(handle, no_restart=True)
     stop_engine_pools(settings)
-    for name in (names.SCHEDULER, names.PUBLISHER, names.MEMORY):
+    publishers = [name for name in kairo_actors(settings) if name.startswith(names.PUBLISHER)]
+    for name in (names.SCHEDULER, *publishers, names.MEMORY):
         try:
             ray.kill(ray.get_actor(name, namespace=settings.ray_namespace), no_restart=True)
         except ValueError:
