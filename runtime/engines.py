@@ -14,23 +14,28 @@ import asyncio
 import itertools
 import os
 import time
+from functools import partial
 from typing import Any
 
 import ray
 import structlog
 from pydantic import BaseModel
 from ray.actor import ActorHandle
-from ray.exceptions import ActorDiedError, ActorUnavailableError
+from ray.exceptions import ActorUnavailableError, ActorUnschedulableError, RayActorError
 
 from agents.engines import ENGINE_KINDS, ContentWriter, Engine, Learner, OpportunityScout, PatternMiner, dispatch
 
 from . import names
 from .logs import configure_logging
+from .placement import SPREAD
 from .settings import Settings
 
 log = structlog.get_logger(__name__)
 
 KINDS = tuple(ENGINE_KINDS)  # ("scout", "miner", "writer", "learner")
+# A call failed because of its member, not of the engine: dead, restarting, or unschedulable.
+# (RayActorError covers ActorDiedError and ActorUnavailableError.)
+MEMBER_LOST = (RayActorError, ActorUnschedulableError)
 
 
 def pool_sizes(settings: Settings) -> dict[str, int]:
@@ -53,22 +58,40 @@ def build_engine(kind: str, settings: Settings) -> Engine:
 
         embedder = Embedder(num_threads=settings.embedding_threads)
         return OpportunityScout(embedder) if kind == "scout" else ContentWriter(embedder)
-    return pattern_miner(settings) if kind == "miner" else Learner()
+    return pattern_miner(settings, hooks=True) if kind == "miner" else Learner()
 
 
-def pattern_miner(settings: Settings) -> PatternMiner:
-    """The miner with its thresholds from settings (the pool, the CLI and tests build it alike)."""
+def pattern_miner(settings: Settings, *, hooks: bool = False) -> PatternMiner:
+    """The miner with its thresholds from settings (the pool, the CLI and tests build it alike).
+    ``hooks``: with the hook library (MiniLM + Chroma, opened on the first hook operation); only
+    the miner pool has it, so one process opens the library's embedded Chroma."""
     from agents.miner.lifecycle import StatusThresholds
 
     return PatternMiner(
         distance_threshold=settings.miner_distance_threshold, min_evidence=settings.miner_min_evidence,
         max_import_bytes=settings.miner_max_import_bytes,
+        hook_library=partial(_open_hook_library, settings) if hooks else None,
         status_thresholds=StatusThresholds(
             active_min_uses=settings.pattern_active_min_uses, active_min_ratio=settings.pattern_active_min_ratio,
             deprecate_min_uses=settings.pattern_deprecate_min_uses, deprecate_window=settings.pattern_deprecate_window,
             deprecate_ratio=settings.pattern_deprecate_ratio,
         ),
     )  # fmt: skip
+
+
+async def _open_hook_library(settings: Settings) -> Any:
+    """The miner pool's hook library: a Chroma server by URL, or embedded Chroma in a directory
+    of its own (``data_dir/hooks``, never the memory service's). Embedded Chroma is safe in one
+    process only, so more than one miner needs the server."""
+    from agents.miner.hooks import open_hook_library
+    from storage.errors import UpstreamFailure
+
+    if settings.chroma_url:
+        return await open_hook_library(url=settings.chroma_url, num_threads=settings.embedding_threads)
+    if settings.miner_pool > 1:
+        raise UpstreamFailure("the hook library's embedded Chroma serves one miner; with KAIRO_MINER_POOL > 1 "
+                              "set KAIRO_CHROMA_URL", details={"field": "miner_pool"})
+    return await open_hook_library(path=settings.data_dir / "hooks", num_threads=settings.embedding_threads)
 
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)
@@ -117,12 +140,14 @@ class EngineActor:
 
 
 def _create(kind: str, index: int, settings: Settings) -> ActorHandle:
-    """The named pool member, created if absent (any number of callers may race: one wins)."""
+    """The named pool member, created if absent (any number of callers may race: one wins),
+    spread over the nodes (``placement.SPREAD``; Ray restarts it on any live node)."""
     return EngineActor.options(
         name=names.engine(kind, index),
         namespace=settings.ray_namespace,
         lifetime="detached",
         get_if_exists=True,
+        scheduling_strategy=SPREAD,
     ).remote(kind, settings)
 
 
@@ -148,12 +173,15 @@ def stop_engine_pools(settings: Settings) -> int:
 class EngineRouter:
     """How brand agents call engines: ``await router.call("writer", "check_length", payload)``.
 
-    Picks pool members round-robin. Handles are resolved by name once and cached. When a member
-    is dead for good (``ActorDiedError``) the handle is re-resolved by name, recreating the
-    member if needed, and the call is retried once. While a member restarts
-    (``ActorUnavailableError``) the call is retried with short backoff. Both are safe because
-    engine operations are idempotent. Errors raised by the engine itself (``Invalid``...) pass
-    through unchanged.
+    Picks pool members round-robin. Handles are resolved by name once and cached. When a call
+    fails because its member is gone or cannot answer — dead for good (``ActorDiedError``),
+    pinned to a node that is gone (``ActorUnschedulableError``), restarting after its process or
+    its node died (``ActorUnavailableError`` and other ``RayActorError``) — the router looks the
+    pool up again: the failed member's handle is dropped, and the call is retried once on the
+    next member of the pool, resolved afresh by name (and re-created if it is dead for good). A
+    pool of one retries on the same member re-resolved. If that member is itself restarting,
+    the call waits for it with short backoff. All of this is safe because engine operations
+    are idempotent. Errors raised by the engine itself (``Invalid``...) pass through unchanged.
     """
 
     def __init__(self, settings: Settings, *, unavailable_retries: int = 5, backoff_seconds: float = 0.1) -> None:
@@ -171,25 +199,32 @@ class EngineRouter:
             self._handles[key] = _create(kind, index, self.settings)
         return self._handles[key]
 
+    def _re_resolve(self, kind: str, failed: int) -> int:
+        """Forget the failed member and resolve the next one by name; its index."""
+        self._handles.pop((kind, failed), None)
+        index = (failed + 1) % self.sizes[kind]
+        self._resolve(kind, index, refresh=True)
+        self.stats["re_resolved"] += 1
+        return index
+
     async def call(self, kind: str, op: str, payload: BaseModel) -> Any:
         _check_kind(kind)
         index = next(self._next[kind]) % self.sizes[kind]
         handle = self._resolve(kind, index)
         self.stats["calls"] += 1
-        died_retried = False
+        moved = False
         unavailable = 0
         while True:
             try:
                 return await handle.call.remote(op, payload)
-            except ActorDiedError:
-                if died_retried:
-                    raise
-                died_retried = True
-                self.stats["re_resolved"] += 1
-                log.warning("engine.died", kind=kind, index=index, op=op)
-                handle = self._resolve(kind, index, refresh=True)
-            except ActorUnavailableError:
-                if unavailable >= self.unavailable_retries:
+            except MEMBER_LOST as exc:
+                if not moved:
+                    moved = True
+                    log.warning("engine.member_lost", kind=kind, index=index, op=op, error=type(exc).__name__)
+                    index = self._re_resolve(kind, index)
+                    handle = self._handles[(kind, index)]
+                    continue
+                if not isinstance(exc, ActorUnavailableError) or unavailable >= self.unavailable_retries:
                     raise
                 await asyncio.sleep(self.backoff_seconds * 2**unavailable)
                 unavailable += 1

@@ -156,3 +156,22 @@ async def test_router_rides_out_a_restart(ray_cluster, router):
     same_name = ray_cluster.get_actor(names.engine("writer", 0), namespace="kairo-test")
     assert same_name._actor_id == handle._actor_id  # restarted in place, not replaced
     assert describe(same_name)["pid"] != old_pid
+
+
+async def test_a_call_on_a_member_killed_for_good_is_answered_by_the_next_member(ray_cluster, settings, pools):
+    """The router's cached handle of miner-0 is dead: the call looks the pool up again and is
+    answered by miner-1 (the dead member is re-created by name on its next turn)."""
+    router = EngineRouter(settings)
+    victim, survivor = (ray_cluster.get_actor(names.engine("miner", i), namespace="kairo-test") for i in range(2))
+    for _ in range(2):  # both members' handles cached, the next turn is miner-0's
+        await router.call("miner", "segment", SegmentInput(text="Warm up."))
+    before = describe(survivor)["calls"]
+    ray_cluster.kill(victim, no_restart=True)
+    await wait_until_gone(ray_cluster, names.engine("miner", 0))
+    segmented = await router.call("miner", "segment", SegmentInput(text="Big claim.\n\nSome detail.\n\nFollow for more."))
+    assert [b.name for b in segmented.beats] == ["hook", "context", "cta"]
+    assert describe(survivor)["calls"] == before + 1 and router.stats["re_resolved"] == 1
+    await router.call("miner", "segment", SegmentInput(text="Next turn."))  # miner-1 again (it is cached)
+    await router.call("miner", "segment", SegmentInput(text="Next turn."))  # miner-0, re-created by name
+    replacement = ray_cluster.get_actor(names.engine("miner", 0), namespace="kairo-test")
+    assert replacement._actor_id != victim._actor_id and describe(replacement)["calls"] == 1

@@ -12,21 +12,39 @@ measured times go to benchmarks/bench_failover.py.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 import uuid
+from datetime import timedelta
 
 import aiohttp
 import pytest
 
-from agents.brand_brain import OnboardingRequest, PersonaDraft, PillarDraft, onboard_brand
+from agents.brand_brain import (
+    OnboardingRequest,
+    PersonaDraft,
+    PillarDraft,
+    onboard_brand,
+)
+from agents.engines import SegmentInput
+from agents.publisher.tokens import new_key
 from runtime.commands import ChannelOverridePatch, GetStatus, Noop, UpdateRuntimeContext
+from runtime.engines import EngineActor, EngineRouter
+from runtime.fakes.world import add_variants, make_world
 from runtime.fencing import ActivationLost
 from runtime.hosts import AgentElsewhere, BrandHost, RayAgentGateway
 from runtime.placement import host_names, spread_engine_pools
+from runtime.publisher import token_cipher
+from runtime.scheduler import sweep_expired_leases
 from runtime.settings import Settings
+from runtime.stack import start_publishers
 from storage.errors import UpstreamFailure
 from storage.objects import Org, User
+from storage.objects.base import utcnow
+from storage.objects.enums import Channel, ChannelStatus
+from storage.objects.publishing import AdapterName, ChannelConfig, PublishingJob
+from storage.postgres import publishing as store
 from storage.postgres import repositories as repo
 
 pytestmark = pytest.mark.faults
@@ -97,6 +115,7 @@ def settings(mn_db, embedded_postgres_dsn, data_root, cluster) -> Settings:
         database_url=embedded_postgres_dsn, database_schema=mn_db.schema, data_dir=data_root,
         ray_namespace=NAMESPACE, brand_hosts=NODES, agent_idle_seconds=3600, activation_lease_seconds=60,
         db_pool_max=2, scout_pool=2, miner_pool=1, writer_pool=1, api_replicas=2, log_level="WARNING",
+        token_keys=f"k1:{new_key()}", publisher_batch=2,
     )  # fmt: skip
 
 
@@ -123,6 +142,43 @@ async def brands(mn_db):
             pillars=[PillarDraft(name="Payroll", description="Paying people right.")],
         ))).brand)  # fmt: skip
     return made
+
+
+@pytest.fixture(scope="module")
+async def outbox(mn_db, settings, tmp_path_factory):
+    """A brand publishing to an outbox file every node reaches, and a maker of due jobs."""
+    path = tmp_path_factory.mktemp("multinode-outbox") / "posts.jsonl"
+    async with mn_db.transaction() as conn:
+        world = await make_world(conn)
+        await store.save_connection(conn, token_cipher(settings), ChannelConfig(
+            brand_id=world.brand_id, channel=Channel.YOUTUBE_SCRIPT, status=ChannelStatus.CONNECTED,
+            adapter=AdapterName.OUTBOX, endpoint=str(path)), store.Secrets())  # fmt: skip
+
+    async def due(tag: str, count: int) -> list[PublishingJob]:
+        async with mn_db.transaction() as conn:
+            variants = await add_variants(conn, world, "youtube_script", [f"{tag} script #{i}" for i in range(count)])
+            jobs = [PublishingJob(brand_id=world.brand_id, content_variant_id=v.id, channel=Channel.YOUTUBE_SCRIPT,
+                                  scheduled_at=utcnow() - timedelta(seconds=1)) for v in variants]  # fmt: skip
+            await repo.publishing_jobs.insert_many(conn, jobs)
+        return jobs
+
+    return due, path
+
+
+async def published_once(db, path, jobs) -> None:
+    """Every job ``success`` with exactly one attempt row (nothing sent twice, nothing begun and
+    abandoned), and its text once in the outbox."""
+    ids = [j.id for j in jobs]
+    async with db.connection() as conn:
+        rows = await conn.fetch(
+            "SELECT j.status, v.body, count(a.id) AS attempts, count(a.id) FILTER (WHERE a.status = 'success') AS ok"
+            "  FROM publishing_jobs j JOIN content_variants v ON v.id = j.content_variant_id"
+            "  LEFT JOIN publish_attempts a ON a.publishing_job_id = j.id WHERE j.id = ANY($1) GROUP BY j.id, v.body",
+            ids)  # fmt: skip
+    assert len(rows) == len(jobs)
+    assert {(r["status"], r["attempts"], r["ok"]) for r in rows} == {("success", 1, 1)}
+    texts = [json.loads(line)["text"] for line in path.read_text().splitlines()]
+    assert all(texts.count(r["body"]) == 1 for r in rows)
 
 
 def node_of(handle) -> str:
@@ -176,6 +232,27 @@ def _node_id_of_actor(actor) -> str:
     return ray.get_runtime_context().get_node_id()
 
 
+async def test_one_publisher_per_node_all_claiming_through_the_same_leases(cluster, mn_db, settings, outbox):
+    import ray
+
+    due, path = outbox
+    publishers = start_publishers(settings)
+    nodes = ray.get([p.__ray_call__.remote(_node_id_of_actor) for p in publishers.values()], timeout=WAIT)
+    assert len(publishers) == NODES and len(set(nodes)) == NODES  # one per node, each on its own
+
+    jobs = await due("shared", 4 * NODES)
+    claimed = dict.fromkeys(publishers, 0)
+    while True:  # rounds in which every publisher claims a batch (2) at the same time
+        counts = await asyncio.gather(*(p.run_once.remote() for p in publishers.values()))
+        for name, count in zip(publishers, counts, strict=True):
+            claimed[name] += count
+        if not any(counts):
+            break
+    assert all(claimed.values()), claimed  # every publisher published some
+    assert sum(claimed.values()) == len(jobs)  # and no job was claimed twice
+    await published_once(mn_db, path, jobs)
+
+
 # -- a partitioned host ------------------------------------------------------------------------
 
 
@@ -200,6 +277,11 @@ async def test_a_partitioned_host_has_every_write_refused_and_stops_its_agents(c
             return rows if [r["incarnation"] for r in rows] == [incarnation] else None
 
         before = await poll(taken_over, "the restarted host holds the zombie's brand")
+        # The zombie does not answer for the brand it lost (fenced, or already stopped), and
+        # drops it from its memory.
+        with pytest.raises((ActivationLost, AgentElsewhere)):
+            await zombie.handle.remote(taken.id, GetStatus())
+        assert taken.id not in await zombie.active_brands.remote()
 
         async with mn_db.connection() as conn:
             version = await conn.fetchval("SELECT version FROM brand_runtime_contexts WHERE brand_id = $1", taken.id)
@@ -237,7 +319,14 @@ async def _stopped(host):
 
 
 async def test_a_lost_node_s_brands_answer_again_from_a_surviving_node_activated_once(
-        cluster, mn_db, gateway, settings, brands):  # fmt: skip
+        cluster, mn_db, gateway, settings, brands, outbox):  # fmt: skip
+    """A worker node is removed (SIGKILL) while it hosts brands, an engine pool member and a
+    publisher holding leased jobs: its brands answer again from a live node with one new
+    activation each, the router's next call on the lost member is answered by another member,
+    and the jobs are published by another node's publisher once their lease expired, once."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
     built, workers = cluster
     views = {b.id: await gateway.send(b.id, GetStatus()) for b in brands[2:]}
     by_node: dict[str, list] = {}
@@ -249,6 +338,28 @@ async def test_a_lost_node_s_brands_answer_again_from_a_surviving_node_activated
     lost_hosts = by_node[victim.node_id]
     lost = [b for b in brands[2:] if views[b.id].host in lost_hosts]
     before = {b.id: (await activations(mn_db, b.id))[1] for b in lost}
+
+    # A pool of two miners, the first on the victim node, the second on the head (pinned so).
+    pool = settings.model_copy(update={"ray_namespace": f"{NAMESPACE}-pool", "miner_pool": 2})
+    head = next(n["NodeID"] for n in ray.nodes() if n["Alive"] and n["NodeID"] not in {w.node_id for w in workers})
+    for index, node in enumerate((victim.node_id, head)):
+        EngineActor.options(name=f"kairo-engine-miner-{index}", namespace=pool.ray_namespace, lifetime="detached",
+                            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node, soft=False),
+                            ).remote("miner", pool)  # fmt: skip
+    router = EngineRouter(pool)
+    for _ in range(2):  # both members' handles cached; the next call goes to the victim's member
+        await router.call("miner", "segment", SegmentInput(text="Warm up."))
+
+    # The victim node's publisher claims jobs (the state a publisher killed mid-batch leaves).
+    due, path = outbox
+    publishers = start_publishers(settings)
+    where = dict(zip(publishers, ray.get([p.__ray_call__.remote(_node_id_of_actor) for p in publishers.values()],
+                                         timeout=WAIT), strict=True))  # fmt: skip
+    doomed = next(name for name, node in where.items() if node == victim.node_id)
+    stranded = await due("stranded", 3)
+    owner = (await publishers[doomed].status.remote())["owner"]
+    leased = await publishers[doomed].claim_due.remote(10, owner, 5.0)
+    assert {j.id for j in leased} == {j.id for j in stranded}
 
     await asyncio.to_thread(built.remove_node, victim, False)
     workers.remove(victim)
@@ -272,6 +383,45 @@ async def test_a_lost_node_s_brands_answer_again_from_a_surviving_node_activated
         assert len(rows) == 1 and str(rows[0]["incarnation"]) == stats["incarnation"]
         assert events == before[brand.id] + 1  # exactly one new activation
     assert lost  # the node held brands
+
+    # Ray knows the node is gone: the call on its member fails, and the next member answers.
+    segmented = await asyncio.wait_for(router.call(
+        "miner", "segment", SegmentInput(text="Big claim.\n\nSome detail.\n\nFollow for more.")), WAIT)  # fmt: skip
+    assert [b.name for b in segmented.beats] == ["hook", "context", "cta"]
+    assert router.stats["re_resolved"] == 1
+
+    # The lost node's publisher is restarted on a live node; the others stay where they were.
+    async def restarted_elsewhere():
+        try:
+            return await publishers[doomed].__ray_call__.remote(_node_id_of_actor) != victim.node_id
+        except ray.exceptions.RayError:
+            return False
+
+    await poll(restarted_elsewhere, "the lost node's publisher restarts on a live node")
+    survivors = [p for name, p in publishers.items() if name != doomed]
+    assert [await p.__ray_call__.remote(_node_id_of_actor) for p in survivors] == [
+        where[name] for name in publishers if name != doomed]  # fmt: skip
+    # While the lease holds, nobody takes the stranded jobs; after it, the sweep hands them back
+    # and a surviving publisher publishes each once.
+    assert sum(await asyncio.gather(*(p.run_once.remote() for p in survivors))) == 0
+    swept = 0
+
+    async def handed_back():
+        nonlocal swept
+        swept += await sweep_expired_leases(mn_db)
+        return swept >= len(stranded)
+
+    await poll(handed_back, "the stranded jobs' leases expire and are swept")
+    published = 0
+    while count := await survivors[0].run_once.remote():
+        published += count
+    assert swept == published == len(stranded)
+    await published_once(mn_db, path, stranded)
+    for index in range(2):
+        try:
+            ray.kill(ray.get_actor(f"kairo-engine-miner-{index}", namespace=pool.ray_namespace), no_restart=True)
+        except ValueError:  # the victim's member is gone with its node
+            pass
 
 
 # -- the API through a node loss ---------------------------------------------------------------
