@@ -133,13 +133,8 @@ def api_replicas(settings: Settings, nodes: int) -> int:
 
 
 def spread_engine_pools(settings: Settings) -> None:
-    """Create the engine pool members spread over nodes before ``start_engine_pools`` finds them
-    by name (members that already exist keep their place)."""
-    from .engines import EngineActor, pool_sizes
+    """Create the engine pool members, spread over nodes (``engines.start_engine_pools``
+    creates every member with SPREAD; members that already exist keep their place)."""
+    from .engines import start_engine_pools
 
-    for kind, size in pool_sizes(settings).items():
-        for index in range(size):
-            EngineActor.options(
-                name=names.engine(kind, index), namespace=settings.ray_namespace, lifetime="detached",
-                get_if_exists=True, scheduling_strategy=SPREAD,
-            ).remote(kind, settings)  # fmt: skip
+    start_engine_pools(settings)
