@@ -1,11 +1,14 @@
-"""The scheduler: wakes brand agents when they are due and sweeps expired publishing leases.
+"""The scheduler: polls due feeds, wakes brand agents when they are due and sweeps expired
+publishing leases.
 
 One named, detached actor (``names.SCHEDULER``) runs a loop: every ``scheduler_tick_seconds``
 it reads which brands are due from ``agent_states`` and sends each agent a ``Wake`` through the
 :class:`runtime.gateway.AgentGateway`, at most :data:`WAKE_CONCURRENCY` at a time. A failed wake
 is logged and left for the next tick (the brand stays due until its agent runs); nothing one
 brand does can stop the loop. It also returns publishing jobs whose lease expired (their
-publisher died mid-job) to ``pending``.
+publisher died mid-job) to ``pending``. Before waking anyone it polls the feed subscriptions
+that are due (conditional GET, backoff on failure: :mod:`agents.scout.feeds`) into the ingest
+pipeline in the scout pool, so an agent woken in the same tick plans with the new documents.
 
 The database work is plain async functions over a :class:`storage.postgres.Database`, so it is
 testable without Ray; the actor only adds the loop and the gateway.
@@ -16,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any
 from uuid import UUID
@@ -25,6 +28,9 @@ import ray
 import structlog
 from ray.actor import ActorHandle
 
+from agents.ingest.fetch import FetchConfig, Fetcher
+from agents.ingest.health import BackoffPolicy
+from agents.scout.feeds import FeedPolling, PollReport, poll_due_feeds
 from storage.postgres import Database
 
 from . import names
@@ -108,12 +114,56 @@ async def wake_brands(
     return woken, len(results) - woken
 
 
-async def tick_once(db: Database, gateway: AgentGateway, *, concurrency: int = WAKE_CONCURRENCY) -> dict[str, int]:
-    """One scheduler pass: sweep expired leases, then wake the due brands."""
+FeedPass = Callable[[Database], Awaitable[PollReport]]
+"""One pass over the due feeds (``FeedPoller.poll``)."""
+
+
+async def tick_once(db: Database, gateway: AgentGateway, *, concurrency: int = WAKE_CONCURRENCY,
+                    feeds: FeedPass | None = None) -> dict[str, int]:  # fmt: skip
+    """One scheduler pass: sweep expired leases, poll the due feeds (when ``feeds``), then wake
+    the due brands."""
     leases_reset = await sweep_expired_leases(db)
+    polled: dict[str, int] = {}
+    if feeds is not None:
+        try:
+            polled = (await feeds(db)).as_dict()
+        except Exception as exc:  # feeds never stop the wakes (each feed records its own faults)
+            log.error("scheduler.feeds_failed", error=f"{type(exc).__name__}: {exc}")
     due = await due_brands(db)
     woken, failed = await wake_brands(gateway, due, concurrency=concurrency)
-    return {"due": len(due), "woken": woken, "failed": failed, "leases_reset": leases_reset}
+    return {"due": len(due), "woken": woken, "failed": failed, "leases_reset": leases_reset, **polled}
+
+
+class _ScoutPool:
+    """The scout pool with the engine's call shape (``await pool.ingest(payload)``)."""
+
+    def __init__(self, engines: Any) -> None:
+        self._engines = engines
+
+    async def ingest(self, payload: Any) -> Any:
+        return await self._engines.call("scout", "ingest", payload)
+
+
+class FeedPoller:
+    """The scheduler's feed polling: one fetcher (one HTTP session) and the scout pool, built
+    in the process that polls; ``poll(db)`` is one pass (:func:`agents.scout.feeds.poll_due_feeds`)."""
+
+    def __init__(self, settings: Settings, engines: Any) -> None:
+        self.fetcher = Fetcher(FetchConfig(timeout_seconds=settings.feed_fetch_timeout_seconds,
+                                           max_bytes=settings.feed_max_bytes))  # fmt: skip
+        self.engine = _ScoutPool(engines)
+        self.polling = FeedPolling(
+            batch=settings.feed_poll_batch, concurrency=settings.feed_poll_concurrency,
+            lease_seconds=max(300.0, 4 * settings.feed_fetch_timeout_seconds),
+            backoff=BackoffPolicy(base_seconds=settings.feed_backoff_base_seconds,
+                                  max_seconds=settings.feed_backoff_max_seconds),
+        )  # fmt: skip
+
+    async def poll(self, db: Database) -> PollReport:
+        return await poll_due_feeds(db, self.engine, self.fetcher, polling=self.polling)
+
+    async def close(self) -> None:
+        await self.fetcher.close()
 
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)
@@ -129,6 +179,7 @@ class Scheduler:
         self.settings = settings
         self._gateway_factory = gateway_factory
         self._gateway: AgentGateway | None = None
+        self._feeds: FeedPoller | None = None
         self._postgres: Any = None
         self._open_lock = asyncio.Lock()
         self._tick_lock = asyncio.Lock()  # the loop and a manual tick never overlap
@@ -149,6 +200,10 @@ class Scheduler:
                 factory = self._gateway_factory
                 # A gateway object itself is accepted too (anything with ``send``).
                 self._gateway = factory if hasattr(factory, "send") else factory()
+            if self._feeds is None and self.settings.feeds_poll:
+                from .engines import EngineRouter
+
+                self._feeds = FeedPoller(self.settings, EngineRouter(self.settings))
         return self._postgres.db, self._gateway
 
     async def tick(self) -> dict[str, Any]:
@@ -156,13 +211,13 @@ class Scheduler:
         db, gateway = await self._open()
         async with self._tick_lock:
             started = time.monotonic()
-            result: dict[str, Any] = await tick_once(db, gateway)
+            result: dict[str, Any] = await tick_once(db, gateway, feeds=self._feeds.poll if self._feeds else None)
             result["seconds"] = round(time.monotonic() - started, 4)
         self._ticks += 1
         self._last = result
         for key in ("woken", "failed", "leases_reset"):
             self._totals[key] += result[key]
-        if result["due"] or result["leases_reset"]:
+        if result["due"] or result["leases_reset"] or result.get("feeds_polled"):
             log.info("scheduler.tick", **result)
         return result
 
@@ -221,6 +276,7 @@ def start_scheduler(settings: Settings, gateway_factory: GatewayFactory, *, run_
 
 
 __all__ = [
+    "FeedPoller",
     "Scheduler",
     "due_brands",
     "start_scheduler",

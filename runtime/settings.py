@@ -79,6 +79,14 @@ class Settings(BaseSettings):
     pattern_deprecate_min_uses: int = Field(default=10, ge=1, description="Measured uses before a template may be deprecated.")
     pattern_deprecate_window: int = Field(default=10, ge=1, description="Recent measured uses judged for deprecation.")
     pattern_deprecate_ratio: float = Field(default=0.7, ge=0, description="Below this × channel median over the window: deprecated.")
+    # -- feeds (polled by the scheduler) --------------------------------------------------
+    feeds_poll: bool = Field(default=True, description="The scheduler polls due feed subscriptions each tick.")
+    feed_poll_batch: int = Field(default=50, ge=1, le=1000, description="Due feeds claimed per scheduler tick.")
+    feed_poll_concurrency: int = Field(default=4, ge=1, le=64, description="Feeds fetched at once.")
+    feed_fetch_timeout_seconds: float = Field(default=15.0, gt=0, le=300, description="Timeout of one feed fetch.")
+    feed_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, description="Largest feed body read (decoded).")
+    feed_backoff_base_seconds: float = Field(default=60.0, gt=0, description="First retry delay after a failed poll.")
+    feed_backoff_max_seconds: float = Field(default=86400.0, gt=0, description="Longest delay between failed polls.")
     # -- publishing ------------------------------------------------------------------------
     token_keys: SecretStr | None = Field(
         default=None,

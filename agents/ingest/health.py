@@ -81,11 +81,15 @@ class FeedHealth(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     status: Literal["never_polled", "ok", "failing"]
+    last_polled_at: datetime | None
     last_success_at: datetime | None
     last_error: str | None
     last_error_at: datetime | None
     consecutive_failures: int
     next_poll_at: datetime
+    conditional_get: bool
+    """Whether the next poll asks ``If-None-Match`` / ``If-Modified-Since`` (the feed gave an
+    ETag or a Last-Modified), so an unchanged feed costs a 304 and no parsing."""
 
 
 def health(sub: FeedSubscription) -> FeedHealth:
@@ -93,6 +97,7 @@ def health(sub: FeedSubscription) -> FeedHealth:
         status: Literal["never_polled", "ok", "failing"] = "never_polled"
     else:
         status = "failing" if sub.consecutive_failures else "ok"
-    return FeedHealth(status=status, last_success_at=sub.last_success_at, last_error=sub.last_error,
-                      last_error_at=sub.last_error_at, consecutive_failures=sub.consecutive_failures,
-                      next_poll_at=sub.next_poll_at)  # fmt: skip
+    return FeedHealth(status=status, last_polled_at=sub.last_polled_at, last_success_at=sub.last_success_at,
+                      last_error=sub.last_error, last_error_at=sub.last_error_at,
+                      consecutive_failures=sub.consecutive_failures, next_poll_at=sub.next_poll_at,
+                      conditional_get=bool(sub.etag or sub.last_modified))  # fmt: skip

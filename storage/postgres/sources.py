@@ -159,3 +159,37 @@ async def remove_feed(conn: asyncpg.Connection, brand_id: UUID, feed_id: UUID) -
         status = await conn.execute("DELETE FROM feed_subscriptions WHERE id = $1 AND brand_id = $2", feed_id, brand_id)
     if status == "DELETE 0":
         raise NotFound(f"FeedSubscription {feed_id} not found", details={"id": str(feed_id)})
+
+
+_CLAIM_SQL = """
+WITH due AS (
+    SELECT id FROM feed_subscriptions WHERE next_poll_at <= $1
+     ORDER BY next_poll_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+UPDATE feed_subscriptions f
+   SET next_poll_at = $1 + make_interval(secs => $3), version = f.version + 1, updated_at = greatest($1, f.created_at)
+  FROM due WHERE f.id = due.id
+RETURNING f.*, (SELECT org_id FROM brands b WHERE b.id = f.brand_id) AS org_id
+"""
+
+
+async def claim_due_feeds(conn: asyncpg.Connection, now: datetime, *, limit: int = 100,
+                          lease_seconds: float = 300.0) -> list[tuple[FeedSubscription, UUID]]:  # fmt: skip
+    """Feeds due at ``now`` (oldest first), each with its brand's org, claimed for a poll: their
+    next poll is pushed ``lease_seconds`` ahead in this one statement, so a poller that dies
+    mid-poll leaves the feed due again later, and several pollers never fetch the same feed at
+    once (``FOR UPDATE SKIP LOCKED``). The poll's result is saved at the claimed version."""
+    with translate_errors():
+        rows = await conn.fetch(_CLAIM_SQL, now, limit, lease_seconds)
+    claimed = []
+    for row in rows:
+        data = dict(row)
+        org_id = data.pop("org_id")
+        claimed.append((FEED_SUBSCRIPTIONS.from_row(data), org_id))
+    return sorted(claimed, key=lambda c: (c[0].next_poll_at, str(c[0].id)))
+
+
+async def brand_feed(conn: asyncpg.Connection, brand_id: UUID, feed_id: UUID) -> FeedSubscription:
+    found = await feed_subscriptions.list(conn, "id = $1 AND brand_id = $2", feed_id, brand_id, limit=1)
+    if not found:
+        raise NotFound(f"FeedSubscription {feed_id} not found", details={"id": str(feed_id)})
+    return found[0]
