@@ -3,9 +3,9 @@
 It starts a local Kairo runtime (Ray on loopback, embedded PostgreSQL, the memory service,
 engine pools, brand hosts, scheduler and publisher), onboards the seed's example brand (Acme
 Analytics) if it is new, records a strategy snapshot, remembers on-brand fragments and
-searches them, feeds the seed's example article, then has the brand's agent run one cycle and
-reports what it did. Everything is stopped again at the end. Running it twice reuses the brand
-and records snapshot n+1.
+searches them, ingests the example feed the repo ships, then has the brand's agent run one cycle
+(its planning scouts the feed into the day's board) and reports what it did. Everything is
+stopped again at the end. Running it twice reuses the brand and records snapshot n+1.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from .settings import Settings
 from .stack import init_ray, start_runtime, stop_runtime
 
 DEMO_QUESTION = "Why does our board ignore the marketing dashboards?"
+DEMO_FEED_URL = "https://revenue-weekly.example/feed.rss"
 
 EXTRA_MEMORIES = [
     "Pipeline is the only chart your CFO reads twice.",
@@ -48,6 +49,16 @@ DEMO_DRAFT = (
     "Almost all of them named qualified pipeline by stage.\n\n"
     "So we cut twelve pretty charts down to one honest one. What would you keep?"
 )
+
+
+@dataclass(frozen=True)
+class BoardLine:
+    """One card of the demo brand's board as the demo prints it."""
+
+    score: float
+    pillar: str
+    opportunity_type: str
+    angle: str
 
 
 @dataclass
@@ -66,6 +77,8 @@ class DemoResult:
     templates: list[PatternTemplate] = field(default_factory=list)
     draft: str = DEMO_DRAFT
     gate_report: Any = None
+    ingested: Any = None
+    board: list[BoardLine] = field(default_factory=list)
 
 
 Step = Callable[[str], None]
@@ -92,11 +105,12 @@ async def run_demo(settings: Settings, step: Step = lambda _: None) -> DemoResul
             hits = await memory.search(brand.id, DEMO_QUESTION, 3)
             step("Mining the example swipe file into pattern templates")
             mined = await _mine_swipe_file(pg.db, brand, settings)
-            step("Feeding the example article and running one agent cycle")
-            await _feed_example_article(pg.db)
+            step("Ingesting the example feed (scout pool) and running one agent cycle")
+            ingested = await _ingest_demo_feed(pg.db, settings)
             gateway = RayAgentGateway(settings)
             cycle = await gateway.send(brand.id, RunCycle())
             agent = await gateway.send(brand.id, GetStatus())
+            board = await _board(pg.db, brand)
             async with pg.db.connection() as conn:
                 events = await repo.event_log.list(
                     conn, "brand_id = $1", brand.id, order_by="created_at DESC, id", limit=8
@@ -112,7 +126,7 @@ async def run_demo(settings: Settings, step: Step = lambda _: None) -> DemoResul
         if started_ray:
             ray.shutdown()
     return DemoResult(brand, created, snapshot, context, fragments, DEMO_QUESTION, hits, cycle.run, agent, events,
-                      mined.posts, mined.templates[:5], DEMO_DRAFT, report)  # fmt: skip
+                      mined.posts, mined.templates[:5], DEMO_DRAFT, report, ingested, board)  # fmt: skip
 
 
 async def _mine_swipe_file(db, brand: Brand, settings: Settings) -> Any:
@@ -196,9 +210,31 @@ async def _remember(memory: MemoryClient, db, brand: Brand) -> int:
         return await conn.fetchval("SELECT count(*) FROM memory_fragments WHERE brand_id = $1", brand.id)
 
 
-async def _feed_example_article(db) -> None:
-    """The seed's example article, so the agent's planning phase has something to score."""
-    doc = load_seed_examples().source_doc
-    async with db.transaction() as conn:
-        if await repo.source_docs.find(conn, doc.id) is None:
-            await repo.source_docs.insert(conn, doc)
+async def _ingest_demo_feed(db, settings: Settings) -> Any:
+    """The feed the repo ships (``storage/examples/demo_feed.rss``), parsed and ingested as public
+    documents in the scout pool; ingesting it again merges every item (same URLs)."""
+    from agents.ingest.feeds import parse_feed
+    from agents.scout.service import ingest
+
+    from .api.services import pooled
+    from .engines import EngineRouter
+
+    body = (resources.files("storage.examples") / "demo_feed.rss").read_bytes()
+    parsed = parse_feed(body, DEMO_FEED_URL)
+    return await ingest(db, pooled(EngineRouter(settings), "scout"), parsed.items, org_id=None)
+
+
+async def _board(db, brand: Brand, limit: int = 5) -> list[BoardLine]:
+    """The top cards of the brand's board today (the day's batch, pinned first, then best)."""
+    from agents.scout import lifecycle
+    from agents.scout.batches import date_scope
+    from storage.postgres import sources as store
+
+    now = utcnow()
+    async with db.connection() as conn:
+        batch = await store.batch_for(conn, brand.id, date_scope(now))
+        ids = batch.opportunity_ids if batch else []
+        cards = await repo.opportunity_cards.list(conn, "brand_id = $1 AND id = ANY($2::uuid[])", brand.id, ids)
+        pillars = {p.id: p.name for p in await repo.pillars.list(conn, "brand_id = $1", brand.id)}
+    return [BoardLine(c.score, pillars.get(c.pillar_id, "?"), str(c.opportunity_type), c.angle_summary)
+            for c in lifecycle.board(cards, now)[:limit]]  # fmt: skip

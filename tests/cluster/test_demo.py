@@ -26,7 +26,10 @@ async def test_demo_runs_the_main_job_and_is_repeatable(ray_cluster, embedded_po
     assert first.created and first.snapshot.version == 1 and first.runtime_context.version == 1
     assert first.fragments == 5
     assert first.hits[0].fragment.id == example_uuid("frag_42")
-    assert first.run.result is RunResult.SUCCESS and "scored 1 source documents" in first.run.summary
+    assert first.run.result is RunResult.SUCCESS and "planning: screened" in first.run.summary
+    assert len(first.ingested.stored) == 5 and first.board  # the shipped feed, scouted into today's board
+    assert {line.pillar for line in first.board} <= {"Strategy POV", "Behind the Scenes"}
+    assert all("concert" not in line.angle.lower() and "bread" not in line.angle.lower() for line in first.board)
     assert first.agent.status.last_run_id == first.run.id
     assert [e.event_type for e in first.events][:2] == ["run_finished", "agent_state_changed"]
     assert first.mined_posts >= 50 and len(first.templates) >= 5  # the shipped swipe file (+ the seed example post)
@@ -41,4 +44,6 @@ async def test_demo_runs_the_main_job_and_is_repeatable(ray_cluster, embedded_po
     assert not second.created and second.snapshot.version == 2
     assert second.runtime_context.brand_brain_snapshot_id == second.snapshot.id
     assert second.fragments == 5  # remembered once, not twice
+    assert second.ingested.stored == [] and len(second.ingested.merged) == 5  # the feed's items are known
+    assert sorted(line.angle for line in second.board) == sorted(line.angle for line in first.board)  # no duplicate
     assert [t.id for t in second.templates] == [t.id for t in first.templates]  # mined again: no new template
