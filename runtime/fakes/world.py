@@ -4,6 +4,7 @@ channel plan per channel, and helpers that add approved variants and connect cha
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
@@ -66,3 +67,133 @@ async def add_variants(conn: asyncpg.Connection, world: World, channel: str, bod
     made = [variant(world, channel, body, status) for body in bodies]
     await repo.variants.insert_many(conn, made)
     return made
+
+
+async def brand_variants(conn: asyncpg.Connection, brand_id: UUID, channel: str, bodies: list[str],
+                         status: VariantStatus = VariantStatus.APPROVED) -> list[ContentVariant]:
+    """Variants of a manual package of an existing brand (its first persona and pillar, its
+    latest snapshot, a structure-only template of its own), until packages are made by the
+    writer: what API tests and demos schedule."""
+    from storage.objects import ContentPackage, CoreArgument
+    from storage.objects.content import PatternBinding
+
+    persona = (await repo.personas.list(conn, "brand_id = $1", brand_id, limit=1))[0]
+    pillar = (await repo.pillars.list(conn, "brand_id = $1", brand_id, limit=1))[0]
+    snapshot_id = await conn.fetchval(
+        "SELECT id FROM brand_brain_snapshots WHERE brand_id = $1 ORDER BY version DESC LIMIT 1", brand_id)
+    template = await _manual_template(conn, brand_id)
+    package = ContentPackage(brand_id=brand_id, origin_type="manual", origin_note="scheduled by hand",
+                             core_argument_id=uuid4(), status="approved", channel_scope="single", channel=channel)
+    argument = CoreArgument(id=package.core_argument_id, content_package_id=package.id, persona_id=persona.id,
+                            pillar_id=pillar.id, thesis="Numbers people trust beat numbers that look good.",
+                            supporting_points=["Boards ask for pipeline.", "Clicks are not revenue.",
+                                               "One clear lever beats ten charts."])  # fmt: skip
+    plan = ChannelPlan(content_package_id=package.id, channel=Channel(channel), brand_brain_snapshot_id=snapshot_id,
+                       pattern_bindings=[PatternBinding(pattern_template_id=template.id, beats={"hook": "the claim"},
+                                                        target_variants=max(1, min(len(bodies), 5)))])  # fmt: skip
+    await repo.packages.create(conn, package, argument, [plan])
+    made = [ContentVariant(content_package_id=package.id, channel_plan_id=plan.id, brand_id=brand_id, channel=Channel(channel),
+                           pattern_template_id=template.id, persona_id=persona.id, pillar_id=pillar.id, body=body,
+                           status=status, origin=VariantOrigin(generated_by="manual")) for body in bodies]  # fmt: skip
+    await repo.variants.insert_many(conn, made)
+    return made
+
+
+MANUAL_TEMPLATE = "Claim, proof, ask"
+
+
+async def _manual_template(conn: asyncpg.Connection, brand_id: UUID):
+    """The brand's structure-only template for hand-made packages, made once."""
+    from storage.objects import PatternTemplate
+
+    found = await repo.pattern_templates.list(conn, "brand_id = $1 AND name = $2", brand_id, MANUAL_TEMPLATE, limit=1)
+    if found:
+        return found[0]
+    seed = load_seed_examples().pattern_source_post
+    post = seed.model_copy(update={"id": uuid4(), "brand_id": brand_id, "raw_text": f"{seed.raw_text}\n({brand_id})"})
+    await repo.pattern_source_posts.insert(conn, post)
+    template = PatternTemplate(brand_id=brand_id, name=MANUAL_TEMPLATE, channel_constraints=["*"],
+                               structure=["hook", "lesson", "cta"], example_source_post_ids=[post.id])
+    await repo.pattern_templates.insert(conn, template)
+    return template
+
+
+# -- the demo's publishing step ----------------------------------------------------------------
+
+DEMO_POSTS = {
+    "linkedin": "Your board does not read dashboards. It reads pipeline by stage, twice. We cut twelve charts to one.",
+    "mastodon": "We stopped reporting clicks to the board. Qualified pipeline by stage is the chart that survives.",
+}
+
+
+@dataclass
+class DemoPublishing:
+    """What the demo's publishing step did: the calendar afterwards, and where each post went."""
+
+    rows: list
+    """``agents.publisher.calendar.CalendarRow`` of the brand's next days."""
+    outbox: str
+    outbox_lines: list[dict]
+    fake_url: str
+    fake_posts: list[dict]
+    published: int
+    scheduled: int
+
+
+async def publish_demo(db, sealer, brand_id: UUID, outbox_dir, *, rounds: int = 40) -> DemoPublishing:
+    """Schedule approved demo variants (until the writer makes packages: made here) for LinkedIn,
+    delivered to the outbox, and for Mastodon, to a fake instance started in this process; run a
+    publish loop until both are published; the calendar and what landed where."""
+    import asyncio
+    from datetime import timedelta
+    from pathlib import Path
+
+    import aiohttp
+
+    from agents.publisher.calendar import brand_calendar, calendar_rows
+    from agents.publisher.loop import PublisherConfig, PublishLoop
+    from agents.publisher.scheduling import schedule
+    from storage.objects.base import utcnow
+    from storage.objects.enums import ChannelStatus
+    from storage.objects.publishing import AdapterName, ChannelConfig
+    from storage.postgres import publishing as store
+
+    from .mastodon import FakeMastodon
+
+    fake = FakeMastodon()
+    await fake.start()
+    outbox = Path(outbox_dir) / f"{brand_id}.jsonl"
+    try:
+        async with db.transaction() as conn:
+            grant = fake.connect("demo")
+            await store.save_connection(conn, sealer, ChannelConfig(
+                brand_id=brand_id, channel=Channel.MASTODON, status=ChannelStatus.CONNECTED, adapter=AdapterName.MASTODON,
+                endpoint=fake.url, account_ref="demo"), store.Secrets(access_token=grant["access_token"]))  # fmt: skip
+            await store.save_connection(conn, sealer, ChannelConfig(
+                brand_id=brand_id, channel=Channel.LINKEDIN, status=ChannelStatus.CONNECTED, adapter=AdapterName.OUTBOX),
+                store.Secrets())  # fmt: skip
+            made = [v for channel, body in DEMO_POSTS.items()
+                    for v in await brand_variants(conn, brand_id, channel, [f"{body} ({utcnow():%H:%M:%S})"])]  # fmt: skip
+        jobs = [await schedule(db, brand_id, v.id, utcnow() + timedelta(seconds=1)) for v in made]
+        async with aiohttp.ClientSession() as session:
+            loop = PublishLoop(db, sealer, session, PublisherConfig(owner="kairo-demo", outbox_dir=Path(outbox_dir)))
+            for _ in range(rounds):
+                async with db.connection() as conn:
+                    open_jobs = await conn.fetchval(
+                        "SELECT count(*) FROM publishing_jobs WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'running')",
+                        [j.id for j in jobs])  # fmt: skip
+                if not open_jobs:
+                    break
+                if not await loop.run_once():
+                    await asyncio.sleep(0.25)
+        async with db.connection() as conn:
+            published = await conn.fetchval(
+                "SELECT count(*) FROM publishing_jobs WHERE id = ANY($1::uuid[]) AND status = 'success'", [j.id for j in jobs])
+        async with db.connection() as conn:
+            brand = await repo.brands.get(conn, brand_id)
+        rows = calendar_rows(await brand_calendar(db, brand, days=2))
+        lines = [json.loads(line) for line in outbox.read_text().splitlines() if line.strip()] if outbox.exists() else []
+        return DemoPublishing(rows=rows, outbox=str(outbox), outbox_lines=lines, fake_url=fake.url,
+                              fake_posts=list(fake.posts), published=published, scheduled=len(jobs))  # fmt: skip
+    finally:
+        await fake.stop()

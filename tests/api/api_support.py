@@ -157,3 +157,21 @@ def scouted_card(client: httpx.Client, tenant: Tenant) -> str:
     cards = client.get(f"{base}/opportunities", headers=tenant.headers).json()["items"]
     assert cards, "the article on the brand's pillar made no card"
     return cards[0]["id"]
+
+
+async def scheduled_job(client: httpx.Client, tenant: Tenant, db: Database) -> dict[str, str]:
+    """A channel connection (the outbox, for X) and a pending publishing job of the tenant's brand,
+    its approved variant inserted directly until packages are made through the API."""
+    from uuid import UUID
+
+    from runtime.fakes.world import brand_variants
+
+    base = f"/v1/brands/{tenant.brand['id']}"
+    connected = client.post(f"{base}/channels", headers=tenant.headers, json={"adapter": "outbox", "channel": "x"})
+    assert connected.status_code == 201, connected.text
+    async with db.transaction() as conn:
+        variant = (await brand_variants(conn, UUID(tenant.brand["id"]), "x", ["Pipeline by stage beats clicks."]))[0]
+    job = client.post(f"{base}/publishing-jobs", headers=tenant.headers,
+                      json={"content_variant_id": str(variant.id), "in_seconds": 30 * 86400})  # fmt: skip
+    assert job.status_code == 201, job.text
+    return {"channel_config_id": connected.json()["id"], "job_id": job.json()["id"]}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from api_support import mined_template, scouted_card
+from api_support import mined_template, scheduled_job, scouted_card
 
 pytestmark = pytest.mark.cluster
 
@@ -29,7 +29,7 @@ ACCEPTED_OR_DOCUMENT_REFUSED = ["2xx", "3xx", "401", "403", "404", "409", "422",
 
 
 @pytest.fixture(scope="module")
-def fuzz_ids(client, tenant_a) -> dict[str, str | int]:
+async def fuzz_ids(client, tenant_a, api_db) -> dict[str, str | int]:
     """Real ids for every path parameter of the API."""
     brand_id = tenant_a.brand["id"]
     victim, _ = tenant_a.user("creator", brand_role="creator")
@@ -40,6 +40,7 @@ def fuzz_ids(client, tenant_a) -> dict[str, str | int]:
     return {
         "template_id": mined_template(client, tenant_a),
         "card_id": scouted_card(client, tenant_a),
+        **await scheduled_job(client, tenant_a, api_db),
         "brand_id": brand_id,
         "persona_id": tenant_a.onboarded["personas"][0]["id"],
         "pillar_id": tenant_a.onboarded["pillars"][0]["id"],

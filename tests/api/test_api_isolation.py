@@ -13,7 +13,7 @@ from fastapi.routing import iter_route_contexts
 from runtime.api.app import create_app
 from runtime.settings import Settings
 
-from api_support import assert_error, brand_body, mined_template, scouted_card
+from api_support import assert_error, brand_body, mined_template, scheduled_job, scouted_card
 
 pytestmark = pytest.mark.cluster
 
@@ -44,6 +44,11 @@ BODIES = {
     ("POST", f"{BRAND}/scout"): None,
     ("POST", f"{BRAND}/opportunities/{{card_id}}/actions"): {"action": "dismiss"},
     ("POST", f"{BRAND}/calibrations"): {"format": "paste", "content": "Stolen voice one.\n\nStolen voice two."},
+    ("POST", f"{BRAND}/channels"): {"adapter": "outbox", "channel": "bluesky"},
+    ("POST", f"{BRAND}/channels/{{channel_config_id}}/disconnect"): None,
+    ("POST", f"{BRAND}/publishing-jobs"): {"content_variant_id": "00000000-0000-4000-8000-000000000001", "in_seconds": 3600},
+    ("POST", f"{BRAND}/publishing-jobs/{{job_id}}/reschedule"): {"in_seconds": 7200},
+    ("POST", f"{BRAND}/publishing-jobs/{{job_id}}/cancel"): None,
 }
 QUERIES = {("GET", f"{BRAND}/memory/search"): {"q": "anything", "k": 1}}
 # Routes without ids: lists are checked for leaks below, the rest hold nothing of a tenant.
@@ -77,12 +82,13 @@ def test_the_route_table_is_fully_classified():
 
 
 @pytest.fixture(scope="module")
-def a_ids(client, tenant_a) -> dict[str, str]:
+async def a_ids(client, tenant_a, api_db) -> dict[str, str]:
     run = client.post(f"/v1/brands/{tenant_a.brand['id']}/runs", headers=tenant_a.headers)
     assert run.status_code == 201, run.text
     return {
         "template_id": mined_template(client, tenant_a),
         "card_id": scouted_card(client, tenant_a),
+        **await scheduled_job(client, tenant_a, api_db),
         "brand_id": tenant_a.brand["id"],
         "persona_id": tenant_a.onboarded["personas"][0]["id"],
         "pillar_id": tenant_a.onboarded["pillars"][0]["id"],
@@ -101,7 +107,7 @@ def state_of(client, tenant) -> dict:
     state = {path: client.get(path, headers=h).json() for path in (
         base, f"{base}/members", f"{base}/personas", f"{base}/pillars", f"{base}/snapshots",
         f"{base}/runtime-context", f"{base}/memory", f"{base}/runs", "/v1/api-keys", "/v1/users",
-        f"/v1/orgs/{tenant.org['id']}",
+        f"/v1/orgs/{tenant.org['id']}", f"{base}/channels", f"{base}/publishing-jobs",
     )}  # fmt: skip
     for key in state["/v1/api-keys"]["items"]:
         key.pop("last_used_at")  # the walking key's own use is recorded, and that is fine

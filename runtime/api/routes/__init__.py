@@ -1,6 +1,8 @@
 """One router per resource group; ``ROUTERS`` is what the app mounts."""
 
-from . import agent, brain, brands, calibration, gates, memory, opportunities, patterns, strategy, system, tenancy, users
+from . import (
+    agent, brain, brands, calibration, gates, memory, opportunities, patterns, publishing, strategy, system, tenancy, users,
+)  # fmt: skip
 
 ROUTERS = [
     system.router,
@@ -16,4 +18,5 @@ ROUTERS = [
     patterns.global_router,
     agent.router,
     gates.router,
+    publishing.router,
 ]
