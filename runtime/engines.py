@@ -27,7 +27,7 @@ from agents.engines import ENGINE_KINDS, ContentWriter, Engine, Learner, Opportu
 
 from . import names
 from .logs import configure_logging
-from .placement import SPREAD
+from .placement import SPREAD, SPREAD_MEMORY_BYTES
 from .settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -141,13 +141,15 @@ class EngineActor:
 
 def _create(kind: str, index: int, settings: Settings) -> ActorHandle:
     """The named pool member, created if absent (any number of callers may race: one wins),
-    spread over the nodes (``placement.SPREAD``; Ray restarts it on any live node)."""
+    spread over the nodes (``placement.SPREAD``, with the reservation that makes Ray honour it;
+    Ray restarts it on any live node)."""
     return EngineActor.options(
         name=names.engine(kind, index),
         namespace=settings.ray_namespace,
         lifetime="detached",
         get_if_exists=True,
         scheduling_strategy=SPREAD,
+        memory=SPREAD_MEMORY_BYTES,
     ).remote(kind, settings)
 
 

@@ -38,18 +38,22 @@ def host_for(brand_id: UUID, *, count: int, per_brand: bool) -> str:
 # -- where the actors run ------------------------------------------------------------------------
 # Ray's SPREAD strategy alone is best effort (measured here, Ray 2.60: three hosts on three nodes
 # landed on two), and so was soft node affinity (it ignored the node it was given: Ray places an
-# actor that requests no resource, like these num_cpus=0 actors, on a random node). Brand hosts are
-# therefore pinned to a node chosen from their index over the nodes alive when they are created,
-# sorted by id: host i → node i mod n, the same answer in every process. When that node dies, Ray
-# cannot restart the pinned actor there (ActorUnschedulableError); RayAgentGateway then re-creates
-# it by name, pinned to a node alive then. Engine pool members use SPREAD (best effort) and are
-# restarted by Ray on any live node, since their callers retry on another member. Publishers,
-# one per node, use soft affinity (see ``publisher_placements``): unlike a brand host, a
+# actor that requests no resource, like these num_cpus=0 actors, on a random node). Brand hosts
+# are therefore pinned to a node chosen from their index over the nodes alive when they are
+# created, sorted by id: host i → node i mod n, the same answer in every process. When that node
+# dies, Ray cannot restart the pinned actor there (ActorUnschedulableError); RayAgentGateway then
+# re-creates it by name, pinned to a node alive then. Engine pool members use SPREAD (with a small
+# memory reservation, so that it counts; still best effort) and are restarted by Ray on any live
+# node, since their callers retry on another member. Publishers, one per node, use soft affinity
+# with the same kind of reservation (see ``publisher_placements``): unlike a brand host, a
 # publisher that lands on a node that already has one is harmless. On a single node everything
 # is plain SPREAD.
 SPREAD = "SPREAD"
-# What a publisher reserves so that its soft node affinity is honoured (see publisher_placements).
+# What a publisher or an engine pool member reserves (logical memory, far below what its process
+# uses) so that Ray's scheduler honours its strategy: a request for no resource at all goes to
+# a random node whatever the strategy (only hard node affinity is honoured for it).
 PUBLISHER_MEMORY_BYTES = 32 * 1024 * 1024
+SPREAD_MEMORY_BYTES = 32 * 1024 * 1024
 
 
 def alive_node_ids() -> list[str]:
