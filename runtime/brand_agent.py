@@ -44,18 +44,24 @@ from storage.objects.base import new_id, utcnow
 from storage.postgres import Database
 from storage.postgres import repositories as repo
 
+from . import agent_writing
 from .agent_planning import plan
 from .commands import (
     AgentView,
     CreateSnapshot,
     CycleResult,
+    EditVariant,
     GetStatus,
+    KillPackage,
     Noop,
+    RegenerateVariants,
+    ReviewVariant,
     RunCycle,
     SetSchedule,
     SnapshotCreated,
     UpdateRuntimeContext,
     Wake,
+    WritePackage,
 )
 from .fencing import ActivationLost, Fence
 from .logs import bound_context
@@ -178,6 +184,11 @@ class BrandAgent:
             RunCycle: self._run_cycle,
             Wake: self._wake,
             SetSchedule: self._set_schedule,
+            WritePackage: lambda c: agent_writing.write(self, c),
+            EditVariant: lambda c: agent_writing.edit(self, c),
+            ReviewVariant: lambda c: agent_writing.review(self, c),
+            RegenerateVariants: lambda c: agent_writing.regenerate(self, c),
+            KillPackage: lambda c: agent_writing.kill(self, c),
         }
         return await handlers[type(command)](command)
 

@@ -25,7 +25,7 @@ from storage.objects import (
     Stance,
     VoiceMarker,
 )
-from storage.objects.base import KairoObject, Label, Score, ShortText, UnitInterval
+from storage.objects.base import KairoObject, Label, Score, ShortText, Text, UnitInterval
 from storage.objects.brain import ToneDimension
 
 
@@ -98,8 +98,83 @@ class SetSchedule(KairoObject):
     paused: bool | None = None
 
 
+# -- the content writer: packages and their review (handlers in runtime/agent_writing.py) -----
+
+
+class ChannelAsk(KairoObject):
+    """One channel of a package to write."""
+
+    channel: Channel
+    thread: bool = Field(default=False, description="X only: written as a thread")
+    variants: int = Field(default=2, ge=1, le=5, description="variants of this channel's plan")
+    limit: int | None = Field(default=None, ge=100, le=100_000, description="a Mastodon instance's max_characters")
+
+
+class TopicAsk(KairoObject):
+    """A package started by hand instead of from a card."""
+
+    topic: ShortText = Field(min_length=3, max_length=400)
+    notes: ShortText | None = None
+    persona_id: UUID
+    pillar_id: UUID
+
+
+class WritePackage(KairoObject):
+    """Write a package for a card (or a manual topic) in the writer pool and store it whole."""
+
+    kind: Literal["write_package"] = "write_package"
+    card_id: UUID | None = None
+    topic: TopicAsk | None = None
+    channels: list[ChannelAsk] = Field(min_length=1, max_length=5)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    user_id: UUID | None = None
+
+
+class EditVariant(KairoObject):
+    """A person's edit of one variant; the edited text passes the platform gate again."""
+
+    kind: Literal["edit_variant"] = "edit_variant"
+    package_id: UUID
+    variant_id: UUID
+    expected_version: int = Field(ge=1, description="the variant's `version` the edit is based on")
+    text: Text = Field(max_length=40_000)
+    user_id: UUID | None = None
+
+
+class ReviewVariant(KairoObject):
+    """Approve or reject one variant."""
+
+    kind: Literal["review_variant"] = "review_variant"
+    package_id: UUID
+    variant_id: UUID
+    expected_version: int = Field(ge=1, description="the variant's `version` the decision is based on")
+    action: Literal["approve", "reject"]
+    user_id: UUID | None = None
+
+
+class RegenerateVariants(KairoObject):
+    """Write one variant (``variant_id``) or a whole channel plan (``plan_id``) again."""
+
+    kind: Literal["regenerate_variants"] = "regenerate_variants"
+    package_id: UUID
+    variant_id: UUID | None = None
+    plan_id: UUID | None = None
+    expected_version: int = Field(ge=1, description="the package's `version` the regeneration is based on")
+    seed: int = Field(default=1, ge=0, le=2**31 - 1)
+
+
+class KillPackage(KairoObject):
+    """Kill a package: unedited variants are rejected, edited ones survive as manual assets."""
+
+    kind: Literal["kill_package"] = "kill_package"
+    package_id: UUID
+    expected_version: int = Field(ge=1, description="the package's `version` the kill is based on")
+    reason: ShortText
+    user_id: UUID | None = None
+
 Command = Annotated[
-    GetStatus | Noop | UpdateRuntimeContext | CreateSnapshot | RunCycle | Wake | SetSchedule,
+    GetStatus | Noop | UpdateRuntimeContext | CreateSnapshot | RunCycle | Wake | SetSchedule
+    | WritePackage | EditVariant | ReviewVariant | RegenerateVariants | KillPackage,
     Field(discriminator="kind"),
 ]
 

@@ -14,6 +14,7 @@ from agents.gates import measure as gate_measure
 from agents.gates import x_weighted_length
 from agents.writer import TextGenerator, WriteRequest, WriteResult, write_package
 from agents.writer.composer import Composer
+from agents.writer.pipeline import regenerate
 from agents.writer.review import EditOutcome, KillPlan, edit_variant, kill_package
 from storage.objects import Channel, ContentPackage, ContentVariant
 
@@ -58,6 +59,16 @@ class KillInput(EngineModel):
     edited_ids: list[UUID] = []
 
 
+class RegenerateInput(EngineModel):
+    """One variant (``variant_index``) or a whole channel plan of a written package again."""
+
+    request: WriteRequest
+    written: WriteResult
+    plan_id: UUID
+    variant_index: int | None = Field(default=None, ge=0)
+    seed: int = Field(default=1, ge=0, le=2**31 - 1)
+
+
 def measure(channel: Channel, text: str, limit: int | None = None) -> LengthResult:
     """Length of ``text`` as ``channel`` counts it, against the channel limit (or ``limit``).
     Counting rules: :mod:`agents.gates.counting` (X through twitter-text's ``parse_tweet``)."""
@@ -75,7 +86,8 @@ class ContentWriter:
     """
 
     OPS: ClassVar[dict[str, type]] = {"check_length": LengthInput, "check": GateInput, "write": WriteRequest,
-                                      "edit": EditInput, "kill": KillInput}  # fmt: skip
+                                      "edit": EditInput, "kill": KillInput,
+                                      "regenerate": RegenerateInput}  # fmt: skip
 
     def __init__(self, embedder: TextEmbedder | None = None, generator: TextGenerator | None = None) -> None:
         self.embedder = embedder
@@ -93,6 +105,12 @@ class ContentWriter:
         the gates in the critic loop (see :func:`agents.writer.write_package`)."""
         return await write_package(payload, self.generator, self.check)
 
+    async def regenerate(self, payload: RegenerateInput) -> WriteResult:
+        """One variant or one channel of a written package again (see
+        :func:`agents.writer.pipeline.regenerate`)."""
+        return await regenerate(payload.request, payload.written, payload.plan_id, self.generator, self.check,
+                                variant_index=payload.variant_index, seed=payload.seed)  # fmt: skip
+
     async def edit(self, payload: EditInput) -> EditOutcome:
         return await edit_variant(payload.package, payload.variant, payload.text, brand=payload.brand,
                                   limit=payload.limit, thread=payload.thread, user_id=payload.user_id)  # fmt: skip
@@ -108,6 +126,7 @@ __all__ = [
     "KillInput",
     "LengthInput",
     "LengthResult",
+    "RegenerateInput",
     "grapheme_count",
     "mastodon_length",
     "measure",

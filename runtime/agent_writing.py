@@ -1,0 +1,400 @@
+"""The brand agent's content writing: write a package for a card (or a manual topic), review
+its variants (edit, approve, reject, regenerate) and kill it.
+
+The agent reads what a write needs from PostgreSQL, hands the work to the writer pool
+(``agent.engines.call("writer", ...)``: generation, grounding and the gates never run in the
+agent), and stores what comes back in one fenced transaction (``agent.write()``): a package
+lands whole, with its argument, plans, variants, every attempt, quality reports and pattern
+usages, and the card moves to ``in_progress`` with it. A generator that cannot answer leaves a
+``failed`` generation session with the reason and no package; the command then raises
+:class:`storage.errors.UpstreamFailure` naming it.
+
+Overwrites carry the version they were based on (package or variant ``version``): a stale one
+is a Conflict, as is any action on a killed package. Each action writes an EventLog line:
+``package_generated`` for a written package or round, ``feedback_recorded`` for a review
+action (``meta.action``), ``error`` for a failed round.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import structlog
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.gates import BrandRules, PriorVariant, Rubric, RubricOverride
+from agents.scout import lifecycle
+from agents.writer.models import BrandVoice, ChannelRequest, ManualTopic, Named, SourceDoc, WriteRequest, WriteResult
+from agents.writer.records import current_variants, failure_of, records_of, written_of
+from agents.writer.review import approve_variant, kill_package, reject_variant
+from storage.errors import Conflict, Invalid, KairoError, NotFound, UpstreamFailure
+from storage.objects import (
+    ChannelPlan,
+    ContentPackage,
+    ContentVariant,
+    CoreArgument,
+    EventType,
+    OpportunityState,
+    OriginType,
+    PackageStatus,
+    QualityReport,
+    VariantStatus,
+)
+from storage.objects.base import utcnow
+from storage.postgres import patterns as pattern_store
+from storage.postgres import repositories as repo
+from storage.postgres import sources as source_store
+from storage.postgres import writing as store
+
+from .commands import ChannelAsk, EditVariant, KillPackage, RegenerateVariants, ReviewVariant, WritePackage
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .brand_agent import BrandAgent
+
+log = structlog.get_logger(__name__)
+
+SOURCE_TEXT_MAX = 40_000
+MEMORY_LINES = 200
+HISTORY = 200
+MAX_ATTEMPTS = 3
+
+
+class VariantView(BaseModel):
+    """A variant with its version, how many attempts it took and its last quality report."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    variant: ContentVariant
+    version: int = Field(ge=1, description="send it back as `expected_version` to act on the variant")
+    current: bool = Field(description="holds its plan's slot (false: replaced by a regeneration)")
+    attempts: int = Field(ge=0, description="attempts the critic loop took (0 for a manual asset)")
+    quality: QualityReport | None = Field(description="the gates' scores of its last gated attempt")
+
+
+class PackageView(BaseModel):
+    """A package with its core argument, channel plans and variants."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    package: ContentPackage
+    version: int = Field(ge=1, description="send it back as `expected_version` to regenerate or kill")
+    core_argument: CoreArgument
+    plans: list[ChannelPlan]
+    variants: list[VariantView]
+
+
+# -- reading what a write needs ---------------------------------------------------------------
+
+
+async def _rubric(conn: Any, brand_id: UUID) -> Rubric:
+    rows = await conn.fetch(
+        "SELECT rule, threshold, severity, reason FROM gate_rubric_overrides WHERE brand_id = $1 ORDER BY rule", brand_id)
+    return Rubric(overrides=[RubricOverride(**dict(r)) for r in rows])
+
+
+async def brand_voice(conn: Any, agent: BrandAgent) -> BrandVoice:
+    brand_id = agent.brand_id
+    personas = await repo.personas.list(conn, "brand_id = $1", brand_id, order_by="created_at, id")
+    pillars = await repo.pillars.list(conn, "brand_id = $1", brand_id, order_by="created_at, id")
+    memory = await conn.fetch("SELECT raw_text FROM memory_fragments WHERE brand_id = $1 ORDER BY created_at, id LIMIT $2",
+                              brand_id, MEMORY_LINES)  # fmt: skip
+    if not personas or not pillars:
+        raise Conflict("the brand needs a persona and a pillar before it writes", details={"field": "personas"})
+    return BrandVoice(name=agent.brand.name, snapshot=agent.snapshot,
+                      personas=[Named(id=p.id, name=p.name) for p in personas],
+                      pillars=[Named(id=p.id, name=p.name) for p in pillars],
+                      memory=[r["raw_text"][:1000] for r in memory], rubric=await _rubric(conn, brand_id))  # fmt: skip
+
+
+async def _sources(conn: Any, ids: list[UUID]) -> list[SourceDoc]:
+    docs = await repo.source_docs.list(conn, "id = ANY($1::uuid[])", ids)
+    return [SourceDoc(id=d.id, title=d.title, text=d.text[:SOURCE_TEXT_MAX], url=d.source_url) for d in docs][:20]
+
+
+async def write_request(conn: Any, agent: BrandAgent, *, card_id: UUID | None, topic: ManualTopic | None,
+                        channels: list[ChannelRequest], seed: int) -> WriteRequest:  # fmt: skip
+    """Everything the writer pool needs for one package, read in one connection."""
+    brand_id = agent.brand_id
+    card = await source_store.card(conn, brand_id, card_id) if card_id is not None else None
+    sources = await _sources(conn, [r.global_source_doc_id for r in card.source_refs if r.global_source_doc_id]) if card else []
+    templates = await pattern_store.templates_in_scope(conn, brand_id) + await pattern_store.templates_in_scope(conn, None)
+    if not templates:
+        raise Conflict("the brand has no pattern templates yet: mine its posts or a swipe file first",
+                       details={"field": "templates"})  # fmt: skip
+    history = [PriorVariant(id=str(i), channel=c, text=b[:2000]) for i, c, b in await store.recent_bodies(conn, brand_id, limit=HISTORY)]
+    weights = dict(agent.preferences.pattern_weights) if agent.preferences else {}
+    return WriteRequest(brand=await brand_voice(conn, agent), runtime=agent.context, card=card, topic=topic,
+                        sources=sources, templates=templates[:500], pattern_weights=weights, channels=channels,
+                        history=history, seed=seed, max_attempts=MAX_ATTEMPTS)  # fmt: skip
+
+
+async def call_writer(agent: BrandAgent, op: str, payload: Any) -> Any:
+    """The writer pool's answer; an error the engine raised on purpose (wrapped by Ray on the
+    way) is raised as itself. The brand's sources or brain holding too few facts for a core
+    argument is the brand's state, not the request: a Conflict."""
+    try:
+        return await agent.engines.call("writer", op, payload)
+    except Exception as exc:
+        cause = exc if isinstance(exc, KairoError) else getattr(exc, "cause", None)
+        if not isinstance(cause, KairoError):
+            raise
+        if isinstance(cause, Invalid) and cause.details.get("field") == "sources":
+            raise Conflict(cause.message, details=cause.details) from None
+        raise cause from None
+
+
+def _check_topic(request: WriteRequest) -> None:
+    if request.topic is None:
+        return
+    if request.topic.persona_id not in {p.id for p in request.brand.personas}:
+        raise NotFound(f"persona {request.topic.persona_id} is not one of the brand's", details={"field": "persona_id"})
+    if request.topic.pillar_id not in {p.id for p in request.brand.pillars}:
+        raise NotFound(f"pillar {request.topic.pillar_id} is not one of the brand's", details={"field": "pillar_id"})
+
+
+def _channel(ask: ChannelAsk) -> ChannelRequest:
+    return ChannelRequest(channel=ask.channel, thread=ask.thread, variants=ask.variants, limit=ask.limit)
+
+
+# -- views ------------------------------------------------------------------------------------
+
+
+def view_of(stored: store.StoredPackage) -> PackageView:
+    current = {v.id for v in current_variants(stored)}
+    variants = [VariantView(variant=v, version=stored.variant_versions[v.id], current=v.id in current,
+                            attempts=stored.attempts.get(v.id, 0), quality=stored.reports.get(v.id))
+                for v in stored.variants]  # fmt: skip
+    return PackageView(package=stored.package, version=stored.version, core_argument=stored.core_argument,
+                       plans=stored.plans, variants=variants)  # fmt: skip
+
+
+async def package_view(conn: Any, brand_id: UUID, package_id: UUID) -> PackageView:
+    return view_of(await store.load_package(conn, brand_id, package_id))
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+async def _fail(agent: BrandAgent, result: WriteResult, request: WriteRequest, *, package_id: UUID | None = None,
+                round: str = "write", run_id: UUID | None = None) -> UpstreamFailure:  # fmt: skip
+    session = failure_of(result, brand_id=agent.brand_id, opportunity_id=request.card.id if request.card else None,
+                         generator=_generator_name(result), seed=request.seed, package_id=package_id, round=round)  # fmt: skip
+    async with agent.write() as conn:
+        await store.save_failure(conn, session)
+        await agent._event(conn, EventType.ERROR, "generation_session", session.id, f"writing failed: {session.reason}",
+                           {"round": round, "reason": session.reason}, run_id=run_id)  # fmt: skip
+    log.warning("writer.failed", reason=session.reason, round=round)
+    return UpstreamFailure(f"the text generator failed: {session.reason}",
+                           details={"field": "generator", "reason": session.reason,
+                                    "generation_session_id": str(session.id)})  # fmt: skip
+
+
+def _generator_name(result: WriteResult) -> str:
+    """The generator a failed result names (``generator <name>: <error>``)."""
+    reason = result.reason or ""
+    if reason.startswith("generator ") and ":" in reason:
+        return reason.removeprefix("generator ").split(":", 1)[0] or "writer"
+    return "writer"
+
+
+async def write(agent: BrandAgent, command: WritePackage, *, run_id: UUID | None = None) -> PackageView:
+    """Write and store one package; raises UpstreamFailure (after recording it) when the
+    generator failed."""
+    if (command.card_id is None) == (command.topic is None):
+        raise Invalid("a package starts from exactly one of card_id or topic", details={"field": "card_id"})
+    topic = ManualTopic(**command.topic.model_dump()) if command.topic else None
+    async with agent.db.connection() as conn:
+        request = await write_request(conn, agent, card_id=command.card_id, topic=topic,
+                                      channels=[_channel(c) for c in command.channels], seed=command.seed)  # fmt: skip
+    _check_topic(request)
+    if request.card is not None:
+        if request.card.persona_id is None or request.card.pillar_id is None:
+            raise Conflict("a global card needs a persona and a pillar before it is written", details={"field": "card_id"})
+        lifecycle.apply(request.card, "start", utcnow())  # a dismissed card is a Conflict before any writing
+    result: WriteResult = await call_writer(agent, "write", request)
+    if result.status != "written":
+        raise await _fail(agent, result, request, run_id=run_id)
+    records = records_of(result)
+    async with agent.write() as conn:
+        if request.card is not None:
+            changed = await conn.fetchval("SELECT updated_at FROM opportunity_cards WHERE id = $1 FOR UPDATE", request.card.id)
+            if changed != request.card.updated_at:
+                raise Conflict("the card changed while its package was written", details={"field": "card_id"})
+        await store.save_written(conn, records)
+        await agent._event(conn, EventType.PACKAGE_GENERATED, "package", records.package.id,
+                           f"package written: {len(records.variants)} variants on {len(records.plans)} channels",
+                           {"card_id": str(request.card.id) if request.card else None,
+                            "passed": sum(v.status is VariantStatus.DRAFT for v in records.variants),
+                            "rejected": sum(v.status is VariantStatus.REJECTED for v in records.variants),
+                            "generator": records.session.generator}, run_id=run_id)  # fmt: skip
+        return await package_view(conn, agent.brand_id, records.package.id)
+
+
+def _expect(what: str, expected: int, current: int) -> None:
+    if expected != current:
+        raise Conflict(f"{what} version {expected} is stale: current version is {current}",
+                       details={"field": "expected_version", "expected_version": expected, "current_version": current})  # fmt: skip
+
+
+def _live(package: ContentPackage) -> None:
+    if package.status is PackageStatus.ARCHIVED:
+        raise Conflict("the package was killed", details={"field": "package_id", "state": "archived"})
+
+
+async def _load(agent: BrandAgent, package_id: UUID) -> store.StoredPackage:
+    async with agent.db.connection() as conn:
+        return await store.load_package(conn, agent.brand_id, package_id)
+
+
+async def _save_one(agent: BrandAgent, stored: store.StoredPackage, variant: ContentVariant, expected: int,
+                    action: str, meta: dict[str, Any], event: Any = None) -> PackageView:  # fmt: skip
+    async with agent.write() as conn:
+        await store.lock_package(conn, agent.brand_id, stored.package.id)
+        await store.save_variant(conn, variant, expected_version=expected)
+        if event is not None:
+            await store.record_feedback(conn, event)
+        await agent._event(conn, EventType.FEEDBACK_RECORDED, "variant", variant.id, f"variant {action}",
+                           {"action": action, "package_id": str(stored.package.id), **meta})  # fmt: skip
+        return await package_view(conn, agent.brand_id, stored.package.id)
+
+
+async def edit(agent: BrandAgent, command: EditVariant) -> PackageView:
+    """A person's edit, re-checked by the platform gate in the writer pool; refused (Invalid,
+    naming the gate's reasons) when the text breaks the channel's rules."""
+    from agents.engines.writer import EditInput
+
+    stored = await _load(agent, command.package_id)
+    _live(stored.package)
+    variant = stored.variant(command.variant_id)
+    _expect("variant", command.expected_version, stored.variant_versions[variant.id])
+    settings = stored.plan_settings.get(variant.channel_plan_id)
+    outcome = await call_writer(agent, "edit", EditInput(
+        package=stored.package, variant=variant, text=command.text, brand=BrandRules.from_snapshot(agent.snapshot),
+        limit=settings.limit if settings else None, thread=settings.thread if settings else False,
+        user_id=command.user_id))  # fmt: skip
+    if not outcome.accepted:
+        raise Invalid(f"the edit breaks the channel's rules: {', '.join(outcome.reasons)}",
+                      details={"field": "text", "reasons": outcome.reasons, "length": outcome.report.length,
+                               "limit": outcome.report.limit})  # fmt: skip
+    distance = outcome.event.payload.edit_distance if outcome.event else None
+    return await _save_one(agent, stored, outcome.variant, command.expected_version, "edited",
+                           {"edit_distance": distance}, outcome.event)  # fmt: skip
+
+
+async def review(agent: BrandAgent, command: ReviewVariant) -> PackageView:
+    stored = await _load(agent, command.package_id)
+    _live(stored.package)
+    variant = stored.variant(command.variant_id)
+    _expect("variant", command.expected_version, stored.variant_versions[variant.id])
+    decided = (approve_variant if command.action == "approve" else reject_variant)(stored.package, variant)
+    return await _save_one(agent, stored, decided, command.expected_version, f"{command.action}d", {})
+
+
+async def kill(agent: BrandAgent, command: KillPackage) -> PackageView:
+    """The kill chain in one transaction: unedited variants rejected, edited ones kept as
+    manual assets, the package archived."""
+    stored = await _load(agent, command.package_id)
+    _live(stored.package)
+    _expect("package", command.expected_version, stored.version)
+    async with agent.db.connection() as conn:
+        edited = {r["content_variant_id"] for r in await conn.fetch(
+            "SELECT DISTINCT content_variant_id FROM feedback_events WHERE feedback_type = 'edit_applied'"
+            " AND content_variant_id = ANY($1::uuid[])", [v.id for v in stored.variants])}  # fmt: skip
+    plan = kill_package(stored.package, stored.variants, command.reason, edited)
+    before = {v.id: v for v in stored.variants}
+    changed = [v for v in plan.killed + plan.surviving
+               if (v.status, v.origin) != (before[v.id].status, before[v.id].origin)]  # fmt: skip
+    async with agent.write() as conn:
+        await store.lock_package(conn, agent.brand_id, stored.package.id)
+        for v in changed:  # variants first: the archived package refuses changes to its variants
+            await store.save_variant(conn, v, expected_version=stored.variant_versions[v.id])
+        await store.save_package(conn, plan.package, expected_version=command.expected_version)
+        await agent._event(conn, EventType.FEEDBACK_RECORDED, "package", stored.package.id, "package killed",
+                           {"action": "killed", "reason": plan.reason, "killed": len(plan.killed),
+                            "surviving": [str(v.id) for v in plan.surviving]})  # fmt: skip
+        return await package_view(conn, agent.brand_id, stored.package.id)
+
+
+async def regenerate(agent: BrandAgent, command: RegenerateVariants) -> PackageView:
+    """One variant or a whole channel again, in the writer pool, with another seed; the
+    replaced variants become ``rejected`` and the new ones point at them."""
+    from agents.engines.writer import RegenerateInput
+
+    stored = await _load(agent, command.package_id)
+    _live(stored.package)
+    _expect("package", command.expected_version, stored.version)
+    if (command.variant_id is None) == (command.plan_id is None):
+        raise Invalid("regenerate exactly one of variant_id or plan_id", details={"field": "variant_id"})
+    written = written_of(stored)
+    if command.variant_id is not None:
+        variant = stored.variant(command.variant_id)
+        if variant.id not in {c.variant.id for c in written.session.candidates}:
+            raise Conflict("the variant was already replaced by a regeneration", details={"field": "variant_id"})
+        plan_id, index = variant.channel_plan_id, stored.variant_index.get(variant.id, 0)
+    else:
+        plan_id, index = command.plan_id, None
+        if plan_id not in {p.id for p in stored.plans}:
+            raise NotFound(f"plan {plan_id} is not in this package", details={"field": "plan_id"})
+    targets = [c.variant for c in written.session.candidates if c.plan_id == plan_id and (index is None or c.variant_index == index)]
+    if any(v.status is VariantStatus.PUBLISHED for v in targets):
+        raise Conflict("a published variant cannot be regenerated", details={"field": "variant_id"})
+    request = await _request_for(agent, stored, written)
+    result: WriteResult = await call_writer(agent, "regenerate", RegenerateInput(
+        request=request, written=written, plan_id=plan_id, variant_index=index, seed=command.seed))  # fmt: skip
+    if result.status != "written":
+        raise await _fail(agent, result, request, package_id=stored.package.id, round="regenerate")
+    replaced_ids = {v.id for v in targets}
+    fresh = [c for c in result.session.candidates if c.variant.origin.source_variant_id in replaced_ids]
+    records = records_of(result, candidates=fresh, round="regenerate")
+    now = utcnow()
+    replaced = [v.model_copy(update={"status": VariantStatus.REJECTED, "updated_at": now}) for v in targets
+                if v.status is not VariantStatus.REJECTED]  # fmt: skip
+    async with agent.write() as conn:
+        await store.lock_package(conn, agent.brand_id, stored.package.id)
+        await store.save_regenerated(conn, records, replaced, stored.variant_versions)
+        await store.save_package(conn, stored.package.model_copy(update={"updated_at": now}),
+                                 expected_version=command.expected_version)  # fmt: skip
+        await agent._event(conn, EventType.PACKAGE_GENERATED, "package", stored.package.id,
+                           f"regenerated {len(fresh)} variants", {"round": "regenerate", "plan_id": str(plan_id),
+                                                                 "replaced": [str(i) for i in replaced_ids]})  # fmt: skip
+        return await package_view(conn, agent.brand_id, stored.package.id)
+
+
+async def _request_for(agent: BrandAgent, stored: store.StoredPackage, written: WriteResult) -> WriteRequest:
+    """The write request a stored package was written from, rebuilt (same card or topic,
+    same channels and settings)."""
+    package, argument = stored.package, stored.core_argument
+    topic = None
+    if package.origin_type is not OriginType.OPPORTUNITY:
+        topic = ManualTopic(topic=package.origin_note or argument.thesis[:400], persona_id=argument.persona_id,
+                            pillar_id=argument.pillar_id)  # fmt: skip
+    channels = [ChannelRequest(channel=d.plan.channel, thread=d.thread, limit=d.limit,
+                               variants=d.plan.pattern_bindings[0].target_variants) for d in written.plans]  # fmt: skip
+    async with agent.db.connection() as conn:
+        return await write_request(conn, agent, card_id=package.opportunity_id, topic=topic, channels=channels,
+                                   seed=written.session.seed)  # fmt: skip
+
+
+# -- the autonomous cycle's creating phase ----------------------------------------------------
+
+
+async def create(agent: BrandAgent, run_id: UUID, channels: list[ChannelAsk] | None = None) -> str:
+    """Write a package for the brand's best new card (pinned first) on its primary channels;
+    its variants wait for a person's approval. A note for the run's summary."""
+    async with agent.db.connection() as conn:
+        cards = await source_store.brand_cards(conn, agent.brand_id, states=[OpportunityState.NEW], limit=20)
+    cards = sorted(cards, key=lambda c: (not c.pinned, -c.score))
+    if not cards:
+        return "creating: no new card to write"
+    asks = channels or [ChannelAsk(channel=c) for c in agent.brand.primary_channels[:3]]
+    try:
+        view = await write(agent, WritePackage(card_id=cards[0].id, channels=asks), run_id=run_id)
+    except UpstreamFailure as exc:
+        return f"creating: {exc.message}"
+    passed = sum(v.variant.status is VariantStatus.DRAFT for v in view.variants)
+    return f"creating: package {view.package.id} with {passed}/{len(view.variants)} variants awaiting approval"
+
+
+__all__ = ["PackageView", "VariantView", "create", "edit", "kill", "package_view", "regenerate", "review",
+           "view_of", "write", "write_request"]
