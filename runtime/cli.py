@@ -270,6 +270,118 @@ async def _check_text(settings: Settings, brand_ref: str, channel: str, text: st
     return 0 if report.passed else 1
 
 
+# -- kairo ingest FILE|URL, kairo scout BRAND ------------------------------------------------------
+
+
+def _ingest(settings: Settings, args: argparse.Namespace) -> int:
+    """Ingest a feed, a bulk file (JSON, JSONL, CSV), a page or a text file, from disk or a URL,
+    as public documents (or a brand's org's own with ``--brand``); MiniLM runs in this process."""
+    from pathlib import Path
+
+    from agents.ingest.reading import items_from_file, items_from_url
+
+    if args.source.startswith(("http://", "https://")):
+        from agents.ingest.fetch import Fetcher
+
+        async def fetch() -> Any:
+            async with Fetcher() as fetcher:
+                return await items_from_url(fetcher, args.source)
+
+        items = asyncio.run(fetch())
+    else:
+        path = Path(args.source)
+        if not path.is_file():
+            console.print(f"[red]error[/red] no file {path}")
+            return 1
+        items = items_from_file(path.name, path.read_bytes())
+    if not settings.database_url:
+        _join(settings)  # the embedded PostgreSQL is reached through the running Kairo
+    return asyncio.run(_ingest_items(settings, items, args.brand))
+
+
+async def _ingest_items(settings: Settings, items: list[Any], brand_ref: str | None) -> int:
+    from agents.engines import OpportunityScout
+    from agents.scout.service import ingest
+    from storage.memory import Embedder
+
+    _, pg = await _brand_database(settings)
+    try:
+        org_id = None
+        if brand_ref:
+            brand = await _find_brand(pg.db, brand_ref)
+            if brand is None:
+                return 1
+            org_id = brand.org_id
+        with _progress() as progress:
+            task = progress.add_task("Loading the embedding model", total=None)
+            engine = OpportunityScout(Embedder(num_threads=settings.embedding_threads))
+            progress.update(task, description=f"Cleaning, deduplicating and embedding {len(items)} items")
+            report = await ingest(pg.db, engine, items, org_id=org_id)
+            progress.update(task, description="Done")
+    finally:
+        await pg.close()
+    console.print(f"{len(items)} items: {len(report.stored)} new documents, {len(report.merged)} already known, "
+                  f"{len(report.rejected)} rejected")  # fmt: skip
+    for rejected in report.rejected:
+        console.print(f"  item {rejected['index']}: {rejected['field']}: {rejected['reason']}")
+    return 0
+
+
+async def _find_brand(db: Any, brand_ref: str) -> Any:
+    from storage.postgres import repositories as repo
+
+    async with db.connection() as conn:
+        found = await repo.brands.list(conn, "slug = $1 OR id::text = $1", brand_ref)
+    if not found:
+        console.print(f"[red]error[/red] no brand {brand_ref!r} (give its id or slug)")
+    return found[0] if found else None
+
+
+def _scout(settings: Settings, args: argparse.Namespace) -> int:
+    """Scout a brand now (the documents of the last 30 days into its cards and today's batch) and
+    print its board; MiniLM runs in this process."""
+    if not settings.database_url:
+        _join(settings)
+    return asyncio.run(_scout_brand(settings, args.brand, args.top))
+
+
+async def _scout_brand(settings: Settings, brand_ref: str, top: int) -> int:
+    from agents.engines import OpportunityScout
+    from agents.scout import lifecycle
+    from agents.scout.service import scout_brand
+    from storage.memory import Embedder
+    from storage.objects.base import utcnow
+    from storage.postgres import repositories as repo
+
+    _, pg = await _brand_database(settings)
+    try:
+        brand = await _find_brand(pg.db, brand_ref)
+        if brand is None:
+            return 1
+        with _progress() as progress:
+            task = progress.add_task("Loading the embedding model", total=None)
+            engine = OpportunityScout(Embedder(num_threads=settings.embedding_threads))
+            progress.update(task, description=f"Scouting {brand.slug}")
+            report = await scout_brand(pg.db, engine, brand.id)
+            progress.update(task, description="Done")
+        async with pg.db.connection() as conn:
+            cards = await repo.opportunity_cards.list(conn, "brand_id = $1 AND id = ANY($2::uuid[])", brand.id,
+                                                      report.batch.opportunity_ids)  # fmt: skip
+            pillars = {p.id: p.name for p in await repo.pillars.list(conn, "brand_id = $1", brand.id)}
+    finally:
+        await pg.close()
+    console.print(f"{report.docs} documents scored: {report.created} new cards, {report.updated} updated "
+                  f"({', '.join(f'{k} {v}' for k, v in sorted(report.outcomes.items())) or 'nothing to score'})")
+    table = Table(title=f"{brand.name}: board of {report.batch.date_scope}")
+    for column in ("score", "pillar", "type", "state", "angle"):
+        table.add_column(column)
+    for card in lifecycle.board(cards, utcnow())[:top]:
+        table.add_row(f"{card.score:.0f}", pillars.get(card.pillar_id, "-"), str(card.opportunity_type),
+                      str(card.lifecycle_state), card.angle_summary)  # fmt: skip
+    console.print(table)
+    return 0
+
+
 # -- kairo db stop ---------------------------------------------------------------------------------
 
 
@@ -368,7 +480,20 @@ def _demo(settings: Settings, _: argparse.Namespace) -> int:
         findings = "; ".join(f"{f.code}: {f.message}" for f in gate.findings) or "—"
         gates.add_row(gate.rule, "—" if gate.skipped else f"{gate.score:.0f}", str(gate.passed), findings)
     console.print(gates)
+    _print_board(result)
     return 0
+
+
+def _print_board(result: Any) -> None:
+    """The demo brand's board: its top cards after the cycle scouted the example feed."""
+    stored = len(result.ingested.stored) if result.ingested else 0
+    merged = len(result.ingested.merged) if result.ingested else 0
+    board = Table(title=f"{result.brand.name}'s board today (example feed: {stored} new documents, {merged} known)")
+    for column in ("score", "pillar", "type", "angle"):
+        board.add_column(column)
+    for line in result.board:
+        board.add_row(f"{line.score:.0f}", line.pillar, line.opportunity_type, line.angle)
+    console.print(board)
 
 
 # -- kairo mine FILE -------------------------------------------------------------------------------
@@ -468,6 +593,13 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("channel", choices=["x", "linkedin", "mastodon", "bluesky", "youtube_script"])
     check.add_argument("file", help="the post's text file, or - for standard input")
     check.add_argument("--thread", action="store_true", help="X: split an over-long post into a thread")
+    ingest = commands.add_parser("ingest", help="ingest a feed, bulk file, page or text (file or URL) as documents")
+    ingest.add_argument("source", help=".rss/.atom/.xml feed, .json/.jsonl/.csv bulk import, .html page, any other "
+                        "file as text, or an http(s) URL (a feed or a page)")
+    ingest.add_argument("--brand", help="the documents are this brand's org's own (id or slug); default public")
+    scout = commands.add_parser("scout", help="scout a brand's documents into cards now and print its board")
+    scout.add_argument("brand", help="the brand's id or slug")
+    scout.add_argument("--top", type=int, default=10, help="cards shown (default 10)")
     fakes = commands.add_parser("fakes", help="run offline fakes of the publishing platforms until Ctrl-C")
     fakes.add_argument("--port", type=int, default=8701, help="first port (0: any free ports)")
     keys = commands.add_parser("keys", help="the keys sealing channel tokens")
@@ -480,7 +612,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     handlers = {"up": _up, "status": _status, "brand": _brand, "db": _db, "demo": _demo, "calibrate": _calibrate,
-                "mine": _mine, "fakes": _fakes, "keys": _keys, "check": _check}
+                "mine": _mine, "fakes": _fakes, "keys": _keys, "check": _check, "ingest": _ingest, "scout": _scout}
     try:
         return handlers[args.command](settings, args)
     except KairoError as exc:
