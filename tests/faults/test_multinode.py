@@ -1,4 +1,5 @@
-"""Kairo on a local multi-node Ray cluster: placement, a partitioned host, node loss, the API.
+"""Kairo on a local multi-node Ray cluster: placement, one publisher per node sharing the job
+leases, a partitioned host, node loss (brands, engine calls, a publisher's leased jobs), the API.
 
 One ``ray.cluster_utils.Cluster`` for the module — a head and two worker nodes of 1 CPU each,
 all on 127.0.0.1 — started once and always shut down. A Ray the session already started in
