@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
+import sys
 import tempfile
 import time
 import uuid
@@ -123,10 +125,20 @@ async def main(jobs: int, workers: int, database_url: str | None) -> dict:
         results["ratio_fake"] = round(results["publisher_fake_mastodon_jobs_per_s"] / raw, 2)
         return results
     finally:
-        await fake.stop()
-        async with db.pool.acquire() as conn:
-            await conn.execute(f"DROP SCHEMA {db.schema} CASCADE")
-        await handle.close()
+        try:
+            await fake.stop()
+            async with db.pool.acquire() as conn:
+                await conn.execute(f"DROP SCHEMA {db.schema} CASCADE")
+        finally:
+            await handle.close()  # stops the embedded PostgreSQL, whatever happened above
+
+
+async def stoppable(run):
+    """Run ``run`` so that SIGTERM, like Ctrl-C, cancels it: its ``finally`` drops the schema and
+    stops the embedded PostgreSQL instead of leaving a server behind."""
+    task = asyncio.current_task()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await run
 
 
 if __name__ == "__main__":
@@ -138,4 +150,8 @@ if __name__ == "__main__":
     import structlog, logging  # noqa: E401 - quiet the per-job info lines while measuring
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    print(json.dumps(asyncio.run(main(args.jobs, args.workers, args.database_url)), indent=2))
+    try:
+        print(json.dumps(asyncio.run(stoppable(main(args.jobs, args.workers, args.database_url))), indent=2))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("stopped; the embedded PostgreSQL was shut down", file=sys.stderr)
+        sys.exit(130)

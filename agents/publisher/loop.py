@@ -20,6 +20,7 @@ if even that fails, its lease runs out and the scheduler's sweep hands it back: 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +41,8 @@ from storage.postgres import repositories as repo
 from .adapters import ADAPTERS, Adapter, Credentials, PostRequest
 from .machine import ConnectionMark, Decision, JobState, after_create, after_reconcile
 from .outcomes import Outcome, PublishResult, RefreshFailed, RefreshUnavailable
+from .performance import OutcomeSink
+from .performance import PerformanceIngest, PullSchedule
 from .policy import RetryPolicy
 from .ratelimit import Buckets
 
@@ -61,6 +64,9 @@ class PublisherConfig:
     platform_caps: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_CAPS))
     outbox_dir: Path = Path("outbox")
     policy: RetryPolicy = field(default_factory=RetryPolicy)
+    metrics_every_seconds: float | None = 60.0
+    """How often the loop pulls due metrics of published posts (None: never)."""
+    pull_schedule: PullSchedule = field(default_factory=PullSchedule)
 
 
 @dataclass
@@ -78,8 +84,11 @@ class PublishLoop:
     """Claims and publishes jobs. ``run_once()`` is one batch; ``run(stop)`` loops."""
 
     def __init__(self, db: Database, sealer: Any, session: aiohttp.ClientSession, config: PublisherConfig,
-                 *, clock: Callable[[], datetime] = utcnow) -> None:
+                 *, clock: Callable[[], datetime] = utcnow, outcome: OutcomeSink | None = None) -> None:
         self.db, self.sealer, self.session, self.config, self.clock = db, sealer, session, config, clock
+        self.performance = PerformanceIngest(db, sealer, session, outcome=outcome, schedule=config.pull_schedule,
+                                             http_timeout=config.http_timeout, clock=clock)  # fmt: skip
+        self._metrics_pulled_at = float("-inf")
         self.buckets = Buckets()
         self.caps = {name: asyncio.Semaphore(n) for name, n in config.platform_caps.items()}
         self.counts: dict[str, int] = {}
@@ -124,11 +133,25 @@ class PublishLoop:
                 self._count("loop_errors")
                 self.log.warning("publisher.loop_error", error=f"{type(exc).__name__}: {exc}"[:300])
                 claimed = 0
+            await self._pull_metrics_when_due()
             if not claimed:
                 try:
                     await asyncio.wait_for(stop.wait(), self.config.poll_seconds)
                 except TimeoutError:
                     pass
+
+    async def _pull_metrics_when_due(self) -> None:
+        """Performance ingestion, every ``metrics_every_seconds``, between publishing rounds."""
+        every = self.config.metrics_every_seconds
+        if every is None or time.monotonic() - self._metrics_pulled_at < every:
+            return
+        self._metrics_pulled_at = time.monotonic()
+        try:
+            self.counts["metrics_pulls"] = self.counts.get("metrics_pulls", 0) + await self.performance.run_once()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database is down: the next round tries again
+            self.log.warning("publisher.metrics_error", error=f"{type(exc).__name__}: {exc}"[:300])
 
     def _count(self, key: str) -> None:
         self.counts[key] = self.counts.get(key, 0) + 1

@@ -3,6 +3,7 @@ of platform-apis.md, and each fault mode mapped to the outcome that keeps publis
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -430,3 +431,28 @@ async def test_outbox_survives_a_torn_last_line(tmp_path, session):
     assert (await adapter.publish(creds, request("after the crash"))).outcome is Outcome.PUBLISHED
     lines = path.read_text().splitlines()
     assert len(lines) == 2 and json.loads(lines[1])["text"] == "after the crash"
+
+
+async def test_outbox_writes_posts_that_arrive_together_once_each(tmp_path, session, monkeypatch):
+    """Group commit: concurrent posts share fsyncs, a post sent twice at once is one line, and a
+    second writer on the same file (another publisher) finds what the first wrote."""
+    import os
+
+    from agents.publisher.adapters import outbox
+
+    fsyncs = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(outbox.os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd)))
+    path = tmp_path / "group.jsonl"
+    adapter = OutboxAdapter(session)
+    creds = Credentials(endpoint=str(path))
+    posts = [request(f"post {i}", job=f"job-{i}") for i in range(40)]
+    results = await asyncio.gather(*(adapter.publish(creds, p) for p in posts + posts[:10]))
+    assert all(r.outcome is Outcome.PUBLISHED for r in results)
+    assert [r.external_id for r in results[40:]] == [r.external_id for r in results[:10]]
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert sorted(e["text"] for e in lines) == sorted(p.text for p in posts)
+    assert 1 <= len(fsyncs) < 40
+    outbox._WRITERS.clear()  # a fresh writer, as another process would have, reads the file
+    again = await adapter.publish(creds, posts[3])
+    assert again.outcome is Outcome.PUBLISHED and len(path.read_text().splitlines()) == 40

@@ -13,6 +13,7 @@ import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import aiohttp
@@ -73,6 +74,23 @@ class PostRequest(BaseModel):
         return hashlib.sha256(f"{self.job_id}\n{self.text}".encode()).hexdigest()[:40]
 
 
+ENGAGEMENT_KEYS = ("likes", "reposts", "replies", "quotes")
+
+
+class PostGone(Exception):
+    """Raised by a metrics parser when the platform says the post does not exist (anymore)."""
+
+
+@dataclass(frozen=True)
+class MetricsReading:
+    """One read of a post's metrics: the counts, or why there are none (``gone``: the post no
+    longer exists on the platform, so its schedule stops)."""
+
+    metrics: dict[str, float] | None = None
+    error: str | None = None
+    gone: bool = False
+
+
 @dataclass
 class Response:
     status: int
@@ -105,6 +123,35 @@ class Adapter(ABC):
         """After an unconfirmed create: PUBLISHED when the post exists, NOT_FOUND when it
         certainly does not, anything else when that cannot be told now. ``since``: the post,
         if it exists, was created after this time (the attempt's start, with a margin)."""
+
+    async def metrics(self, creds: Credentials, external_id: str) -> MetricsReading | None:
+        """The post's metrics now (likes, reposts, replies, quotes, impressions where the
+        platform tells, and ``engagements``, their sum); None: this delivery has none."""
+        return None
+
+    async def read_metrics(self, url: str, parse: Callable[[Any], dict[str, float] | None], **kwargs: Any) -> MetricsReading:
+        """One metrics read: a 404 means the post is gone (stop asking), any other failure is
+        tried again later."""
+        got = await self.request("GET", url, write=False, **kwargs)
+        if isinstance(got, PublishResult):
+            return MetricsReading(error=got.error_code or "not_sent")
+        if got.status == 404:
+            return MetricsReading(error="not_found", gone=True)
+        if got.status != 200:
+            return MetricsReading(error=f"http_{got.status}")
+        try:
+            found = parse(got.body)
+        except PostGone:
+            return MetricsReading(error="not_found", gone=True)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            found = None
+        if found is None:
+            return MetricsReading(error="invalid_metrics_body")
+        counts = {k: float(v) for k, v in found.items() if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0}
+        engaged = [counts[k] for k in ENGAGEMENT_KEYS if k in counts]
+        if engaged:
+            counts["engagements"] = sum(engaged)
+        return MetricsReading(metrics=counts) if counts else MetricsReading(error="invalid_metrics_body")
 
     async def refresh(self, creds: Credentials) -> TokenGrant:
         """A new token pair; adapters whose tokens do not expire keep this default."""
@@ -192,4 +239,4 @@ class ErrorMeaning:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-__all__ = ["Adapter", "Credentials", "ErrorMeaning", "PostRequest", "Response", "epoch", "raw_of", "window"]
+__all__ = ["Adapter", "Credentials", "ErrorMeaning", "MetricsReading", "PostGone", "PostRequest", "Response", "epoch", "raw_of", "window"]

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from ..outcomes import Outcome, PublishResult, RefreshFailed, RefreshUnavailable, TokenGrant
-from .base import Adapter, Credentials, PostRequest, Response, raw_of, window
+from .base import Adapter, Credentials, MetricsReading, PostGone, PostRequest, Response, raw_of, window
 
 COLLECTION = "app.bsky.feed.post"
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -75,6 +75,20 @@ class BlueskyAdapter(Adapter):
         if isinstance(got, PublishResult):
             return got
         return self._meaning(got)
+
+    async def metrics(self, creds: Credentials, external_id: str) -> MetricsReading:
+        """``app.bsky.feed.getPosts``: engagement counts (no impressions); a post missing from
+        the answer was deleted."""
+
+        def parse(body: Any) -> dict[str, float]:
+            view = next((p for p in body["posts"] if p.get("uri") == external_id), None)
+            if view is None:
+                raise PostGone
+            return {"likes": view.get("likeCount"), "reposts": view.get("repostCount"), "replies": view.get("replyCount"),
+                    "quotes": view.get("quoteCount")}  # fmt: skip
+
+        return await self.read_metrics(f"{creds.endpoint}/xrpc/app.bsky.feed.getPosts", parse,
+                                       params={"uris": external_id}, headers=self._auth(creds))  # fmt: skip
 
     def url(self, creds: Credentials, uri: str) -> str:
         return f"https://bsky.app/profile/{creds.account_id}/post/{uri.rsplit('/', 1)[-1]}"

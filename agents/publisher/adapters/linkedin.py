@@ -10,7 +10,7 @@ from typing import ClassVar
 from urllib.parse import quote
 
 from ..outcomes import Outcome, PublishResult, TokenGrant
-from .base import LOOKUP_PAGES, Adapter, Credentials, PostRequest, Response, raw_of
+from .base import LOOKUP_PAGES, Adapter, Credentials, MetricsReading, PostRequest, Response, raw_of
 from .x import oauth_grant
 
 RESERVED = "\\|{}@[]()<>#*_~"
@@ -64,6 +64,15 @@ class LinkedInAdapter(Adapter):
         if isinstance(got, PublishResult):
             return got
         return self._meaning(got)
+
+    async def metrics(self, creds: Credentials, external_id: str) -> MetricsReading:
+        """Any post's social actions (likes, first-level comments); impressions need the
+        member or organization analytics APIs and their extra scopes."""
+        return await self.read_metrics(
+            f"{creds.endpoint}/rest/socialActions/{quote(external_id, safe='')}",
+            lambda b: {"likes": b["likesSummary"]["totalLikes"], "replies": b["commentsSummary"]["totalFirstLevelComments"]},
+            headers=self._headers(creds),
+        )  # fmt: skip
 
     def url(self, urn: str) -> str:
         return f"https://www.linkedin.com/feed/update/{urn}/"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from ..outcomes import Outcome, PublishResult, RateWindow
-from .base import Adapter, Credentials, PostRequest, Response, epoch, raw_of
+from .base import Adapter, Credentials, MetricsReading, PostRequest, Response, epoch, raw_of
 
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
 DEFAULT_RESET = timedelta(minutes=5)
@@ -51,6 +51,14 @@ class MastodonAdapter(Adapter):
         if isinstance(got, PublishResult):
             return got
         return self._meaning(got)
+
+    async def metrics(self, creds: Credentials, external_id: str) -> MetricsReading:
+        """Engagement only: Mastodon has no impressions."""
+        return await self.read_metrics(
+            f"{creds.endpoint}/api/v1/statuses/{external_id}",
+            lambda b: {"likes": b["favourites_count"], "reposts": b["reblogs_count"], "replies": b["replies_count"]},
+            headers={"Authorization": f"Bearer {creds.access_token}"},
+        )  # fmt: skip
 
     def _meaning(self, resp: Response) -> PublishResult:
         rate = _window(resp.headers)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ..outcomes import Outcome, PublishResult, RefreshFailed, RefreshUnavailable, TokenGrant
-from .base import LOOKUP_PAGES, Adapter, Credentials, PostRequest, Response, raw_of, window
+from .base import LOOKUP_PAGES, Adapter, Credentials, MetricsReading, PostGone, PostRequest, Response, raw_of, window
 
 DIGITS = re.compile(r"^[0-9]{1,19}$")
 USAGE_CAPPED = "usage-capped"
@@ -88,6 +88,18 @@ class XAdapter(Adapter):
                 return PublishResult(outcome=Outcome.NOT_FOUND, error_code="not_published")
             params = {**params, "pagination_token": str(next_token)}
         return PublishResult(outcome=Outcome.NOT_SENT, error_code="lookup_too_long", message="too many posts to look through")
+
+    async def metrics(self, creds: Credentials, external_id: str) -> MetricsReading:
+        def parse(body: Any) -> dict[str, float] | None:
+            if "data" not in body and any("not-found" in str(e.get("type", "")) for e in body.get("errors") or []):
+                raise PostGone  # X answers 200 with an error list for a deleted post
+            counts = body["data"]["public_metrics"]
+            return {"impressions": counts.get("impression_count"), "likes": counts.get("like_count"),
+                    "reposts": counts.get("retweet_count"), "replies": counts.get("reply_count"),
+                    "quotes": counts.get("quote_count"), "bookmarks": counts.get("bookmark_count")}  # fmt: skip
+
+        return await self.read_metrics(f"{creds.endpoint}/2/tweets/{external_id}", parse, headers=self._auth(creds),
+                                       params={"tweet.fields": "public_metrics"})  # fmt: skip
 
     async def refresh(self, creds: Credentials) -> TokenGrant:
         got = await self.request(
