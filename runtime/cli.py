@@ -35,6 +35,8 @@ def _up(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.port:
         settings = settings.model_copy(update={"api_port": args.port})
+    if settings.publisher_autostart is None:  # `kairo up` publishes unless told not to
+        settings = settings.model_copy(update={"publisher_autostart": True})
     with _progress() as progress:
         task = progress.add_task("Starting Ray", total=None)
         dashboard = init_ray(settings, dashboard=not args.no_dashboard)
@@ -427,6 +429,40 @@ def _keys(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- kairo calendar BRAND ---------------------------------------------------------------------------
+
+
+def _calendar(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a brand's calendar: its jobs over a window of days, where each went and how."""
+    from datetime import date
+
+    start = date.fromisoformat(args.start) if args.start else None
+    if not settings.database_url:
+        _join(settings)  # the embedded PostgreSQL is reached through the running Kairo
+    return asyncio.run(_print_calendar(settings, args.brand, start, args.days))
+
+
+async def _print_calendar(settings: Settings, brand_ref: str, start: Any, days: int) -> int:
+    from agents.publisher.calendar import brand_calendar, calendar_rows, find_brand
+
+    _, pg = await _brand_database(settings)
+    try:
+        brand = await find_brand(pg.db, brand_ref)
+        if brand is None:
+            console.print(f"[red]error[/red] no brand {brand_ref!r} (give its id or slug)")
+            return 1
+        rows = calendar_rows(await brand_calendar(pg.db, brand, start, days))
+    finally:
+        await pg.close()
+    table = Table(title=f"{brand.name}: calendar, {days} days")
+    for column in ("when (UTC)", "channel", "status", "attempts", "published as / last error", "text"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row.when, row.channel, row.status, str(row.attempts), row.outcome, row.preview)
+    console.print(table if rows else f"{brand.name}: nothing scheduled in these {days} days")
+    return 0
+
+
 # -- kairo demo ------------------------------------------------------------------------------------
 
 
@@ -606,13 +642,18 @@ def main(argv: list[str] | None = None) -> int:
     keys_commands = keys.add_subparsers(dest="keys_command", required=True)
     keys_commands.add_parser("new", help="print a new key for KAIRO_TOKEN_KEYS")
     keys_commands.add_parser("rotate", help="re-encrypt every stored token under the current key")
+    calendar = commands.add_parser("calendar", help="a brand's scheduled and published posts")
+    calendar.add_argument("brand", help="the brand's id or slug")
+    calendar.add_argument("--start", help="first day (YYYY-MM-DD, UTC); default today")
+    calendar.add_argument("--days", type=int, default=7, help="how many days (default 7)")
     args = parser.parse_args(argv)
     if args.command in ("up", "demo"):
         prepare_local_ray()
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     handlers = {"up": _up, "status": _status, "brand": _brand, "db": _db, "demo": _demo, "calibrate": _calibrate,
-                "mine": _mine, "fakes": _fakes, "keys": _keys, "check": _check, "ingest": _ingest, "scout": _scout}
+                "mine": _mine, "fakes": _fakes, "keys": _keys, "check": _check, "ingest": _ingest, "scout": _scout,
+                "calendar": _calendar}
     try:
         return handlers[args.command](settings, args)
     except KairoError as exc:

@@ -14,8 +14,10 @@ import asyncio
 import os
 import time
 from contextlib import suppress
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import aiohttp
 import ray
@@ -23,6 +25,7 @@ import structlog
 from ray.actor import ActorHandle
 
 from agents.publisher.loop import PublisherConfig, PublishLoop
+from agents.publisher.performance import OutcomeSink, PullSchedule
 from agents.publisher.policy import RetryPolicy
 from agents.publisher.tokens import TokenCipher, new_key, parse_keys
 from storage.errors import Invalid
@@ -87,7 +90,23 @@ def publisher_config(settings: Settings, owner: str) -> PublisherConfig:
         poll_seconds=settings.publisher_poll_seconds, http_timeout=settings.publisher_http_timeout_seconds,
         platform_caps=dict(settings.publisher_platform_caps), outbox_dir=Path(settings.data_dir) / "outbox",
         policy=RetryPolicy(reconcile_delay_seconds=settings.publish_reconcile_delay_seconds),
+        metrics_every_seconds=settings.publish_metrics_every_seconds,
+        pull_schedule=PullSchedule(offsets=tuple(timedelta(hours=h) for h in sorted(settings.publish_metrics_pull_hours))),
     )  # fmt: skip
+
+
+def pattern_outcomes(settings: Settings, db: Database) -> OutcomeSink:
+    """Where pulled metrics go: the variant's PatternUsage rows (the miner reviews their templates)."""
+    from agents.miner.service import record_variant_outcome
+
+    from .engines import pattern_miner
+
+    miner = pattern_miner(settings)
+
+    async def outcome(content_variant_id: UUID, metrics: dict[str, float]) -> Any:
+        return await record_variant_outcome(db, miner, content_variant_id, metrics)
+
+    return outcome
 
 
 async def rotate_token_keys(settings: Settings) -> int:
@@ -132,7 +151,8 @@ class Publisher:
             if self._loop is None:
                 self._session = aiohttp.ClientSession()
                 self._loop = PublishLoop(db, token_cipher(self.settings), self._session,
-                                         publisher_config(self.settings, self.owner))
+                                         publisher_config(self.settings, self.owner),
+                                         outcome=pattern_outcomes(self.settings, db))  # fmt: skip
         return self._loop
 
     async def _run(self) -> None:
@@ -194,4 +214,5 @@ def start_publisher(settings: Settings, *, run_loop: bool | None = None, name: s
     return handle
 
 
-__all__ = ["Publisher", "claim_due", "rotate_token_keys", "count_due", "publisher_config", "start_publisher", "token_cipher"]
+__all__ = ["Publisher", "claim_due", "count_due", "pattern_outcomes", "publisher_config", "rotate_token_keys", "start_publisher",
+           "token_cipher"]

@@ -94,7 +94,11 @@ class Settings(BaseSettings):
         "Unset: a key file in data_dir, created once.",
     )
     token_key_id: str | None = Field(default=None, description="The key new tokens are sealed with; default the last listed.")
-    publisher_autostart: bool = Field(default=False, description="The publisher actor runs its publish loop from the start.")
+    publisher_autostart: bool | None = Field(
+        default=None,
+        description="The publisher actors run their publish loop from the start. Unset: `kairo up` publishes, a "
+        "runtime started any other way (tests, benchmarks, a library) does not until told to.",
+    )
     publisher_lease_seconds: float = Field(default=60.0, gt=0, description="A claimed job's lease; longer than a create.")
     publisher_batch: int = Field(default=20, ge=1, le=500, description="Jobs claimed per round.")
     publisher_poll_seconds: float = Field(default=2.0, gt=0, description="Wait between rounds when nothing was due.")
@@ -108,6 +112,12 @@ class Settings(BaseSettings):
     )
     publish_max_attempts: int = Field(default=5, ge=1, le=20, description="Attempts a publishing job gets.")
     publish_max_horizon_days: int = Field(default=90, ge=1, le=730, description="How far ahead a post may be scheduled.")
+    publish_metrics_pull_hours: list[float] = Field(
+        default_factory=lambda: [1.0, 24.0, 168.0], min_length=1, max_length=20,
+        description="When a published post's metrics are read, in hours after it went out (a decaying schedule).",
+    )
+    publish_metrics_every_seconds: float | None = Field(
+        default=60.0, gt=0, description="How often a publisher looks for due metrics pulls; unset: never.")
     writer_generator: Literal["composer", "openai", "local"] = Field(
         default="composer", description="Text generator of the writer: the embedded composer, an OpenAI-compatible API, a local model."
     )

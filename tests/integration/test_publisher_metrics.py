@@ -10,14 +10,14 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
-from agents.miner.service import record_variant_outcome
-from agents.engines.miner import PatternMiner
 from agents.publisher.loop import PublisherConfig, PublishLoop
 from agents.publisher.performance import PerformanceIngest, PullSchedule
 from agents.publisher.policy import RetryPolicy
 from agents.publisher.tokens import TokenCipher, new_key, parse_keys
 from runtime.fakes import FakeBluesky, FakeLinkedIn, FakeMastodon, FakeX
 from runtime.fakes.world import add_variants, make_world
+from runtime.publisher import pattern_outcomes
+from runtime.settings import Settings
 from storage.objects import PublishingJob
 from storage.objects.base import utcnow
 from storage.objects.enums import Channel, ChannelStatus
@@ -84,12 +84,8 @@ async def test_each_platforms_metrics_become_a_snapshot_and_the_usage_outcome(pu
     fakes["linkedin"].posts[0].update(likes=12, comments=5)
     fakes["mastodon"].posts[0]["status"].update(favourites_count=9, reblogs_count=2, replies_count=1)
     fakes["bluesky"].posts[0]["likes"] = 17
-    miner = PatternMiner()
-
-    async def outcome(variant_id, metrics):
-        return await record_variant_outcome(db, miner, variant_id, metrics)
-
-    ingest = PerformanceIngest(db, cipher, session, outcome=outcome, schedule=NOW_THEN_LATER)
+    # The runtime's sink: the miner's record_variant_outcome over the variant's usages.
+    ingest = PerformanceIngest(db, cipher, session, outcome=pattern_outcomes(Settings(), db), schedule=NOW_THEN_LATER)
     assert await ingest.run_once() == 5
     measured = await outcomes(db, jobs)
     assert measured["x"] == {"impressions": 1200, "likes": 31, "reposts": 4, "replies": 3, "quotes": 0, "bookmarks": 0,
