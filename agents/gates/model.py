@@ -79,6 +79,9 @@ class BrandRules(EngineModel):
     banned_words: Annotated[list[BannedWord], Field(max_length=2000)] = []
     taboos: Annotated[list[str], Field(max_length=100)] = []
     stances: Annotated[list[str], Field(max_length=100)] = []
+    competitors: Annotated[list[str], Field(max_length=300)] = Field(
+        default=[], description="the brand's competitors by name and handle: what trashing a competitor is about"
+    )
     number_threads: bool = Field(default=True, description="number the parts of an X thread (1/3, 2/3, ...)")
 
     @classmethod
@@ -88,6 +91,9 @@ class BrandRules(EngineModel):
             banned_words=list(snapshot.banned_words),
             taboos=list(snapshot.taboos),
             stances=[s.stance for s in snapshot.stances],
+            competitors=list(dict.fromkeys(
+                name for c in snapshot.competitors for name in (c.name, *(h.lstrip("@").split("@")[0] for h in c.handles))
+            )),
             number_threads=number_threads,
         )
 

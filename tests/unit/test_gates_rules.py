@@ -144,7 +144,9 @@ async def test_quality_report_row_of_an_attempt():
 
 GARBAGE_RULES = BrandRules(
     banned_words=[BannedWord(word="scrap"), BannedWord(word="e\u0301t\u00e9", severity="soft")],
-    taboos=["Trashing competitors"],
+    taboos=["Trashing competitors", "No discount talk", "Never mention the founder's divorce"],
+    stances=["Slow bread is better bread"],
+    competitors=["Tabulate", "Daily Loaf"],
 )
 
 

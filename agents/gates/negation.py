@@ -1,0 +1,59 @@
+"""Which way a sentence's negation works, for the taboo gate.
+
+Sentence embeddings hardly see negation: "this is not a treatment for X" sits next to "this
+treats X". A cue list cannot decide either, because many acts are phrased with a negation
+("you can't lose", "no analysts needed", "nobody wants to see that"). So the gate compares a
+sentence with its :func:`denegated` form (negating words removed, contractions made positive):
+if taking the negation out moves the sentence *towards* the act, the negation was working
+against it (an argument against the act); if it moves it away, the negation is part of the act.
+The words are data (``data/negation.json``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import regex
+
+from .rules import load_json
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\uff07": "'"})
+
+
+@cache
+def _patterns() -> tuple[regex.Pattern[str], dict[str, str]]:
+    data = load_json("negation.json")
+    contractions = {k.casefold(): v for k, v in data["contractions"].items()}
+    alternatives = sorted([*contractions, *(w.casefold() for w in data["words"])], key=len, reverse=True)
+    pattern = regex.compile(r"(?<![\p{L}\p{N}'])(" + "|".join(regex.escape(a) for a in alternatives) + r")(?![\p{L}\p{N}'])\s*", regex.I)
+    return pattern, contractions
+
+
+def denegated(sentence: str) -> str | None:
+    """``sentence`` without its negation, or None when it has none."""
+    pattern, contractions = _patterns()
+    text = sentence.translate(_APOSTROPHES)
+    if not pattern.search(text):
+        return None
+
+    def positive(match: regex.Match[str]) -> str:
+        replacement = contractions.get(match.group(1).casefold())
+        return f"{replacement} " if replacement else ""
+
+    return pattern.sub(positive, text).strip() or None
+
+
+@cache
+def _negating_tokens() -> frozenset[str]:
+    """Negation as folded tokens: the negating words, and ``t`` of a split ``n't``."""
+    data = load_json("negation.json")
+    return frozenset(data["words"]) | {"t"}
+
+
+def negated_outside(text_words: list[str], phrases: tuple[str, ...]) -> bool:
+    """Whether a sentence holds a negation that is not part of one of ``phrases`` (cue phrases
+    such as "can t lose" carry their own): such a negation may be aimed at the cue, so the cue
+    alone is no evidence of the act."""
+    negating = _negating_tokens()
+    inside = sum(1 for phrase in phrases for token in phrase.split() if token in negating)
+    return sum(1 for token in text_words if token in negating) > inside
