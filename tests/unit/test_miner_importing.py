@@ -110,3 +110,11 @@ async def test_parse_op_uses_the_default_channel():
     result = await dispatch(PatternMiner(), "parse", ImportInput(
         format="csv", content="text\nOne more post about hiring.\n", default_channel=Channel.BLUESKY, now=NOW))
     assert result.posts[0].channel == Channel.BLUESKY and result.rows == 1
+
+
+def test_a_file_of_100_mb_is_refused_with_the_default_limit_naming_the_file():
+    row = json.dumps({"text": "A post that is fine on its own.", "channel": "x"}) + "\n"
+    content = row * (100_000_000 // len(row) + 1)
+    error = _invalid(content, "jsonl")
+    assert error.details["field"] == "file" and error.details["bytes"] >= 100_000_000
+    assert error.details["max_bytes"] == PatternMiner().max_import_bytes
