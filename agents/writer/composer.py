@@ -37,12 +37,16 @@ from .generator import join_beats
 from .grounding import figures
 from .models import BeatText, Draft, GenerationRequest
 from .planning import family_of, kind_of, risk_allows
-from .text import as_sentence, first_clause, load_json, near_lines, words
+from .text import as_sentence, compress, first_clause, load_json, near_lines, words
 
 SOCIAL = {Channel.X, Channel.MASTODON, Channel.BLUESKY, Channel.LINKEDIN}
-LEVELS = 5
+LEVELS = 6
 TIGHT = 3
-"""From this level on: shortest lines, no voice marker, no hashtags; the last level keeps one frame per beat."""
+"""From this level on: shortest lines, no voice marker, no hashtags; the last two levels keep one frame per beat."""
+MINIMAL = 5
+"""The last level: every fact cut to its longest head that fits its share of the budget
+(:func:`.text.compress`), so a short post (X, Bluesky, a small instance) still says one fact
+per beat in the source's own words."""
 EXCLUDING_CODES = ("taboo", "ungrounded", "banned_word")
 CLAIM_SHARE = 0.42
 """In a tight build, a claim takes at most this share of the budget (a hook, a fact, a CTA)."""
@@ -212,6 +216,8 @@ class Composer:
 
         def shape(claim: str) -> str:
             claim = as_sentence(claim)
+            if level >= MINIMAL:
+                return compress(claim, int(budget * CLAIM_SHARE)) or claim
             if level < 2:
                 return claim
             return first_clause(claim) or (first_clause(claim, loose=True) if level >= TIGHT else None) or claim
@@ -292,7 +298,10 @@ class Composer:
         offset = random.Random(f"{r.seed}:{kind}").randrange(len(top))
         start = (offset + r.variant_index + near_dup * (r.attempt - 1)) % len(top)
         order = top[start:] + top[:start]  # variants rotate through the same frames
-        if post.level >= LEVELS - 1:
+        if post.level >= MINIMAL:  # the fact carries the beat: a frame around it, the shortest
+            carrying = [f for f in frames if "{claim}" in f.text] or frames
+            frame = min(carrying, key=lambda f: (len(f.text), f.text))
+        elif post.level >= LEVELS - 2:
             frame = min(frames, key=lambda f: len(f.text))
         elif post.level >= 1:  # tighter: the variant's next frame that is no longer than most
             lengths = sorted(len(f.text) for f in frames)

@@ -78,8 +78,42 @@ def first_clause(sentence: str, min_words: int = 6, *, loose: bool = False) -> s
     return None
 
 
+def _balanced(text: str) -> bool:
+    return text.count("(") == text.count(")") and text.count('"') % 2 == 0 and text.count("“") == text.count("”")
+
+
+def compress(sentence: str, cap: int) -> str | None:
+    """The longest head of ``sentence`` that ends at a phrase boundary (``data/compress.json``)
+    and fits ``cap`` characters as a sentence of its own; None when no boundary gives one of
+    at least ``min_words`` words. What stays is the source's own words, in order: shorter, never
+    invented. A boundary before a qualifier (``but``, ``unless``, ``not``...) is never cut."""
+    sentence = as_sentence(sentence)
+    if len(sentence) <= cap:
+        return sentence
+    rules = load_json("compress.json")
+    keep_with = set(rules["keep_with"])
+    body = sentence.rstrip(".!?…")
+    cuts: set[int] = set()
+    for sep in rules["separators"]:
+        cuts |= {m.start() for m in re.finditer(re.escape(sep), body)}
+    for word in rules["after_comma"]:
+        cuts |= {m.start() for m in re.finditer(rf",\s(?={re.escape(word)}\s)", body)}
+    for word in rules["before_words"]:
+        cuts |= {m.start() for m in re.finditer(rf"\s(?={re.escape(word)}\s)", body)}
+    best = None
+    for cut in sorted(cuts):
+        head = body[:cut].rstrip(" ,;:-—–")
+        rest = words(body[cut:])
+        if rest and rest[0] in keep_with:
+            continue
+        if word_count(head) >= rules["min_words"] and _balanced(head) and len(as_sentence(head)) <= cap:
+            best = head
+    return as_sentence(best) if best else None
+
+
 __all__ = [
     "as_sentence",
+    "compress",
     "content_words",
     "first_clause",
     "jaccard",
