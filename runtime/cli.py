@@ -99,9 +99,9 @@ def _status(settings: Settings, _: argparse.Namespace) -> int:
     table.add_column("state")
     for name in kairo_actors(settings):
         handle = ray.get_actor(name, namespace=settings.ray_namespace)
-        method = {names.SCHEDULER: "status", names.PUBLISHER: "status"}.get(
-            name, "stats" if name.startswith(("kairo-host-", "kairo-brand-")) else "describe"
-        )
+        method = "status" if name == names.SCHEDULER or name.startswith(names.PUBLISHER) else (
+            "stats" if name.startswith(("kairo-host-", "kairo-brand-")) else "describe"
+        )  # fmt: skip
         try:
             report: Any = ray.get(getattr(handle, method).remote(), timeout=10)
         except Exception as exc:  # an actor without the method, or busy restarting
