@@ -52,7 +52,7 @@ from common import machine, percentile  # noqa: E402
 from runtime import names  # noqa: E402
 from runtime.database import open_database  # noqa: E402
 from runtime.settings import Settings  # noqa: E402
-from runtime.stack import init_ray, start_runtime, stop_runtime  # noqa: E402
+from runtime.stack import start_runtime, stop_runtime  # noqa: E402
 from storage.memory import Embedder, KairoEmbeddingFunction, collection_name  # noqa: E402
 from storage.memory.vectors import COLLECTION_CONFIGURATION  # noqa: E402
 from storage.objects import BrandMemoryFragment  # noqa: E402
@@ -103,7 +103,8 @@ def _cmdline(pid: int) -> str:
 
 
 def kairo_processes(data_dir: Path) -> dict[str, list[int]]:
-    groups: dict[str, list[int]] = {"proxy": [], "api_replica": [], "memory_service": [], "postgres": []}
+    groups: dict[str, list[int]] = {"proxy": [], "api_replica": [], "trivial_replica": [], "memory_service": [],
+                                    "postgres": []}  # fmt: skip
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -113,6 +114,8 @@ def kairo_processes(data_dir: Path) -> dict[str, list[int]]:
             groups["proxy"].append(pid)
         elif cmd.startswith("ray::ServeReplica:kairo") or "KairoApi" in cmd.split(" ")[0]:
             groups["api_replica"].append(pid)
+        elif cmd.startswith("ray::ServeReplica:trivial"):
+            groups["trivial_replica"].append(pid)
         elif cmd.startswith("ray::MemoryService"):
             groups["memory_service"].append(pid)
         elif "postgres" in cmd and str(data_dir) in cmd:
@@ -232,6 +235,13 @@ def raw_search(collection: Any, embedder: Embedder, queries: list[str], k: int =
             "query_p50_ms": round(statistics.median(query), 2)}  # fmt: skip
 
 
+def own_local_ray(settings: Settings) -> None:
+    """A Ray of this benchmark's own: ``ray.init()`` without an address joins any Ray another
+    process started on this machine (its numbers, and its actors, would mix with ours)."""
+    ray.init(address="local", namespace=settings.ray_namespace, include_dashboard=False,
+             _node_ip_address="127.0.0.1", log_to_driver=False)  # fmt: skip
+
+
 def random_unit(n: int, dim: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     matrix = rng.standard_normal((n, dim), dtype=np.float32)
@@ -310,7 +320,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     os.environ["RAY_worker_niceness"] = str(args.niceness)
     root = Path(tempfile.mkdtemp(prefix="kairo-bench-memory-"))
     settings = Settings(data_dir=root, ray_namespace="kairo-bench-memory", api_port=8797, log_level="WARNING")
-    init_ray(settings, dashboard=False)
+    own_local_ray(settings)
     info = await start_runtime(settings)
     settings = info.settings
     result: dict[str, Any] = {"machine": machine(), "load_average_at_start": os.getloadavg(),

@@ -10,7 +10,7 @@ import pytest
 import ray
 
 from runtime import names
-from runtime.memory_service import get_memory_client, start_memory_service
+from runtime.memory_service import RayMemoryClient, get_memory_client, start_memory_service
 from runtime.settings import Settings
 from storage.errors import Conflict
 from storage.examples import load_seed_examples
@@ -97,3 +97,34 @@ async def test_a_batch_across_brands_is_stored_whole_or_not_at_all(env):
     # A repeated search answers the same (from the service's query-vector cache).
     again = await client.search(acme.id, acme_texts[1], 5)
     assert [h.fragment.id for h in again] == [h.fragment.id for h in await client.search(acme.id, acme_texts[1], 5)]
+
+
+async def test_searches_from_the_same_machine_take_the_socket_and_survive_a_restart(env):
+    settings, acme, _ = env
+    client = get_memory_client(settings)
+    texts = ["Our attribution model changed twice this year and the board noticed both times.",
+             "We publish the pipeline chart before the campaign chart, every Monday."]  # fmt: skip
+    stored = await client.add([MemoryDraft(brand_id=acme.id, source_type="manual", raw_text=t) for t in texts])
+    by_actor = RayMemoryClient(client.handle, use_socket=False)
+    for fragment in stored:
+        over_socket = await client.search(acme.id, fragment.raw_text, 5)
+        assert client._socket is not None  # noqa: SLF001 - the fast path was taken
+        through_actor = await by_actor.search(acme.id, fragment.raw_text, 5)
+        assert [h.fragment for h in over_socket] == [h.fragment for h in through_actor]
+        assert over_socket[0].fragment.id == fragment.id
+    # The service dies and Ray restarts it (a new instance, a new token): the next search is
+    # answered anyway (through the actor while the socket is gone), then by the socket again.
+    ray.kill(client.handle, no_restart=False)
+    hits = await client.search(acme.id, texts[0], 5)
+    assert hits[0].fragment.id == stored[0].id
+    address = None
+    for _ in range(600):  # waits for the restarted service to open its store; not a timing assertion
+        address = await client.handle.socket_address.remote()
+        if address is not None:
+            break
+        await asyncio.sleep(0.1)
+    client._socket_retry_at = 0.0  # noqa: SLF001 - do not wait out the retry pause
+    hits = await client.search(acme.id, texts[1], 5)
+    assert hits[0].fragment.id == stored[1].id
+    assert client._socket is not None and client._socket.token == address["token"]  # noqa: SLF001
+    await client.close()

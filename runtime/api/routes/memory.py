@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Query
 from fastapi import Request
@@ -12,11 +14,12 @@ from runtime.gateway import MemoryClient
 from storage.errors import Invalid
 from storage.objects.base import PROSE_SCHEMA_PATTERN
 from storage.memory.store import SEARCH_K_MAX, MemoryDraft
-from storage.objects import BrandMemoryFragment, EventLog, EventType
+from storage.objects import BrandMemoryFragment, EventLog, EventType, UserRole
 from storage.postgres import Database
 from storage.postgres import repositories as repo
 
-from ..access import READ, REMEMBER, BrandAccess
+from ..access import READ, REMEMBER, BrandAccess, reach_brand
+from ..auth import Principal, authenticate
 from ..schemas import ApiModel
 from ..schemas import MemoryCreate, MemoryHitView
 from ..routing import kairo_router
@@ -49,17 +52,38 @@ async def add_memory(
 
 @router.get("/search", response_model=list[MemoryHitView])
 async def search_memory(
+    brand_id: UUID,
     q: Annotated[str, Query(min_length=1, max_length=1000, description="text to search for by meaning",
                             json_schema_extra={"pattern": PROSE_SCHEMA_PATTERN})],  # fmt: skip
     k: Annotated[int, Query(ge=1, le=SEARCH_K_MAX, description="how many hits")] = 5,
-    access: BrandAccess = READ,
+    principal: Principal = Depends(authenticate),
+    db: Database = Depends(database),
     store: MemoryClient = Depends(memory),
 ) -> list[MemoryHitView]:
-    """The brand's ``k`` fragments nearest in meaning to ``q``, nearest first."""
-    if not q.strip():
+    """The brand's ``k`` fragments nearest in meaning to ``q``, nearest first.
+
+    The search starts while the caller's access to the brand is checked (one SQL round trip
+    that would otherwise come first); its hits are used only once that check has passed, and a
+    refused caller gets its 404/403 as soon as the check fails, whatever the search is doing.
+    """
+    searching = asyncio.ensure_future(store.search(brand_id, q, k)) if q.strip() else None
+    try:
+        await reach_brand(db, principal, brand_id, UserRole.CREATOR)
+    except BaseException:
+        if searching is not None:
+            searching.cancel()
+            searching.add_done_callback(_consume)
+        raise
+    if searching is None:
         raise Invalid("q must not be blank", details={"field": "query.q"})
-    hits = await store.search(access.brand.id, q, k)
+    hits = await searching
     return [MemoryHitView(fragment=h.fragment, distance=h.distance, similarity=1.0 - h.distance) for h in hits]
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    """Retrieve a search's outcome nobody awaited (a refused caller's), so asyncio never logs it."""
+    if not task.cancelled():
+        task.exception()
 
 
 @router.get("", response_model=MemoryPage)
