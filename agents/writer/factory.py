@@ -27,7 +27,11 @@ def make_generator(
         return OpenAIGenerator(base_url, model, api_key, timeout_seconds=timeout_seconds, max_retries=max_retries,
                                backoff_seconds=backoff_seconds)  # fmt: skip
     if kind == "local":
-        raise ValueError("the local generator is an optional extra (kairo[local]) and is not installed")
+        from .local import INSTALL_HINT, LocalGenerator, available
+
+        if not available():
+            raise ValueError(f"the local generator is an optional extra that is not installed: {INSTALL_HINT}")
+        return LocalGenerator()
     raise ValueError(f"unknown generator {kind!r}: composer, openai or local")
 
 
