@@ -47,6 +47,7 @@ from storage.postgres import repositories as repo
 from storage.postgres import sources as source_store
 from storage.postgres import writing as store
 
+from .fencing import ActivationLost
 from .commands import ChannelAsk, EditVariant, KillPackage, RegenerateVariants, ReviewVariant, WritePackage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -379,18 +380,21 @@ async def _request_for(agent: BrandAgent, stored: store.StoredPackage, written: 
 # -- the autonomous cycle's creating phase ----------------------------------------------------
 
 
-async def create(agent: BrandAgent, run_id: UUID, channels: list[ChannelAsk] | None = None) -> str:
+async def create(agent: BrandAgent, run_id: UUID, channels: list[ChannelAsk] | None = None) -> str | None:
     """Write a package for the brand's best new card (pinned first) on its primary channels;
-    its variants wait for a person's approval. A note for the run's summary."""
+    its variants wait for a person's approval (no brand auto-approves yet). A note for the
+    run's summary, None when there was no new card."""
     async with agent.db.connection() as conn:
         cards = await source_store.brand_cards(conn, agent.brand_id, states=[OpportunityState.NEW], limit=20)
     cards = sorted(cards, key=lambda c: (not c.pinned, -c.score))
     if not cards:
-        return "creating: no new card to write"
+        return None
     asks = channels or [ChannelAsk(channel=c) for c in agent.brand.primary_channels[:3]]
     try:
         view = await write(agent, WritePackage(card_id=cards[0].id, channels=asks), run_id=run_id)
-    except UpstreamFailure as exc:
+    except ActivationLost:
+        raise
+    except (UpstreamFailure, Conflict, Invalid, NotFound) as exc:  # the brand is not ready to write: a note, not an error
         return f"creating: {exc.message}"
     passed = sum(v.variant.status is VariantStatus.DRAFT for v in view.variants)
     return f"creating: package {view.package.id} with {passed}/{len(view.variants)} variants awaiting approval"
