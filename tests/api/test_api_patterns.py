@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api_support import assert_error, bearer
+from api_support import Tenant, assert_error, bearer
 
 pytestmark = pytest.mark.cluster
 
@@ -108,14 +108,21 @@ HOOK_FIELDS = {"source_post_id", "text", "channel", "template_id", "engagement_r
 
 
 @pytest.fixture(scope="module")
-def bakery(client, tenant_b) -> dict:
-    """Tenant B's own bakery posts, mined: its hooks are its own (the first post did best)."""
-    base = f"/v1/brands/{tenant_b.brand['id']}/patterns"
+def baker(client, operator_token) -> Tenant:
+    tenant = Tenant(client, operator_token)
+    tenant.onboard()
+    return tenant
+
+
+@pytest.fixture(scope="module")
+def bakery(client, baker) -> dict:
+    """A bakery's own posts, mined: its hooks are its own (the first post did best)."""
+    base = f"/v1/brands/{baker.brand['id']}/patterns"
     content = "\n".join(json.dumps({"text": t, "channel": "linkedin", "impressions": 4000,
                                     "engagements": 600 if i == 0 else 150}) for i, t in enumerate(BAKERY))
-    assert client.post(f"{base}/posts", headers=tenant_b.headers,
+    assert client.post(f"{base}/posts", headers=baker.headers,
                        json={"format": "jsonl", "content": content}).status_code == 201  # fmt: skip
-    run = client.post(f"{base}/runs", headers=tenant_b.headers)
+    run = client.post(f"{base}/runs", headers=baker.headers)
     assert run.status_code == 201, run.text
     return {"base": base, "run": run.json()}
 
@@ -147,10 +154,10 @@ def test_a_mining_run_is_an_agent_run_of_the_brand_with_its_counts(client, tenan
     assert any(e["event_type"] == "posts_imported" and e["meta"]["inserted"] == 50 for e in events)
 
 
-def test_hooks_are_found_by_topic_within_the_brands_reach(client, tenant_a, tenant_b, mined, bakery, global_hooks):
+def test_hooks_are_found_by_topic_within_the_brands_reach(client, tenant_a, baker, mined, bakery, global_hooks):
     assert bakery["run"]["hooks_indexed"] == 1 and global_hooks["result"] == "success"  # 1: the top quarter of 4
     bakery_hooks = {t.split("\n")[0] for t in BAKERY}
-    found_b = client.get(f"{bakery['base']}/hooks", headers=tenant_b.headers, params={"q": BREAD, "k": 10})
+    found_b = client.get(f"{bakery['base']}/hooks", headers=baker.headers, params={"q": BREAD, "k": 10})
     assert found_b.status_code == 200, found_b.text
     hooks_b = found_b.json()
     assert hooks_b and all(set(h) == HOOK_FIELDS for h in hooks_b)
@@ -178,3 +185,17 @@ def test_hooks_are_found_by_topic_within_the_brands_reach(client, tenant_a, tena
 def test_a_bad_hook_search_is_refused_naming_the_parameter(client, tenant_a, params, field):
     response = client.get(f"/v1/brands/{tenant_a.brand['id']}/patterns/hooks", headers=tenant_a.headers, params=params)
     assert assert_error(response, 422, "invalid")["details"]["field"] == field
+
+
+@pytest.mark.parametrize(("row", "column"), [
+    ({"text": "🚀🔥 🎉 ✨", "channel": "x"}, "text"), ({"text": "   ", "channel": "x"}, "text"),
+    ({"text": "A fine post.", "channel": "x", "impressions": -3, "engagements": 0}, "impressions"),
+    ({"text": "A fine post.", "channel": "x", "impressions": 10, "engagements": -1}, "engagements"),
+])  # fmt: skip
+def test_a_bad_post_is_a_422_naming_its_row_and_column_and_nothing_is_stored(client, baker, bakery, row, column):
+    content = json.dumps({"text": "A fine first post about bread.", "channel": "linkedin"}) + "\n" + json.dumps(row)
+    response = client.post(f"{bakery['base']}/posts", headers=baker.headers, json={"format": "jsonl", "content": content})
+    details = assert_error(response, 422, "invalid")["details"]
+    assert (details["field"], details["row"], details["column"]) == ("body.content", 2, column)
+    run = client.post(f"{bakery['base']}/runs", headers=baker.headers).json()
+    assert run["posts"] == len(BAKERY)  # the file's good first row was not stored either
