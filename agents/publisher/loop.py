@@ -45,6 +45,7 @@ from .performance import OutcomeSink
 from .performance import PerformanceIngest, PullSchedule
 from .policy import RetryPolicy
 from .ratelimit import Buckets
+from .threads import Thread, thread_parts
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +75,8 @@ class _BatchContext:
     bodies: dict[UUID, str]
     attempts: dict[UUID, list[PublishAttempt]]
     connections: dict[tuple[UUID, str], tuple[ChannelConfig | None, store.Secrets]]
+    threads: set[UUID] = field(default_factory=set)
+    """Variants written as threads (posted as reply chains where the delivery can)."""
 
 
 class Lost(Exception):
@@ -120,7 +123,8 @@ class PublishLoop:
                 config = await store.connection_for(conn, *key)
                 secrets = await store.open_secrets(conn, self.sealer, config.id) if config is not None else store.Secrets()
                 connections[key] = (config, secrets)
-        return _BatchContext(bodies, attempts, connections)
+            threads = await store.thread_variants(conn, [j.content_variant_id for j in jobs])
+        return _BatchContext(bodies, attempts, connections, threads)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until ``stop`` is set; a database outage is waited out, never fatal."""
@@ -182,7 +186,10 @@ class PublishLoop:
         body = context.bodies[job.content_variant_id]
         attempts = context.attempts.get(job.id, [])
         latest = attempts[-1] if attempts else None
-        if latest is not None and latest.status is AttemptStatus.SUCCESS:
+        threaded = config is not None and job.content_variant_id in context.threads
+        parts = thread_parts(job.channel, config.adapter.value, body) if threaded else [body]
+        thread = Thread.of(parts or [body], attempts)
+        if latest is not None and latest.status is AttemptStatus.SUCCESS and thread.complete:
             return await self._settle(job, Decision(job_status=PublishStatus.SUCCESS), None, None, config)
         unconfirmed = latest is not None and latest.status in (AttemptStatus.IN_FLIGHT, AttemptStatus.UNCONFIRMED)
         # Looking an unconfirmed create up is a read: done even on a connection in error.
@@ -196,21 +203,26 @@ class PublishLoop:
                 reason += "; the last create is unconfirmed (it may have been published)"
             return await self._settle(job, Decision(job_status=PublishStatus.FAILED, last_error=reason), None, None, config)
         adapter: Adapter = ADAPTERS[config.adapter.value](self.session, timeout=self.config.http_timeout)
-        request = PostRequest(job_id=str(job.id), text=body, channel=job.channel.value, brand_id=str(job.brand_id),
-                              scheduled_at=job.scheduled_at, created_at=job.created_at)
+        request = self._request(job, thread)
         creds = self._credentials(config, secrets)
         state = JobState(attempts=job.attempts, max_attempts=job.max_attempts, reconcile_pending=job.reconcile_pending,
                          reconcile_checks=job.reconcile_checks)
         count_next = False  # the claim counted this attempt already (unless it was a reconcile claim)
         if latest is not None and latest.status in (AttemptStatus.IN_FLIGHT, AttemptStatus.UNCONFIRMED):
-            verdict = await self._reconcile(job, config, adapter, creds, request, latest, state)
+            verdict = await self._reconcile(job, config, adapter, creds, request, latest, state, thread)
             if isinstance(verdict, str):
                 return verdict
             config, creds, state = verdict
             count_next = True
         elif job.reconcile_pending:
             count_next = True  # flagged, but no attempt was ever sent: a normal create, counted now
-        return await self._create(job, config, adapter, creds, request, state, count_next)
+        return await self._create(job, config, adapter, creds, state, count_next, thread)
+
+    @staticmethod
+    def _request(job: PublishingJob, thread: Thread) -> PostRequest:
+        """The create of the thread's next part (the whole post when it is one part)."""
+        return PostRequest(job_id=str(job.id), text=thread.text, channel=job.channel.value, brand_id=str(job.brand_id),
+                           scheduled_at=job.scheduled_at, created_at=job.created_at, reply_to=thread.reply_to)
 
     def _credentials(self, config: ChannelConfig, secrets: store.Secrets) -> Credentials:
         endpoint = config.endpoint or str(self.config.outbox_dir / f"{config.brand_id}.jsonl")
@@ -218,7 +230,7 @@ class PublishLoop:
                            refresh_token=secrets.refresh_token, expires_at=config.token_expires_at,
                            client_id=secrets.client_id, client_secret=secrets.client_secret, secret=secrets.signing_secret)
 
-    async def _reconcile(self, job, config, adapter, creds, request, latest: PublishAttempt, state: JobState):
+    async def _reconcile(self, job, config, adapter, creds, request, latest: PublishAttempt, state: JobState, thread: Thread):
         """Look an unconfirmed create up. Returns a final outcome name, or the (config, creds,
         state) to go on creating with when the post is certainly not there."""
         if latest.status is AttemptStatus.IN_FLIGHT:  # its publisher died after committing it
@@ -247,9 +259,19 @@ class PublishLoop:
                 if not await store.finish_attempt(conn, latest.id, self._attempt_outcome(decision, result)):
                     raise Lost  # someone else resolved it; the job is theirs to settle
             return config, creds, state.model_copy(update={"after_unconfirmed": True, "reconcile_pending": False})
-        return await self._settle(job, decision, latest, result, config)
+        if decision.job_status is PublishStatus.SUCCESS and not thread.last_part:  # a thread goes on
+            await self._confirm_part(latest, decision, result, thread)
+            return config, creds, state.model_copy(update={"reconcile_pending": False})
+        return await self._settle(job, decision, latest, result, config, thread)
 
-    async def _create(self, job, config, adapter, creds, request, state: JobState, count_next: bool) -> str:
+    async def _confirm_part(self, attempt: PublishAttempt, decision: Decision, result: PublishResult, thread: Thread) -> None:
+        """A thread's part is out: its remote id committed before the next part is sent."""
+        async with self.db.transaction() as conn:
+            if not await store.finish_attempt(conn, attempt.id, self._attempt_outcome(decision, result, thread)):
+                raise Lost
+        thread.confirmed.append(decision.external_id or result.external_id)
+
+    async def _create(self, job, config, adapter, creds, state: JobState, count_next: bool, thread: Thread) -> str:
         now = self.clock()
         if config.blocked_until is not None and config.blocked_until > now:
             await store.release(self.db, job.id, self.config.owner, retry_at=config.blocked_until,
@@ -265,7 +287,8 @@ class PublishLoop:
             if isinstance(refreshed, str):
                 return refreshed
             config, creds = refreshed
-        for _ in range(2):  # a second create only after a 401 and a refresh, in its own attempt
+        request = self._request(job, thread)
+        for _ in range(2 + len(thread.parts)):  # one more create only after a 401 and a refresh, or a confirmed part
             attempt = await store.begin_attempt(self.db, job.id, self.config.owner, count=count_next,
                                                 lease_seconds=self.config.lease_seconds)
             if attempt is None:
@@ -276,8 +299,13 @@ class PublishLoop:
                 result = await adapter.publish(creds, request)
             self._observe(config, result, adapter)
             decision = after_create(state, result, self.clock(), self.config.policy)
+            if decision.job_status is PublishStatus.SUCCESS and not thread.last_part:  # on to the next part
+                await self._confirm_part(attempt, decision, result, thread)
+                request, count_next = self._request(job, thread), False
+                state = state.model_copy(update={"after_unconfirmed": False})
+                continue
             if not decision.refresh_and_retry:
-                return await self._settle(job, decision, attempt, result, config)
+                return await self._settle(job, decision, attempt, result, config, thread)
             async with self.db.transaction() as conn:
                 await store.finish_attempt(conn, attempt.id, self._attempt_outcome(decision, result))
             refreshed = await self._refresh(job, config, adapter, creds, force=True)
@@ -286,7 +314,7 @@ class PublishLoop:
             config, creds = refreshed
             state = state.model_copy(update={"refreshed": True})
             count_next = False  # the refunded attempt is reused
-        raise AssertionError("unreachable: the second 401 is a permanent decision")
+        raise AssertionError("unreachable: the second 401 is a permanent decision, the last part settles")
 
     async def _no_attempt(self, job: PublishingJob, state: JobState) -> str:
         """begin_attempt refused: the lease is gone, or there is no attempt left to use."""
@@ -339,20 +367,23 @@ class PublishLoop:
             bucket.block(result.retry_at)
 
     @staticmethod
-    def _attempt_outcome(decision: Decision, result: PublishResult) -> store.AttemptOutcome:
+    def _attempt_outcome(decision: Decision, result: PublishResult, thread: Thread | None = None) -> store.AttemptOutcome:
         status = decision.attempt_status or AttemptStatus.FAILED
         if status is AttemptStatus.SUCCESS:
+            raw = result.raw
+            if thread is not None and len(thread.parts) > 1:
+                raw = {**(raw or {}), "thread_part": thread.index + 1, "thread_parts": len(thread.parts)}
             return store.AttemptOutcome(status="success", external_post_id=decision.external_id or result.external_id,
-                                        external_url=decision.url or result.url, raw_response=result.raw)
+                                        external_url=decision.url or result.url, raw_response=raw)
         return store.AttemptOutcome(status=status.value, error_code=(result.error_code or result.outcome.value)[:120],
                                     error_message=(result.message or None) and result.message[:500], raw_response=result.raw)
 
     async def _settle(self, job: PublishingJob, decision: Decision, attempt: PublishAttempt | None,
-                      result: PublishResult | None, config: ChannelConfig | None) -> str:
+                      result: PublishResult | None, config: ChannelConfig | None, thread: Thread | None = None) -> str:
         """Write a decision in one transaction; the outcome's name."""
         async with self.db.transaction() as conn:
             if attempt is not None and result is not None and decision.attempt_status is not None:
-                if not await store.finish_attempt(conn, attempt.id, self._attempt_outcome(decision, result)):
+                if not await store.finish_attempt(conn, attempt.id, self._attempt_outcome(decision, result, thread)):
                     raise Lost
             update = store.JobUpdate(
                 status=decision.job_status, next_attempt_at=decision.next_attempt_at, last_error=decision.last_error,

@@ -25,6 +25,7 @@ from storage.postgres import repositories as repo
 from agents.gates.counting import measure
 
 from .adapters.linkedin import escape_little_text
+from .threads import THREAD_PARTS_MAX, thread_parts
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,13 @@ def check(facts: store.ScheduleFacts, at: datetime, now: datetime, rules: Schedu
         channel = Channel(facts.variant_channel)
         sent = escape_little_text(facts.variant_body) if channel is Channel.LINKEDIN else facts.variant_body
         counted = measure(channel, sent)
-        if not counted.within:
+        adapter = connection.adapter.value if connection is not None else channel.value
+        threaded = facts.variant_thread and len(thread_parts(channel, adapter, sent)) > 1
+        if not counted.within and not threaded:
             refused.append(Refusal("over_length", "body",
-                                   f"the text counts {counted.length} of {counted.limit} on {channel.value}", False))
+                                   f"the text counts {counted.length} of {counted.limit} on {channel.value}"
+                                   + (f" (a thread: more than {THREAD_PARTS_MAX} parts)" if facts.variant_thread else ""),
+                                   False))
     if facts.variant_open_jobs:
         refused.append(Refusal("already_scheduled", "content_variant_id",
                                "this variant is already scheduled or published on its connection", True))

@@ -22,7 +22,8 @@ from typing import Any
 
 from aiohttp import web
 
-FAULT_MODES = ("delay", "error_5xx", "drop", "reset")
+FAULT_MODES = ("ok", "delay", "error_5xx", "drop", "reset")
+"""``ok`` lets one create through untouched (to fault the one after it)."""
 
 
 @dataclass

@@ -69,6 +69,9 @@ class FakeMastodon(FakePlatform):
             return web.json_response({"error": "Validation failed: Text can't be blank"}, status=422)
         if body.get("visibility", "public") not in VISIBILITY:
             return web.json_response({"error": "Validation failed: Visibility is not included in the list"}, status=422)
+        reply_to = body.get("in_reply_to_id")
+        if reply_to is not None and not any(p["id"] == str(reply_to) for p in self.posts):
+            return web.json_response({"error": "Record not found"}, status=404)
         spoiler = body.get("spoiler_text") or ""
         if mastodon_length(spoiler + text) > self.max_characters:
             return web.json_response({"error": f"Validation failed: Text character limit of {self.max_characters} exceeded"},
@@ -81,7 +84,9 @@ class FakeMastodon(FakePlatform):
                       "url": f"{self.url}/@{account}/{status_id}", "content": f"<p>{text}</p>", "visibility": body.get("visibility", "public"),
                       "created_at": datetime.fromtimestamp(self.clock(), UTC).isoformat(), "favourites_count": 0,
                       "reblogs_count": 0, "replies_count": 0, "account": {"id": account, "acct": account}}
-            self.posts.append({"id": status_id, "account": account, "text": text, "key": key, "status": status})
+            status["in_reply_to_id"] = str(reply_to) if reply_to is not None else None
+            self.posts.append({"id": status_id, "account": account, "text": text, "key": key, "status": status,
+                               "in_reply_to": status["in_reply_to_id"]})
             if key:
                 self.idempotency[(account, key)] = (self.clock(), status)
             return web.json_response(status, headers=self._headers(account))

@@ -15,6 +15,7 @@ from storage.objects.publishing import ChannelConfig, PublishAttempt, Publishing
 from . import repositories as repo
 from .database import translate_errors
 from .publishing_connections import connection_for
+from .publishing_jobs import thread_variants
 
 # -- scheduling and the calendar ------------------------------------------------------------------
 
@@ -33,6 +34,8 @@ class ScheduleFacts:
     """Jobs of this variant that are pending, running or succeeded (on its one connection)."""
     same_day: list[datetime]
     """scheduled_at of the connection's other open or succeeded jobs on the same UTC day."""
+    variant_thread: bool = False
+    """The variant was written as a thread (posted as a reply chain where the delivery can)."""
 
 
 async def schedule_facts(conn: asyncpg.Connection, brand_id: UUID, variant_id: UUID, at: datetime,
@@ -61,6 +64,7 @@ async def schedule_facts(conn: asyncpg.Connection, brand_id: UUID, variant_id: U
         variant_status=variant["status"] if variant else None, variant_channel=variant["channel"] if variant else None,
         variant_body=variant["body"] if variant else None, package_id=variant["content_package_id"] if variant else None,
         connection=config, variant_open_jobs=open_jobs, same_day=[r["scheduled_at"] for r in day],
+        variant_thread=bool(variant is not None and await thread_variants(conn, [variant_id])),
     )  # fmt: skip
 
 

@@ -210,7 +210,24 @@ async def release(db: Database, job_id: UUID, owner: str, *, retry_at: datetime,
         ))  # fmt: skip
 
 
+_THREADS_SQL = """
+SELECT v.id FROM content_variants v
+ WHERE v.id = ANY($1::uuid[]) AND (
+       SELECT (gs.plan_settings -> (v.channel_plan_id::text) ->> 'thread')::boolean
+         FROM generation_sessions gs
+        WHERE gs.content_package_id = v.content_package_id AND gs.plan_settings ? (v.channel_plan_id::text)
+        ORDER BY gs.created_at DESC LIMIT 1) IS TRUE
+"""
+
+
+async def thread_variants(conn: asyncpg.Connection, variant_ids: list[UUID]) -> set[UUID]:
+    """The variants written as threads: the latest writing round of their channel plan said so
+    (``generation_sessions.plan_settings``, migration 0012)."""
+    with translate_errors():
+        return {r["id"] for r in await conn.fetch(_THREADS_SQL, variant_ids)}
+
+
 __all__ = [
-    "ATTEMPT_INDEX_CEILING", "AttemptOutcome", "JobUpdate", "attempts_of", "begin_attempt", "claim_jobs", "finish_attempt",
+    "ATTEMPT_INDEX_CEILING", "thread_variants", "AttemptOutcome", "JobUpdate", "attempts_of", "begin_attempt", "claim_jobs", "finish_attempt",
     "record_failed", "record_published", "release", "update_job",
 ]  # fmt: skip

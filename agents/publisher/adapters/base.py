@@ -66,6 +66,8 @@ class PostRequest(BaseModel):
     scheduled_at: datetime | None = None
     created_at: datetime | None = None
     """When the job was created: the stable time a Bluesky record key is derived from."""
+    reply_to: str | None = None
+    """A thread's next part replies to the previous part's remote id."""
 
     @property
     def post_key(self) -> str:

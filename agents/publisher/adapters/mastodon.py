@@ -45,7 +45,7 @@ class MastodonAdapter(Adapter):
     async def publish(self, creds: Credentials, request: PostRequest) -> PublishResult:
         got = await self.request(
             "POST", f"{creds.endpoint}/api/v1/statuses", write=True,
-            json={"status": request.text, "visibility": "public"},
+            json={"status": request.text, "visibility": "public", **({"in_reply_to_id": request.reply_to} if request.reply_to else {})},
             headers={"Authorization": f"Bearer {creds.access_token}", "Idempotency-Key": request.post_key},
         )  # fmt: skip
         if isinstance(got, PublishResult):

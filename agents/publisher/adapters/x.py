@@ -28,9 +28,10 @@ class XAdapter(Adapter):
         return {"Authorization": f"Bearer {creds.access_token}"}
 
     async def publish(self, creds: Credentials, request: PostRequest) -> PublishResult:
-        got = await self.request(
-            "POST", f"{creds.endpoint}/2/tweets", write=True, json={"text": request.text}, headers=self._auth(creds)
-        )
+        body: dict[str, Any] = {"text": request.text}
+        if request.reply_to:
+            body["reply"] = {"in_reply_to_tweet_id": request.reply_to}
+        got = await self.request("POST", f"{creds.endpoint}/2/tweets", write=True, json=body, headers=self._auth(creds))
         if isinstance(got, PublishResult):
             return got
         return self._meaning(got, creds)
