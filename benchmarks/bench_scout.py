@@ -57,7 +57,7 @@ def main() -> None:
     pillars = [unit(rng.standard_normal((args.pillars, DIM))) for _ in range(args.brands)]
     contexts = [unit(rng.standard_normal(DIM)) for _ in range(args.brands)]
     # Calibrated so that about 3 % of pairs pass the 4-sigma threshold, as with real feeds.
-    raw, _ = screen(batch, BrandStack.build(pillars, contexts, [Calibration(0.0, 1.0)] * args.brands))
+    raw, _, _ = screen(batch, BrandStack.build(pillars, contexts, [Calibration(0.0, 1.0)] * args.brands))
     std = float(raw.std())
     calibration = Calibration(float(np.quantile(raw, 0.97)) - 4.0 * std, std)
     stack = BrandStack.build(pillars, contexts, [calibration] * args.brands)
@@ -65,7 +65,7 @@ def main() -> None:
     pairs = args.brands * args.docs
 
     def scored() -> int:
-        z, match = screen(batch, stack)
+        z, match, _ = screen(batch, stack)
         docs, brands = np.nonzero(z >= 4.0)
         match[docs, brands].argmax(axis=1)
         return len(docs)

@@ -6,9 +6,8 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from agents.engines.base import EngineModel
 from storage.memory.store import MemoryDraft
 from storage.objects import BannedWord, BrandBrainSnapshot, BrandRuntimeContext, VoiceMarker
 from storage.objects.base import new_id, utcnow
@@ -19,6 +18,16 @@ MIN_EXAMPLES = 3
 """A voice marker must recur in at least three examples, so fewer cannot calibrate anything."""
 MAX_EXAMPLE_CHARS = 20_000
 """A long article is fine; a whole book pasted as one example is a mistake."""
+
+
+
+class EngineModel(BaseModel):
+    """Base of the calibration models, as of every engine's (``agents.engines.base``): unknown
+    fields refused, frozen, text kept verbatim. Declared here, not imported, because the engines
+    package hosts this engine (``agents.engines.scout``) and imports these models."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
 
 ImportFormat = Literal["paste", "json", "jsonl", "csv", "url"]
 CalibrationTrigger = Literal["manual", "drift_alert", "zero_edit_drop"]

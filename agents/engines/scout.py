@@ -7,7 +7,10 @@ Ops (each takes one input model, returns one result model):
 * ``scout`` - :class:`agents.scout.models.ScoutInput` -> ``ScoutResult``: the brand's new and
   updated OpportunityCards from prepared documents;
 * ``screen`` - :class:`agents.scout.models.ScreenInput` -> ``ScreenResult``: many brands
-  against the same documents in one vectorized pass (the pairs worth a full ``scout``).
+  against the same documents in one vectorized pass (the pairs worth a full ``scout``);
+* ``calibrate`` - :class:`agents.calibration.models.CalibrationInput` -> ``CalibrationResult``:
+  a brand's voice from its example posts (:mod:`agents.calibration`; CPU only, no model), so a
+  brand agent calibrates in the pool, never in an API replica.
 
 The engine holds the process's embedder and two caches: the background corpus vectors (one
 model call per process) and brand anchors by content (a brand's pillars are embedded once,
@@ -22,6 +25,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from agents.calibration import Calibrator
+from agents.calibration.models import CalibrationInput, CalibrationResult
 from agents.ingest.models import IngestInput, IngestResult
 from agents.ingest.pipeline import Ingestor
 from agents.scout.models import BrandProfile, ScoutInput, ScoutResult, ScreenHit, ScreenInput, ScreenResult
@@ -43,6 +48,7 @@ class OpportunityScout:
         "ingest": IngestInput,  # type: ignore[dict-item]
         "scout": ScoutInput,  # type: ignore[dict-item]
         "screen": ScreenInput,  # type: ignore[dict-item]
+        "calibrate": CalibrationInput,  # type: ignore[dict-item]
     }
 
     def __init__(self, embedder: TextEmbedder, *, scout: Scout | None = None, ingestor: Ingestor | None = None,
@@ -54,6 +60,7 @@ class OpportunityScout:
         self._calibrations: dict[str, Calibration] = {}
         self._background: np.ndarray | None = None
         self._background_lock = asyncio.Lock()
+        self._calibrator: Calibrator | None = None
 
     async def ingest(self, payload: IngestInput) -> IngestResult:
         """Raw items to documents (see :mod:`agents.ingest.pipeline`)."""
@@ -98,14 +105,21 @@ class OpportunityScout:
         )
         stack = BrandStack.build([a.pillars for a, _ in prepared], [a.context for a, _ in prepared],
                                  [c for _, c in prepared])  # fmt: skip
-        z, _ = screen(batch, stack, self.method.top_passages)
+        z, _, support = screen(batch, stack, self.method.top_passages)
         hits = []
         for column, brand in enumerate(payload.brands):
             languages = {lang.split("-")[0].lower() for lang in brand.languages}
             passing = [i for i in np.argsort(-z[:, column], kind="stable") if z[i, column] >= self.method.threshold_z
+                       and support[i, column] >= self.method.component_floor_z
                        and payload.docs[i].language.split("-")[0].lower() in languages]  # fmt: skip
             hits.append(ScreenHit(brand_id=brand.brand_id, doc_ids=[payload.docs[i].id for i in passing]))
         return ScreenResult(hits=hits)
+
+    async def calibrate(self, payload: CalibrationInput) -> CalibrationResult:
+        """The brand's next snapshot drafts from its examples (the shipped corpora load once)."""
+        if self._calibrator is None:
+            self._calibrator = Calibrator()
+        return await self._calibrator.calibrate(payload)
 
     async def scout(self, payload: ScoutInput) -> ScoutResult:
         """The brand's cards from prepared documents (see :mod:`agents.scout.scout`)."""

@@ -17,6 +17,14 @@ context direction c (all unit vectors):
   shipped background corpus of ordinary text (``data/background.txt``): z = (r - mu_b) /
   sigma_b. Brands with broad or narrow pillars, long or short descriptions, land on one
   scale, and the card threshold is a number of standard deviations, not a cosine.
+* **support**: each half must also stand on its own: the pillar match m* and the context x
+  are calibrated the same way (z_m, z_x against the background) and a document whose weaker
+  half is under ``COMPONENT_FLOOR_Z`` makes no card, however strong the other half. A
+  geometric mean lets a very high pillar match pay for a context that is merely ordinary:
+  with a thin profile (one pillar, a one-line positioning) a climate "attribution" study
+  matches the pillar's word so well that r crosses the threshold while its context is no
+  closer to the brand than everyday text (z_x near 1). The floor is two standard deviations,
+  the conventional "clearly unusual" line, not a number fitted to documents.
 
 Everything is vectorized over documents and brands: one matrix product of all passages with
 all pillar anchors, a padded top-k, one product of document vectors with context directions.
@@ -31,6 +39,9 @@ from importlib import resources
 import numpy as np
 
 TOP_PASSAGES = 2
+COMPONENT_FLOOR_Z = 2.0
+"""Both halves of relevance (pillar match, context) at least this many background standard
+deviations above ordinary text."""
 
 
 @lru_cache(maxsize=1)
@@ -141,13 +152,25 @@ def combine(match: np.ndarray, context: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Mean and spread of a brand's relevance to the background corpus."""
+    """Mean and spread of a brand's relevance to the background corpus, and of each half of it
+    (best pillar match, context cosine) as (mean, std); without the halves there is no
+    support gate (every document is supported)."""
 
     mean: float
     std: float
+    pillar: tuple[float, float] | None = None
+    context: tuple[float, float] | None = None
 
     def z(self, relevance: np.ndarray) -> np.ndarray:
         return (relevance - self.mean) / self.std
+
+    def support(self, best_match: np.ndarray, context: np.ndarray) -> np.ndarray:
+        """The weaker half in background standard deviations: min(z_m, z_x)."""
+        if self.pillar is None or self.context is None:
+            return np.full(np.shape(best_match), np.inf, dtype=np.float32)
+        z_m = (best_match - self.pillar[0]) / self.pillar[1]
+        z_x = (context - self.context[0]) / self.context[1]
+        return np.minimum(z_m, z_x)
 
 
 MIN_STD = 0.02
@@ -158,34 +181,49 @@ does not divide by almost nothing."""
 def calibrate(background: np.ndarray, pillars: np.ndarray, context: np.ndarray) -> Calibration:
     """Calibration of one brand from background vectors (each line a one-passage document)."""
     match = background @ pillars.T
-    relevance = combine(match, background @ context)
-    return Calibration(float(relevance.mean()), max(float(relevance.std()), MIN_STD))
+    cosine = background @ context
+    relevance = combine(match, cosine)
+    best = match.max(axis=1)
+    return Calibration(float(relevance.mean()), max(float(relevance.std()), MIN_STD),
+                       pillar=(float(best.mean()), max(float(best.std()), MIN_STD)),
+                       context=(float(cosine.mean()), max(float(cosine.std()), MIN_STD)))  # fmt: skip
 
 
 @dataclass(frozen=True)
 class BrandStack:
     """Many brands' anchors stacked for one vectorized pass: pillars (B x K_max x d, a brand
     with fewer pillars repeats its first, which changes no max), contexts (B x d), calibration
-    means and spreads (B,)."""
+    means and spreads (B,), and those of the two halves (B,; a brand without them has mean
+    -inf: always supported)."""
 
     pillars: np.ndarray
     contexts: np.ndarray
     means: np.ndarray
     stds: np.ndarray
+    pillar_means: np.ndarray | None = None
+    pillar_stds: np.ndarray | None = None
+    context_means: np.ndarray | None = None
+    context_stds: np.ndarray | None = None
 
     @classmethod
     def build(cls, pillars: list[np.ndarray], contexts: list[np.ndarray], calibrations: list[Calibration]) -> BrandStack:
         k_max = max(len(p) for p in pillars)
         padded = np.stack([np.concatenate([p, np.repeat(p[:1], k_max - len(p), axis=0)]) for p in pillars])
+        def half(which: str, i: int, default: float) -> np.ndarray:
+            return np.array([getattr(c, which)[i] if getattr(c, which) else default for c in calibrations], np.float32)
+
         return cls(padded.astype(np.float32), np.stack(contexts).astype(np.float32),
-                   np.array([c.mean for c in calibrations], np.float32), np.array([c.std for c in calibrations], np.float32))  # fmt: skip
+                   np.array([c.mean for c in calibrations], np.float32), np.array([c.std for c in calibrations], np.float32),
+                   half("pillar", 0, -np.inf), half("pillar", 1, 1.0), half("context", 0, -np.inf),
+                   half("context", 1, 1.0))  # fmt: skip
 
 
-def screen(batch: PassageBatch, brands: BrandStack, top: int = TOP_PASSAGES) -> tuple[np.ndarray, np.ndarray]:
-    """(z: docs x B, match: docs x B x K) for every document and brand: the relevance of
-    :func:`combine` for B brands at once, with one product of all passages with all pillars.
-    The best pillar of a pair that passes is ``match[doc, brand].argmax()``, taken only for the
-    few pairs above the threshold."""
+def screen(batch: PassageBatch, brands: BrandStack, top: int = TOP_PASSAGES
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """(z, match, support) for every document and brand: z and support (docs x B) as
+    :func:`combine` and :meth:`Calibration.support` give them, for B brands at once with one
+    product of all passages with all pillars; match (docs x B x K). The best pillar of a pair
+    that passes is ``match[doc, brand].argmax()``, taken only for the few pairs that pass."""
     b, k, d = brands.pillars.shape
     sims = passage_scores(batch, brands.pillars.reshape(b * k, d))  # (N + 1) x (B*K)
     match = pillar_match(sims, batch, top).reshape(len(batch.index), b, k)
@@ -193,9 +231,18 @@ def screen(batch: PassageBatch, brands: BrandStack, top: int = TOP_PASSAGES) -> 
     for i in range(1, k):  # a max over a short last axis is faster as k - 1 whole-array maxima
         np.maximum(pillar, match[:, :, i], out=pillar)
     context = batch.doc_vectors @ brands.contexts.T  # docs x B
+    support = _support(pillar, context, brands)
     np.clip(pillar, 0.0, None, out=pillar)
     np.clip(context, 0.0, None, out=context)
     relevance = np.sqrt(pillar * context, out=pillar)
     relevance -= brands.means
     relevance /= brands.stds
-    return relevance, match
+    return relevance, match, support
+
+
+def _support(pillar: np.ndarray, context: np.ndarray, brands: BrandStack) -> np.ndarray:
+    if brands.pillar_means is None or brands.context_means is None:
+        return np.full(pillar.shape, np.inf, dtype=np.float32)
+    z_m = (pillar - brands.pillar_means) / brands.pillar_stds
+    z_x = (context - brands.context_means) / brands.context_stds
+    return np.minimum(z_m, z_x, out=z_m)

@@ -7,7 +7,9 @@ Per call, in order:
    ``language``): a German article is no reason for an English-only brand to post;
 2. relevance of every remaining document to every pillar at once (:mod:`.relevance`), the best
    pillar and the best persona (cosine of the document with each persona's text);
-3. documents under ``threshold_z`` background standard deviations make no card;
+3. documents under ``threshold_z`` background standard deviations make no card, nor those
+   whose weaker half of relevance (pillar match or context) is under ``component_floor_z``
+   (:mod:`.relevance`: a strong pillar word never pays for an ordinary context);
 4. the others, best first: a document already on a card re-scores that card (scouting again
    is idempotent); a document that retells the story of an existing card (cosine of the story
    vectors >= ``join_cosine``) joins its ``source_refs``, or of a card made earlier in this
@@ -30,7 +32,16 @@ from .freshness import HALF_LIFE_HOURS, freshness
 from .models import DocScore, ScoutDoc, ScoutInput, ScoutResult
 from .novelty import JOIN_COSINE, NOVELTY_FLOOR, best_match, novelty
 from .profile import BrandAnchors
-from .relevance import TOP_PASSAGES, Calibration, PassageBatch, best_passage, combine, passage_scores, pillar_match
+from .relevance import (
+    COMPONENT_FLOOR_Z,
+    TOP_PASSAGES,
+    Calibration,
+    PassageBatch,
+    best_passage,
+    combine,
+    passage_scores,
+    pillar_match,
+)
 from .scoring import Z_FULL, opportunity_score, relevance_unit
 
 THRESHOLD_Z = 4.0
@@ -48,6 +59,7 @@ class Scout:
     """The scout's method, its knobs as plain fields."""
 
     threshold_z: float = THRESHOLD_Z
+    component_floor_z: float = COMPONENT_FLOOR_Z
     top_passages: int = TOP_PASSAGES
     join_cosine: float = JOIN_COSINE
     novelty_floor: float = NOVELTY_FLOOR
@@ -56,16 +68,18 @@ class Scout:
     z_full: float = Z_FULL
 
     def relevance(self, docs: list[ScoutDoc], anchors: BrandAnchors, calibration: Calibration
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-        """(z, per-pillar match, best passage per pillar, doc vectors) of ``docs``."""
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+        """(z, per-pillar match, best passage per pillar, doc vectors, support) of ``docs``."""
         batch = PassageBatch.pack(
             [np.asarray(d.passage_vectors, dtype=np.float32) for d in docs],
             np.asarray([d.vector for d in docs], dtype=np.float32),
         )
         sims = passage_scores(batch, anchors.pillars)
         match = pillar_match(sims, batch, self.top_passages)
-        z = calibration.z(combine(match, batch.doc_vectors @ anchors.context))
-        return z, match, best_passage(sims, batch), batch.doc_vectors
+        context = batch.doc_vectors @ anchors.context
+        z = calibration.z(combine(match, context))
+        support = calibration.support(match.max(axis=1), context)
+        return z, match, best_passage(sims, batch), batch.doc_vectors, support
 
     def score(self, payload: ScoutInput, anchors: BrandAnchors, calibration: Calibration) -> ScoutResult:
         brand = payload.brand
@@ -78,7 +92,7 @@ class Scout:
                                        freshness=0.0, novelty=0.0, competitor=None, score=0.0, outcome="language"))  # fmt: skip
         if not docs:
             return ScoutResult(cards=[], scores=scores)
-        z, match, best_passage, doc_vectors = self.relevance(docs, anchors, calibration)
+        z, match, best_passage, doc_vectors, support = self.relevance(docs, anchors, calibration)
         pillar_index = match.argmax(axis=1)
         persona_index = (doc_vectors @ anchors.personas.T).argmax(axis=1)
         rel = relevance_unit(z, self.z_full)
@@ -111,7 +125,7 @@ class Scout:
             base = dict(doc_id=doc.id, pillar_id=pillar.id, persona_id=persona.id, relevance=float(rel[j]),
                         z=float(z[j]), freshness=float(fresh[j]), novelty=float(nov[j]), competitor=competitors[j],
                         score=float(total[j]))  # fmt: skip
-            if z[j] < self.threshold_z:
+            if z[j] < self.threshold_z or support[j] < self.component_floor_z:
                 scores.append(DocScore(**base, outcome="below_threshold"))
                 continue
             target: OpportunityCard | None = None

@@ -228,3 +228,20 @@ def test_one_batch_per_brand_and_day_merged_idempotently():
     assert batch_id(BRAND.brand_id, "2026-03-11") != first.id
     with pytest.raises(ValueError):
         merge_batch(uuid4(), scope, None, [a], NOW)
+
+
+def test_a_strong_pillar_word_never_pays_for_an_ordinary_context():
+    """With the halves calibrated, a document whose combined relevance clears the threshold but
+    whose context is no closer to the brand than ordinary text makes no card (the thin-profile
+    same-word trap), while a document strong on both does."""
+    on = doc(0)
+    words_only = doc(0, strength=4.0, context=0.6)  # the pillar's word, loudly, in another world
+    halves = Calibration(mean=0.1, std=0.05, pillar=(0.1, 0.1), context=(0.3, 0.1))
+    payload = ScoutInput(brand=BRAND, docs=[on, words_only], now=NOW)
+    gated = Scout().score(payload, ANCHORS, halves)
+    z = {s.doc_id: s.z for s in gated.scores}
+    assert z[words_only.id] >= Scout().threshold_z  # the geometric mean alone would let it through
+    assert outcome(gated, words_only).outcome == "below_threshold"
+    assert outcome(gated, on).outcome == "card"
+    ungated = Scout().score(payload, ANCHORS, CALIBRATION)  # no halves: no support gate
+    assert outcome(ungated, words_only).outcome == "card"
