@@ -21,10 +21,10 @@ from uuid import uuid4
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agents.engines.miner import HookPostsInput, HookSearchInput, PatternMiner  # noqa: E402
-from agents.miner.hooks import open_hook_library  # noqa: E402
-from benchmarks.bench_miner import _variants  # noqa: E402
-from benchmarks.common import machine, percentile  # noqa: E402
+from agents.engines.miner import HookSearchInput, IndexHooksInput, PatternMiner
+from agents.miner.hooks import open_hook_library
+from benchmarks.bench_miner import _variants
+from benchmarks.common import machine, percentile
 
 TOPICS = [
     "pricing a freelance design service", "hiring the first engineer", "why our launch flopped",
@@ -41,10 +41,10 @@ async def run(n: int, searches: int, root: Path) -> dict:
     miner = PatternMiner(hook_library=lambda: open_hook_library(path=root / f"hooks-{n}", num_threads=1))
     await miner.search_hooks(HookSearchInput(topic="warm up"))  # the model and the store, opened once
     t0, c0 = time.perf_counter(), time.process_time()
-    indexed = await miner.index_hooks(HookPostsInput(posts=posts))
-    indexed_own = await miner.index_hooks(HookPostsInput(posts=own))
+    indexed = await miner.index_hooks(IndexHooksInput(posts=posts))
+    indexed_own = await miner.index_hooks(IndexHooksInput(brand_id=brand_id, posts=own))
     t1, c1 = time.perf_counter(), time.process_time()
-    again = await miner.index_hooks(HookPostsInput(posts=posts))  # nothing new: no embedding
+    again = await miner.index_hooks(IndexHooksInput(posts=posts))  # nothing new: no embedding
     t2 = time.perf_counter()
     latencies = []
     for i in range(searches):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Literal
 from uuid import UUID
 
@@ -23,7 +22,13 @@ from agents.miner.naming import signature_of_structure
 from agents.miner.signature import signature_key
 from agents.miner.taxonomy import default_taxonomy
 from storage.errors import Invalid
-from storage.objects import Channel, PatternSourcePost, PatternStatus, PatternTemplate, PatternUsage
+from storage.objects import (
+    Channel,
+    PatternSourcePost,
+    PatternStatus,
+    PatternTemplate,
+    PatternUsage,
+)
 from storage.objects.base import utcnow
 
 from .base import TEXT_MAX, EngineModel
@@ -162,10 +167,26 @@ class ReviewResult(EngineModel):
 
 
 class HookPostsInput(EngineModel):
-    """Measured posts of one scope and the template each is evidence of (``templates_of``)."""
+    """Posts (of any scope) and the template each is evidence of (``templates_of``)."""
 
     posts: list[PatternSourcePost]
     templates_of: dict[UUID, UUID] = Field(default_factory=dict)
+
+
+class IndexHooksInput(EngineModel):
+    """Every measured post of one scope (``brand_id``, None for global): the scope's hooks in
+    the library become those of the best of them."""
+
+    brand_id: UUID | None = None
+    posts: list[PatternSourcePost]
+    templates_of: dict[UUID, UUID] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> IndexHooksInput:
+        for i, post in enumerate(self.posts):
+            if post.brand_id != self.brand_id:
+                raise ValueError(f"posts[{i}] belongs to another scope than brand_id={self.brand_id}")
+        return self
 
 
 class HookView(EngineModel):
@@ -183,6 +204,7 @@ class HookView(EngineModel):
 class IndexHooksResult(EngineModel):
     selected: int  # hooks of the best performers chosen
     added: int  # of them, new to the library
+    removed: int = 0  # hooks of the scope no longer among its best performers
     available: bool  # False: this miner has no hook library (nothing was indexed)
 
 
@@ -229,7 +251,7 @@ class PatternMiner:
         "assign": AssignInput,
         "parse": ImportInput,
         "review": ReviewInput,
-        "index_hooks": HookPostsInput,
+        "index_hooks": IndexHooksInput,
         "hooks": HookPostsInput,
         "search_hooks": HookSearchInput,
     }
@@ -309,8 +331,9 @@ class PatternMiner:
         found = (hook_of(p, self.labeller, payload.templates_of.get(p.id)) for p in payload.posts)
         return HooksResult(hooks=[_hook_view(h) for h in found if h is not None])
 
-    async def index_hooks(self, payload: HookPostsInput) -> IndexHooksResult:
-        """Add the hooks of the best performers of each channel to the hook library."""
+    async def index_hooks(self, payload: IndexHooksInput) -> IndexHooksResult:
+        """Make the scope's hooks in the library those of its best performers per channel
+        (new ones embedded, ones no longer chosen removed)."""
         from agents.miner.hooks import select_hooks
 
         library = await self._hook_library()
@@ -318,7 +341,8 @@ class PatternMiner:
             return IndexHooksResult(selected=0, added=0, available=False)
         chosen = select_hooks(payload.posts, self.labeller, templates_of=payload.templates_of,
                               top_fraction=self.hook_top_fraction)
-        return IndexHooksResult(selected=len(chosen), added=await library.add(chosen), available=True)
+        added, removed = await library.sync(payload.brand_id, chosen)
+        return IndexHooksResult(selected=len(chosen), added=added, removed=removed, available=True)
 
     async def search_hooks(self, payload: HookSearchInput) -> HookSearchResult:
         """The hooks nearest to a topic (embedded here, in the miner), nearest first; their ids
@@ -374,8 +398,30 @@ def template_signature(template: PatternTemplate) -> str:
 
 
 __all__ = [
-    "AssignInput", "AssignResult", "Beat", "HookHitView", "HookPostsInput", "HookSearchInput", "HookSearchResult",
-    "HookView", "HooksResult", "ImportInput", "ImportResult", "IndexHooksResult", "LabelResult", "LabelledBeat", "MineInput", "MineResult", "ReviewInput", "ReviewResult",
-    "PatternMiner", "PostAssignment", "SegmentInput", "SegmentResult", "TemplateChange", "segment_beats",
+    "AssignInput",
+    "AssignResult",
+    "Beat",
+    "HookHitView",
+    "HookPostsInput",
+    "HookSearchInput",
+    "HookSearchResult",
+    "HookView",
+    "HooksResult",
+    "ImportInput",
+    "ImportResult",
+    "IndexHooksInput",
+    "IndexHooksResult",
+    "LabelResult",
+    "LabelledBeat",
+    "MineInput",
+    "MineResult",
+    "PatternMiner",
+    "PostAssignment",
+    "ReviewInput",
+    "ReviewResult",
+    "SegmentInput",
+    "SegmentResult",
+    "TemplateChange",
+    "segment_beats",
     "template_signature",
 ]

@@ -23,7 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .signature import SequenceDistance, Signature, SignatureBatch, signature_key, to_many
+from .signature import (
+    SequenceDistance,
+    Signature,
+    SignatureBatch,
+    signature_key,
+    to_many,
+)
 
 
 @dataclass(frozen=True)

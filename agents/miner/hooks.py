@@ -133,6 +133,17 @@ class HookLibrary:
             added += len(fresh)
         return added
 
+    async def sync(self, brand_id: UUID | None, hooks: Sequence[Hook]) -> tuple[int, int]:
+        """Make one scope's space hold exactly ``hooks`` (the scope's current best performers):
+        new ones embedded and added, ones no longer chosen removed. Returns (added, removed)."""
+        if any(h.brand_id != brand_id for h in hooks):
+            raise ValueError("every hook of a sync belongs to the synced scope")
+        space = hook_space(brand_id)
+        stale = await self.index.ids(space) - {h.id for h in hooks}
+        added = await self.add(hooks)
+        await self.index.delete(space, sorted(stale, key=str))
+        return added, len(stale)
+
     async def search(self, topic: str, *, brand_id: UUID | None = None, k: int = 5) -> list[HookHit]:
         """The ``k`` hooks nearest to ``topic``: the brand's own and the global ones (only global
         when ``brand_id`` is None). Ids are source post ids; resolve them in PostgreSQL."""

@@ -41,6 +41,7 @@ class MiningCounts:
     unassigned: int = 0  # posts whose structure has too little evidence for a template yet
     failures: int = 0  # posts in which no beat was found, plus a hook library that failed
     hooks_indexed: int = 0  # hooks new to the library
+    hooks_removed: int = 0  # hooks of posts no longer among the scope's best performers
 
     def as_meta(self) -> dict[str, int]:
         return asdict(self)
@@ -49,7 +50,7 @@ class MiningCounts:
         return (f"read {self.posts_read} posts ({self.beats} beats, {self.distinct_signatures} structures, "
                 f"{self.clusters} clusters): {self.templates_created} templates created, "
                 f"{self.templates_merged} merged, {self.unassigned} posts in no template, "
-                f"{self.failures} failures, {self.hooks_indexed} hooks indexed")
+                f"{self.failures} failures, {self.hooks_indexed} hooks indexed, {self.hooks_removed} removed")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from agents.engines.miner import (
     HookSearchInput,
     HookView,
     ImportInput,
+    IndexHooksInput,
     IndexHooksResult,
     MineInput,
     MineResult,
@@ -36,7 +37,16 @@ from agents.engines.miner import (
     ReviewResult,
 )
 from storage.errors import Conflict, Invalid, KairoError
-from storage.objects import AgentRun, Channel, EventLog, EventType, PatternTemplate, PatternUsage, RunResult, RunTrigger
+from storage.objects import (
+    AgentRun,
+    Channel,
+    EventLog,
+    EventType,
+    PatternTemplate,
+    PatternUsage,
+    RunResult,
+    RunTrigger,
+)
 from storage.objects.patterns import Metrics
 from storage.postgres import Database
 from storage.postgres import patterns as store
@@ -137,12 +147,12 @@ async def _mine(db: Database, miner: PatternMiner, record: Any) -> MiningReport:
         else:
             mined = MineResult(templates=[], assignments=[], distinct_signatures=0, clusters=0)
         notes: list[str] = [f"{len(mined.failed_post_ids)} posts without any beat"] if mined.failed_post_ids else []
-        hooks = await _index_hooks(miner, posts, mined, notes)
+        hooks = await _index_hooks(miner, brand_id, posts, mined, notes)
         counts = MiningCounts(
             posts_read=len(posts), beats=mined.beats, distinct_signatures=mined.distinct_signatures,
             clusters=mined.clusters, templates_created=mined.created, templates_merged=mined.updated,
             unassigned=mined.unassigned, failures=len(mined.failed_post_ids) + (hooks is None),
-            hooks_indexed=hooks.added if hooks is not None else 0,
+            hooks_indexed=hooks.added if hooks else 0, hooks_removed=hooks.removed if hooks else 0,
         )  # fmt: skip
         result = RunResult.PARTIAL_SUCCESS if counts.failures else RunResult.SUCCESS
         async with db.transaction() as conn:
@@ -162,13 +172,14 @@ def _versions(templates: list[PatternTemplate]) -> set[tuple[UUID, Any]]:
     return {(t.id, t.updated_at) for t in templates}
 
 
-async def _index_hooks(miner: PatternMiner, posts: list[Any], mined: MineResult,
+async def _index_hooks(miner: PatternMiner, brand_id: UUID | None, posts: list[Any], mined: MineResult,
                        notes: list[str]) -> IndexHooksResult | None:
-    """The hooks of the scope's best performers into the library; None (and a note) if it failed."""
+    """The scope's hooks in the library made those of its best performers; None (and a note)
+    if the library failed."""
     measured = [p for p in posts if p.impressions and p.engagements is not None]
     templates_of = {a.post_id: a.template_id for a in mined.assignments if a.template_id is not None}
     try:
-        indexed = await miner.index_hooks(HookPostsInput(posts=measured, templates_of=templates_of))
+        indexed = await miner.index_hooks(IndexHooksInput(brand_id=brand_id, posts=measured, templates_of=templates_of))
     except Exception as exc:  # noqa: BLE001 - a hook library down is a failure of the run, not its end
         notes.append(f"hook library failed: {type(exc).__name__}: {exc}"[:500])
         return None
@@ -182,7 +193,7 @@ async def refresh_hooks(db: Database, miner: PatternMiner, brand_id: UUID | None
     async with db.connection() as conn:
         posts = [p for p in await store.posts_in_scope(conn, brand_id) if p.impressions and p.engagements is not None]
         templates_of = await store.templates_of_posts(conn, [p.id for p in posts])
-    return await miner.index_hooks(HookPostsInput(posts=posts, templates_of=templates_of))
+    return await miner.index_hooks(IndexHooksInput(brand_id=brand_id, posts=posts, templates_of=templates_of))
 
 
 # -- hook search ----------------------------------------------------------------------------

@@ -17,7 +17,13 @@ from uuid import UUID
 import asyncpg
 
 from storage.errors import NotFound
-from storage.objects import Channel, PatternSourcePost, PatternStatus, PatternTemplate, PatternUsage
+from storage.objects import (
+    Channel,
+    PatternSourcePost,
+    PatternStatus,
+    PatternTemplate,
+    PatternUsage,
+)
 
 from . import tables
 from .database import Database, translate_errors

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from api_support import Tenant, assert_error, bearer
 
 pytestmark = pytest.mark.cluster

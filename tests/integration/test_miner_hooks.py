@@ -96,9 +96,11 @@ BIKES = [
 ]
 
 
-def _brand_file(texts, rate):
+def _brand_file(texts, rate, first_rate=None):
+    """The brand's posts on LinkedIn, each at ``rate`` except the first (``first_rate``)."""
     return "\n".join(json.dumps({"text": t, "channel": "linkedin", "impressions": 4000,
-                                 "engagements": round(4000 * rate)}) for t in texts)
+                                 "engagements": round(4000 * (first_rate if i == 0 and first_rate else rate))})
+                     for i, t in enumerate(texts))
 
 
 async def test_mined_hooks_are_searched_by_topic_and_another_brands_never_appear(
@@ -117,12 +119,19 @@ async def test_mined_hooks_are_searched_by_topic_and_another_brands_never_appear
         async with db.transaction() as conn:
             await repo.brands.insert(conn, bikes)
         await import_file(db, miner, (DATA / "swipe_posts.jsonl").read_text(), "jsonl")
-        await import_file(db, miner, _brand_file(BAKERY, 0.09), "jsonl", brand_id=bakery.id)
+        await import_file(db, miner, _brand_file(BAKERY, 0.05, first_rate=0.15), "jsonl", brand_id=bakery.id)
         await import_file(db, miner, _brand_file(BIKES, 0.09), "jsonl", brand_id=bikes.id)
         global_run = await mine_scope(db, miner)
         runs = [await mine_scope(db, miner, b.id) for b in (bakery, bikes)]
         assert global_run.counts.hooks_indexed >= 10 and all(r.counts.hooks_indexed >= 1 for r in runs)
         assert (await mine_scope(db, miner)).counts.hooks_indexed == 0  # already in the library
+        # The bakery's best post falls behind the others: its hook leaves the library.
+        best = next(m for m in await search_hooks(db, miner, BAKERY[0], brand_id=bakery.id, k=3) if not m.is_global)
+        await import_file(db, miner, _brand_file(BAKERY, 0.15, first_rate=0.01), "jsonl", brand_id=bakery.id)
+        resynced = await mine_scope(db, miner, bakery.id)
+        after = {m.hook.id for m in await search_hooks(db, miner, BAKERY[0], brand_id=bakery.id, k=10)}
+        assert best.hook.text == BAKERY[0].split("\n")[0] and best.hook.id not in after
+        assert resynced.counts.hooks_indexed >= 1 and resynced.counts.hooks_removed >= 1
 
         for_bakery = await search_hooks(db, miner, "selling more bread at a small bakery", brand_id=bakery.id, k=8)
         for_bikes = await search_hooks(db, miner, "selling more bread at a small bakery", brand_id=bikes.id, k=50)
@@ -148,10 +157,10 @@ async def test_mined_hooks_are_searched_by_topic_and_another_brands_never_appear
 
 
 async def test_a_miner_without_a_library_indexes_and_finds_nothing():
-    from agents.engines.miner import HookPostsInput, HookSearchInput, PatternMiner
+    from agents.engines.miner import HookSearchInput, IndexHooksInput, PatternMiner
 
     miner = PatternMiner()
-    indexed = await miner.index_hooks(HookPostsInput(posts=_posts()))
+    indexed = await miner.index_hooks(IndexHooksInput(posts=_posts()))
     assert (indexed.available, indexed.added) == (False, 0)
     assert (await miner.search_hooks(HookSearchInput(topic="pricing"))).hits == []
 

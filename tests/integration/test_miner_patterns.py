@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import pytest
 
-from agents.engines.miner import ImportInput, MineInput, PatternMiner, ReviewInput
+from agents.engines.miner import ImportInput, PatternMiner, ReviewInput
 from agents.miner.lifecycle import StatusThresholds
 from agents.miner.service import import_file, mine_scope
 from storage.errors import Conflict, Invalid, KairoError

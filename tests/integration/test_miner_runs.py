@@ -15,9 +15,21 @@ import pytest
 from agents.engines.miner import MineInput, PatternMiner
 from agents.miner.lifecycle import StatusThresholds
 from agents.miner.runs import SUBJECT
-from agents.miner.service import import_file, mine_scope, record_outcome, record_usage, record_variant_outcome
+from agents.miner.service import (
+    import_file,
+    mine_scope,
+    record_outcome,
+    record_usage,
+    record_variant_outcome,
+)
 from storage.errors import Invalid, NotFound, UpstreamFailure
-from storage.objects import EventType, PatternStatus, PatternUsage, RunResult, RunTrigger
+from storage.objects import (
+    EventType,
+    PatternStatus,
+    PatternUsage,
+    RunResult,
+    RunTrigger,
+)
 from storage.postgres import patterns as store
 from storage.postgres import repositories as repo
 

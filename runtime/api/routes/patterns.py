@@ -18,7 +18,14 @@ from pydantic import Field
 from agents.engines.miner import HOOK_K_MAX
 from agents.miner.service import import_file, mine_scope, search_hooks
 from storage.errors import Forbidden, Invalid, NotFound
-from storage.objects import Channel, PatternSourcePost, PatternStatus, PatternTemplate, PatternUsage, RunResult
+from storage.objects import (
+    Channel,
+    PatternSourcePost,
+    PatternStatus,
+    PatternTemplate,
+    PatternUsage,
+    RunResult,
+)
 from storage.objects.base import PROSE_SCHEMA_PATTERN, Text
 from storage.postgres import Database
 from storage.postgres import patterns as store
@@ -64,6 +71,7 @@ class MiningRun(View):
     unassigned: int = Field(description="posts whose structure has too little evidence for a template yet")
     failures: int = Field(description="posts without any beat, plus the hook library if it failed")
     hooks_indexed: int = Field(description="hooks of the best performers new to the hook library")
+    hooks_removed: int = Field(description="hooks of posts no longer among the best performers, removed")
     distinct_signatures: int
     templates: int = Field(description="templates of the scope after the run")
     notes: list[str] = Field(description="what went wrong, in words (empty on success)")
@@ -229,6 +237,7 @@ def _run(report: Any) -> MiningRun:
     return MiningRun(run_id=report.run_id, result=report.run_result, posts=counts.posts_read, beats=counts.beats,
                      clusters=counts.clusters, created=counts.templates_created, updated=counts.templates_merged,
                      unassigned=counts.unassigned, failures=counts.failures, hooks_indexed=counts.hooks_indexed,
+                     hooks_removed=counts.hooks_removed,
                      distinct_signatures=counts.distinct_signatures, templates=len(report.templates),
                      notes=list(report.notes))  # fmt: skip
 
