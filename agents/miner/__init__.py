@@ -12,6 +12,8 @@
 * :mod:`.importing` - JSON, JSONL and CSV files of posts, validated;
 * :mod:`.lifecycle` - PatternUsage outcomes to template status;
 * :mod:`.hooks` - the hook library in Chroma;
+* :mod:`.runs` - how a mining run is recorded (AgentRun, EventLog lines);
+* :mod:`.service` - imports, mining runs, hook search and usage outcomes against PostgreSQL;
 * :mod:`.evaluation` - the adjusted Rand index used to measure clustering.
 
 The engine that exposes them to the runtime is :class:`agents.engines.miner.PatternMiner`.

@@ -216,3 +216,15 @@ async def test_an_outcome_with_more_engagements_than_impressions_is_refused_and_
     async with db.connection() as conn:
         [usage] = await store.usages_of(conn, examples.pattern_usage.pattern_template_id)
     assert usage.outcome == examples.pattern_usage.outcome
+
+
+async def test_a_hook_library_that_fails_is_a_failure_of_the_run_and_templates_are_still_written(db):
+    async def unreachable():
+        raise UpstreamFailure("Chroma at http://127.0.0.1:9 does not answer")
+
+    miner = PatternMiner(hook_library=unreachable)
+    await import_file(db, miner, swipe_file(), "jsonl")
+    report = await mine_scope(db, miner)
+    assert report.run_result == RunResult.PARTIAL_SUCCESS and report.counts.failures == 1
+    assert report.counts.templates_created >= 5 and len(report.templates) == report.counts.templates_created
+    assert any("hook library failed" in note and "does not answer" in note for note in report.notes)
