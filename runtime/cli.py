@@ -517,7 +517,28 @@ def _demo(settings: Settings, _: argparse.Namespace) -> int:
         gates.add_row(gate.rule, "—" if gate.skipped else f"{gate.score:.0f}", str(gate.passed), findings)
     console.print(gates)
     _print_board(result)
+    _print_publishing(result.publishing)
     return 0
+
+
+def _print_publishing(done: Any) -> None:
+    """What the demo published where, and the brand's calendar afterwards."""
+    if done is None:
+        return
+    table = Table(title=f"Published {done.published} of {done.scheduled} scheduled posts")
+    for column in ("where", "post"):
+        table.add_column(column)
+    for line in done.outbox_lines[-2:]:
+        table.add_row(f"outbox {done.outbox}", line["text"])
+    for post in done.fake_posts:
+        table.add_row(f"fake Mastodon {post['status']['url']}", post["text"])
+    console.print(table)
+    calendar = Table(title="Calendar (next 2 days)")
+    for column in ("when (UTC)", "channel", "status", "attempts", "published as / last error", "text"):
+        calendar.add_column(column)
+    for row in done.rows:
+        calendar.add_row(row.when, row.channel, row.status, str(row.attempts), row.outcome, row.preview)
+    console.print(calendar)
 
 
 def _print_board(result: Any) -> None:

@@ -79,6 +79,7 @@ class DemoResult:
     gate_report: Any = None
     ingested: Any = None
     board: list[BoardLine] = field(default_factory=list)
+    publishing: Any = None
 
 
 Step = Callable[[str], None]
@@ -118,6 +119,8 @@ async def run_demo(settings: Settings, step: Step = lambda _: None) -> DemoResul
                 latest = await repo.snapshots.latest(conn, brand.id)
             step("Checking a draft through the quality gates (writer pool)")
             report = await _check_draft(settings, latest)
+            step("Publishing to the outbox and a local fake Mastodon (publish loop)")
+            publishing = await _publish(pg.db, settings, brand)
         finally:
             await pg.close()
         step("Stopping the runtime")
@@ -126,7 +129,20 @@ async def run_demo(settings: Settings, step: Step = lambda _: None) -> DemoResul
         if started_ray:
             ray.shutdown()
     return DemoResult(brand, created, snapshot, context, fragments, DEMO_QUESTION, hits, cycle.run, agent, events,
-                      mined.posts, mined.templates[:5], DEMO_DRAFT, report, ingested, board)  # fmt: skip
+                      mined.posts, mined.templates[:5], DEMO_DRAFT, report, ingested, board,
+                      publishing=publishing)  # fmt: skip
+
+
+async def _publish(db, settings: Settings, brand: Brand) -> Any:
+    """Publishing: approved demo variants (until the demo's package is approved by a person)
+    scheduled to the outbox (LinkedIn) and to a fake Mastodon started in this process, published
+    by a publish loop here, and the calendar afterwards (``runtime.fakes.world.publish_demo``)."""
+    from pathlib import Path
+
+    from .fakes.world import publish_demo
+    from .publisher import token_cipher
+
+    return await publish_demo(db, token_cipher(settings), brand.id, Path(settings.data_dir) / "outbox")
 
 
 async def _mine_swipe_file(db, brand: Brand, settings: Settings) -> Any:
