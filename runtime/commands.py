@@ -113,7 +113,7 @@ class ChannelAsk(KairoObject):
 class TopicAsk(KairoObject):
     """A package started by hand instead of from a card."""
 
-    topic: ShortText = Field(min_length=3, max_length=400)
+    topic: ShortText
     notes: ShortText | None = None
     persona_id: UUID
     pillar_id: UUID

@@ -51,7 +51,7 @@ class SourceDoc(EngineModel):
 class ManualTopic(EngineModel):
     """A package started by hand: a topic line and optional notes the team wrote."""
 
-    topic: str = Field(min_length=3, max_length=400)
+    topic: str = Field(min_length=1, max_length=500)
     notes: str | None = Field(default=None, max_length=TEXT_MAX)
     persona_id: UUID
     pillar_id: UUID

@@ -175,3 +175,26 @@ async def scheduled_job(client: httpx.Client, tenant: Tenant, db: Database) -> d
                       json={"content_variant_id": str(variant.id), "in_seconds": 30 * 86400})  # fmt: skip
     assert job.status_code == 201, job.text
     return {"channel_config_id": connected.json()["id"], "job_id": job.json()["id"]}
+
+
+PACKAGE_ARTICLE = (Path(__file__).parents[1] / "data" / "writer" / "attribution_article.txt").read_text()
+
+
+def written_package(client: httpx.Client, tenant: Tenant) -> dict[str, str]:
+    """A package of the tenant's brand written through the API (LinkedIn and X, two variants
+    each) from the card scouted on an article of the brand's pillar: its id, a variant, a plan."""
+    base = f"/v1/brands/{tenant.brand['id']}"
+    mined_template(client, tenant)
+    added = client.post(f"{base}/sources", headers=tenant.headers,
+                        json={"items": [{"text": PACKAGE_ARTICLE, "title": "Why attribution reports lose the board"}]})  # fmt: skip
+    assert added.status_code == 201, added.text
+    doc_id = (added.json()["stored"] or [m["doc_id"] for m in added.json()["merged"]])[0]
+    assert client.post(f"{base}/scout", headers=tenant.headers).status_code == 201
+    cards = client.get(f"{base}/opportunities", headers=tenant.headers, params={"limit": 200}).json()["items"]
+    card = next(c for c in cards if any(r["global_source_doc_id"] == doc_id for r in c["source_refs"]))
+    made = client.post(f"{base}/packages", headers=tenant.headers, json={
+        "source": {"kind": "card", "card_id": card["id"]}, "channels": {"linkedin": {}, "x": {}}})  # fmt: skip
+    assert made.status_code == 201, made.text
+    view = made.json()
+    return {"package_id": view["package"]["id"], "variant_id": view["variants"][0]["variant"]["id"],
+            "plan_id": view["plans"][0]["id"], "card_id": card["id"]}  # fmt: skip

@@ -13,7 +13,7 @@ from fastapi.routing import iter_route_contexts
 from runtime.api.app import create_app
 from runtime.settings import Settings
 
-from api_support import assert_error, brand_body, mined_template, scheduled_job, scouted_card
+from api_support import assert_error, brand_body, mined_template, scheduled_job, scouted_card, written_package
 
 pytestmark = pytest.mark.cluster
 
@@ -49,6 +49,13 @@ BODIES = {
     ("POST", f"{BRAND}/publishing-jobs"): {"content_variant_id": "00000000-0000-4000-8000-000000000001", "in_seconds": 3600},
     ("POST", f"{BRAND}/publishing-jobs/{{job_id}}/reschedule"): {"in_seconds": 7200},
     ("POST", f"{BRAND}/publishing-jobs/{{job_id}}/cancel"): None,
+    ("POST", f"{BRAND}/packages"): {"source": {"kind": "card", "card_id": "00000000-0000-4000-8000-000000000001"},
+                                    "channels": {"x": {}}},
+    ("PATCH", f"{BRAND}/packages/{{package_id}}/variants/{{variant_id}}"): {"expected_version": 1, "text": "Stolen edit."},
+    ("POST", f"{BRAND}/packages/{{package_id}}/variants/{{variant_id}}/review"): {"action": "approve", "expected_version": 1},
+    ("POST", f"{BRAND}/packages/{{package_id}}/regeneration"): {
+        "what": {"target": "plan", "plan_id": "00000000-0000-4000-8000-000000000001"}, "expected_version": 1},
+    ("POST", f"{BRAND}/packages/{{package_id}}/kill"): {"expected_version": 1, "reason": "Stolen."},
 }
 QUERIES = {("GET", f"{BRAND}/memory/search"): {"q": "anything", "k": 1}}
 # Routes without ids: lists are checked for leaks below, the rest hold nothing of a tenant.
@@ -89,6 +96,7 @@ async def a_ids(client, tenant_a, api_db) -> dict[str, str]:
         "template_id": mined_template(client, tenant_a),
         "card_id": scouted_card(client, tenant_a),
         **await scheduled_job(client, tenant_a, api_db),
+        **{k: v for k, v in written_package(client, tenant_a).items() if k in ("package_id", "variant_id")},
         "brand_id": tenant_a.brand["id"],
         "persona_id": tenant_a.onboarded["personas"][0]["id"],
         "pillar_id": tenant_a.onboarded["pillars"][0]["id"],
@@ -107,7 +115,7 @@ def state_of(client, tenant) -> dict:
     state = {path: client.get(path, headers=h).json() for path in (
         base, f"{base}/members", f"{base}/personas", f"{base}/pillars", f"{base}/snapshots",
         f"{base}/runtime-context", f"{base}/memory", f"{base}/runs", "/v1/api-keys", "/v1/users",
-        f"/v1/orgs/{tenant.org['id']}", f"{base}/channels", f"{base}/publishing-jobs",
+        f"/v1/orgs/{tenant.org['id']}", f"{base}/channels", f"{base}/publishing-jobs", f"{base}/packages",
     )}  # fmt: skip
     for key in state["/v1/api-keys"]["items"]:
         key.pop("last_used_at")  # the walking key's own use is recorded, and that is fine
