@@ -381,6 +381,17 @@ class PublishLoop:
     async def _settle(self, job: PublishingJob, decision: Decision, attempt: PublishAttempt | None,
                       result: PublishResult | None, config: ChannelConfig | None, thread: Thread | None = None) -> str:
         """Write a decision in one transaction; the outcome's name."""
+        if (decision.job_status is PublishStatus.SUCCESS and attempt is not None and result is not None
+                and decision.attempt_status is AttemptStatus.SUCCESS and decision.mark_connection is None
+                and decision.block_connection_until is None and not decision.refund_attempt):
+            # The common case in one statement: attempt, job and content together.
+            attempt_done, job_done = await store.settle_success(
+                self.db, job, self.config.owner, attempt.id, self._attempt_outcome(decision, result, thread),
+                reconcile_checks=decision.reconcile_checks)  # fmt: skip
+            if not (attempt_done and job_done):
+                raise Lost
+            self.log.info("publisher.job", job_id=str(job.id), channel=job.channel.value, outcome="published")
+            return "published"
         async with self.db.transaction() as conn:
             if attempt is not None and result is not None and decision.attempt_status is not None:
                 if not await store.finish_attempt(conn, attempt.id, self._attempt_outcome(decision, result, thread)):

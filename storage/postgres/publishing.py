@@ -40,6 +40,7 @@ from .publishing_jobs import (
     record_failed,
     record_published,
     release,
+    settle_success,
     thread_variants,
     update_job,
 )
@@ -49,5 +50,5 @@ __all__ = [
     "Sealer", "Secrets", "attempts_of", "begin_attempt", "block_connection", "calendar", "cancel_job", "claim_jobs",
     "connection_for", "disconnect", "finish_attempt", "mark_connection", "mark_package_scheduled", "open_secrets",
     "record_failed", "record_published", "refresh_tokens", "release", "rotate_keys", "save_connection", "schedule_facts",
-    "thread_variants", "update_job",
+    "settle_success", "thread_variants", "update_job",
 ]  # fmt: skip

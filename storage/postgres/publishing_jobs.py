@@ -108,14 +108,19 @@ class AttemptOutcome:
     raw_response: dict[str, Any] | None = None
 
 
-async def finish_attempt(conn: asyncpg.Connection, attempt_id: UUID, outcome: AttemptOutcome) -> bool:
-    """Write an attempt's outcome, once: False when it was already final (another publisher
-    resolved it first)."""
-    checked = PublishAttempt.model_validate({
+def _checked(attempt_id: UUID, outcome: AttemptOutcome) -> PublishAttempt:
+    """The outcome as an attempt: the object's invariants, checked before the database's."""
+    return PublishAttempt.model_validate({
         "publishing_job_id": attempt_id, "attempt_index": 1, "status": outcome.status, "started_at": utcnow(),
         "finished_at": utcnow(), "external_post_id": outcome.external_post_id, "external_url": outcome.external_url,
         "error_code": outcome.error_code, "error_message": outcome.error_message, "raw_response": outcome.raw_response,
-    })  # the object's invariants, checked before the database's  # fmt: skip
+    })  # fmt: skip
+
+
+async def finish_attempt(conn: asyncpg.Connection, attempt_id: UUID, outcome: AttemptOutcome) -> bool:
+    """Write an attempt's outcome, once: False when it was already final (another publisher
+    resolved it first)."""
+    checked = _checked(attempt_id, outcome)
     with translate_errors():
         status = await conn.execute(
             "UPDATE publish_attempts SET status = $2, finished_at = greatest(now(), started_at), external_post_id = $3,"
@@ -184,6 +189,57 @@ async def record_published(conn: asyncpg.Connection, job: PublishingJob) -> None
                            {"content_variant_id": str(job.content_variant_id)})
 
 
+_SETTLE_SUCCESS_SQL = """
+WITH a AS (
+    UPDATE publish_attempts SET status = 'success', finished_at = greatest(now(), started_at), external_post_id = $3,
+           external_url = $4, raw_response = $5
+     WHERE id = $1 AND status IN ('in_flight', 'unconfirmed')
+    RETURNING id),
+j AS (
+    UPDATE publishing_jobs SET status = 'success', next_attempt_at = NULL, last_error = NULL, reconcile_pending = false,
+           reconcile_checks = $7, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+     WHERE id = $2 AND status = 'running' AND lease_owner = $6 AND EXISTS (SELECT 1 FROM a)
+    RETURNING id),
+v AS (
+    UPDATE content_variants SET status = 'published', updated_at = now() WHERE id = $8 AND EXISTS (SELECT 1 FROM j)
+    RETURNING content_package_id, pattern_template_id, brand_id, channel),
+p AS (
+    UPDATE content_packages SET status = 'published', updated_at = now()
+     WHERE id IN (SELECT content_package_id FROM v) AND status IN ('approved', 'scheduled', 'in_review', 'draft')
+    RETURNING id),
+o AS (
+    UPDATE opportunity_cards SET lifecycle_state = 'used', snoozed_until = NULL, updated_at = now()
+     WHERE id IN (SELECT opportunity_id FROM content_packages WHERE id IN (SELECT content_package_id FROM v))
+       AND lifecycle_state <> 'used'
+    RETURNING id),
+u AS (
+    INSERT INTO pattern_usages (pattern_template_id, content_variant_id, brand_id, channel)
+    SELECT pattern_template_id, $8, brand_id, channel FROM v RETURNING id),
+e AS (
+    INSERT INTO event_log (brand_id, event_type, subject_type, subject_id, message, meta)
+    SELECT brand_id, 'publish_succeeded', 'publishing_job', $2::text, $9, $10 FROM v RETURNING id)
+SELECT (SELECT count(*) FROM a) AS attempts, (SELECT count(*) FROM j) AS jobs
+"""
+
+
+async def settle_success(db: Database, job: PublishingJob, owner: str, attempt_id: UUID, outcome: AttemptOutcome,
+                         *, reconcile_checks: int = 0) -> tuple[bool, bool]:
+    """A success in one statement (one round trip instead of a transaction of five): the
+    attempt's outcome, the job ``success`` and everything :func:`record_published` changes.
+    Returns (attempt written, job written): the attempt only when it was still open, the job
+    only when ``owner`` still held its lease (else the job's next holder finds the successful
+    attempt and settles it: nothing is sent twice)."""
+    checked = _checked(attempt_id, outcome)
+    async with db.connection() as conn:
+        with translate_errors():
+            row = await conn.fetchrow(
+                _SETTLE_SUCCESS_SQL, attempt_id, job.id, checked.external_post_id, checked.external_url,
+                checked.raw_response, owner, reconcile_checks, job.content_variant_id, f"published on {job.channel}",
+                {"content_variant_id": str(job.content_variant_id)},
+            )  # fmt: skip
+    return bool(row["attempts"]), bool(row["jobs"])
+
+
 async def record_failed(conn: asyncpg.Connection, job: PublishingJob, reason: str) -> None:
     with translate_errors():
         await conn.execute(
@@ -229,5 +285,5 @@ async def thread_variants(conn: asyncpg.Connection, variant_ids: list[UUID]) -> 
 
 __all__ = [
     "ATTEMPT_INDEX_CEILING", "thread_variants", "AttemptOutcome", "JobUpdate", "attempts_of", "begin_attempt", "claim_jobs", "finish_attempt",
-    "record_failed", "record_published", "release", "update_job",
+    "record_failed", "record_published", "release", "settle_success", "update_job",
 ]  # fmt: skip
