@@ -266,8 +266,11 @@ class BrandAgent:
             try:
                 await self._move(AgentState.PLANNING, run.id)
                 notes.append(await self._plan(run.id))
-                # Creating, publishing, analyzing and adapting join the cycle with their engines
-                # (content writer, publisher, learner); until then a cycle ends after planning.
+                await self._move(AgentState.CREATING, run.id)
+                if created := await agent_writing.create(self, run.id):  # its variants wait for approval
+                    notes.append(created)
+                # Publishing, analyzing and adapting join the cycle with their engines
+                # (publisher, learner); until then a cycle ends after creating.
                 await self._move(AgentState.IDLE, run.id)
             except ActivationLost:  # another activation owns the brand now: record nothing
                 raise

@@ -518,7 +518,24 @@ def _demo(settings: Settings, _: argparse.Namespace) -> int:
     console.print(gates)
     _print_board(result)
     _print_publishing(result.publishing)
+    _print_package(result.package)
     return 0
+
+
+def _print_package(view: Any) -> None:
+    """The package the demo wrote: each variant with its status, attempts and gate scores."""
+    if view is None or isinstance(view, str):
+        console.print(f"no package: {view or 'the board has no card to write'}")
+        return
+    table = Table(title=f"Package {view.package.id}: {view.core_argument.thesis}")
+    for column in ("channel", "status", "attempts", "hook", "engagement", "passed", "variant"):
+        table.add_column(column)
+    for v in view.variants:
+        q = v.quality
+        table.add_row(str(v.variant.channel), str(v.variant.status), str(v.attempts),
+                      f"{q.g2_hook_strength:.0f}" if q else "—", f"{q.g7_engagement_prediction:.0f}" if q else "—",
+                      str(q.overall_pass) if q else "—", v.variant.body)  # fmt: skip
+    console.print(table)
 
 
 def _print_publishing(done: Any) -> None:

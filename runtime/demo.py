@@ -79,6 +79,7 @@ class DemoResult:
     gate_report: Any = None
     ingested: Any = None
     board: list[BoardLine] = field(default_factory=list)
+    package: Any = None
     publishing: Any = None
 
 
@@ -119,6 +120,8 @@ async def run_demo(settings: Settings, step: Step = lambda _: None) -> DemoResul
                 latest = await repo.snapshots.latest(conn, brand.id)
             step("Checking a draft through the quality gates (writer pool)")
             report = await _check_draft(settings, latest)
+            step("Writing a package for the top card (brand agent, writer engine)")
+            package = await _write_package(pg.db, gateway, brand, cycle.run)
             step("Publishing to the outbox and a local fake Mastodon (publish loop)")
             publishing = await _publish(pg.db, settings, brand)
         finally:
@@ -129,8 +132,34 @@ async def run_demo(settings: Settings, step: Step = lambda _: None) -> DemoResul
         if started_ray:
             ray.shutdown()
     return DemoResult(brand, created, snapshot, context, fragments, DEMO_QUESTION, hits, cycle.run, agent, events,
-                      mined.posts, mined.templates[:5], DEMO_DRAFT, report, ingested, board,
+                      mined.posts, mined.templates[:5], DEMO_DRAFT, report, ingested, board, package,
                       publishing=publishing)  # fmt: skip
+
+
+async def _write_package(db, gateway: RayAgentGateway, brand: Brand, run: AgentRun) -> Any:
+    """The package the cycle's creating phase wrote for the top new card, or (every card
+    already has one, as on a second run) a new package for the board's top card; None when the
+    board is empty, the reason when the brand cannot write it."""
+    from storage.errors import KairoError
+
+    from .agent_writing import package_view
+    from .commands import ChannelAsk, WritePackage
+
+    async with db.connection() as conn:
+        written = await conn.fetchval("SELECT id FROM content_packages WHERE brand_id = $1 AND created_at >= $2"
+                                      " ORDER BY created_at DESC LIMIT 1", brand.id, run.started_at)  # fmt: skip
+        if written is not None:
+            return await package_view(conn, brand.id, written)
+        card = await conn.fetchval("SELECT id FROM opportunity_cards WHERE brand_id = $1 AND lifecycle_state IN"
+                                   " ('new', 'in_progress') ORDER BY pinned DESC, score DESC, id LIMIT 1", brand.id)  # fmt: skip
+        seed = await conn.fetchval("SELECT count(*) FROM content_packages WHERE brand_id = $1", brand.id)
+    if card is None:
+        return None
+    channels = [ChannelAsk(channel=c) for c in brand.primary_channels[:3]]
+    try:
+        return await gateway.send(brand.id, WritePackage(card_id=card, channels=channels, seed=seed))
+    except KairoError as exc:  # the brand cannot write yet (too few facts, no template): say why
+        return exc.message
 
 
 async def _publish(db, settings: Settings, brand: Brand) -> Any:

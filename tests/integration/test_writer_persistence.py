@@ -197,3 +197,20 @@ async def test_the_database_refuses_changes_to_a_killed_package(db, world, raw) 
         await raw.execute("UPDATE content_packages SET status = 'draft' WHERE id = $1", view.package.id)
     with pytest.raises(asyncpg.IntegrityConstraintViolationError, match="immutable"):
         await raw.execute("DELETE FROM generation_attempts WHERE brand_id = $1", examples.brand.id)
+
+
+async def test_the_agents_cycle_writes_a_package_for_its_top_new_card(db, world) -> None:
+    from runtime.commands import RunCycle
+
+    examples, card = world
+    async with db.transaction() as conn:  # pinned: the brand's top card, whatever the others score
+        await conn.execute("UPDATE opportunity_cards SET pinned = true WHERE id = $1", card.id)
+    result = await gateway(db).send(examples.brand.id, RunCycle())
+    assert result.run.result == "success", result.run.summary
+    assert "creating: package" in result.run.summary
+    async with db.connection() as conn:
+        packages = await repo.packages.list(conn, "opportunity_id = $1", card.id)
+        states = await repo.event_log.list(conn, "brand_id = $1 AND event_type = 'agent_state_changed'", examples.brand.id,
+                                           order_by="created_at, id")  # fmt: skip
+    assert len(packages) == 1 and packages[0].status is PackageStatus.DRAFT  # its variants wait for approval
+    assert [e.meta["to"] for e in states][-3:] == ["planning", "creating", "idle"]
