@@ -222,7 +222,7 @@ class PublishLoop:
     def _request(job: PublishingJob, thread: Thread) -> PostRequest:
         """The create of the thread's next part (the whole post when it is one part)."""
         return PostRequest(job_id=str(job.id), text=thread.text, channel=job.channel.value, brand_id=str(job.brand_id),
-                           scheduled_at=job.scheduled_at, created_at=job.created_at, reply_to=thread.reply_to)
+                           scheduled_at=job.scheduled_at, created_at=job.created_at, reply=thread.reply, part=thread.index)
 
     def _credentials(self, config: ChannelConfig, secrets: store.Secrets) -> Credentials:
         endpoint = config.endpoint or str(self.config.outbox_dir / f"{config.brand_id}.jsonl")
@@ -269,7 +269,7 @@ class PublishLoop:
         async with self.db.transaction() as conn:
             if not await store.finish_attempt(conn, attempt.id, self._attempt_outcome(decision, result, thread)):
                 raise Lost
-        thread.confirmed.append(decision.external_id or result.external_id)
+        thread.confirm(decision.external_id or result.external_id, result.raw)
 
     async def _create(self, job, config, adapter, creds, state: JobState, count_next: bool, thread: Thread) -> str:
         now = self.clock()

@@ -1,6 +1,7 @@
 """Threads: a post longer than its platform allows goes out as a reply chain, part 1 first, each
 next part replying to the one before (X ``reply.in_reply_to_tweet_id``, Mastodon
-``in_reply_to_id``).
+``in_reply_to_id``, Bluesky ``reply`` strong refs to the first part and the previous one, which
+need each part's CID: kept from its attempt's stored answer).
 
 The parts are a pure function of the text (the gates' ``split_thread``: sentence boundaries,
 numbered "1/3"), so a publisher that resumes a thread after a crash splits it the same way; each
@@ -18,7 +19,9 @@ from storage.objects.publishing import PublishAttempt
 from agents.gates.counting import measure
 from agents.gates.threads import split_thread
 
-THREAD_ADAPTERS = frozenset({"x", "mastodon"})
+from .adapters.base import ReplyRef
+
+THREAD_ADAPTERS = frozenset({"x", "mastodon", "bluesky"})
 """Deliveries that can post a reply chain (the outbox and webhooks get the whole text)."""
 THREAD_PARTS_MAX = 10
 """Parts a published thread may have: each is an attempt row, and a job keeps at most 20."""
@@ -36,19 +39,41 @@ def thread_parts(channel: Channel, adapter: str, text: str) -> list[str]:
     return parts
 
 
+def cid_of(raw: dict | None) -> str | None:
+    """A Bluesky content id from an attempt's stored answer (``body.cid``)."""
+    body = (raw or {}).get("body")
+    cid = body.get("cid") if isinstance(body, dict) else None
+    return cid if isinstance(cid, str) else None
+
+
 @dataclass
 class Thread:
     """Where a job's reply chain stands: its parts and the remote ids of the confirmed ones."""
 
     parts: list[str]
     confirmed: list[str] = field(default_factory=list)
+    cids: list[str | None] = field(default_factory=list)
+    """Bluesky's content id of each confirmed part (its reply refs need them)."""
 
     @classmethod
     def of(cls, parts: list[str], attempts: list[PublishAttempt]) -> Thread:
         """Confirmed parts are the job's successful attempts, in order (parts are sent one at a
         time, each only after the one before was confirmed)."""
-        done = [a.external_post_id for a in attempts if a.status is AttemptStatus.SUCCESS and a.external_post_id]
-        return cls(parts=parts or [""], confirmed=done[: len(parts or [""])])
+        done = [a for a in attempts if a.status is AttemptStatus.SUCCESS and a.external_post_id][: len(parts or [""])]
+        return cls(parts=parts or [""], confirmed=[a.external_post_id for a in done], cids=[cid_of(a.raw_response) for a in done])
+
+    def confirm(self, external_id: str, raw: dict | None) -> None:
+        self.confirmed.append(external_id)
+        self.cids.append(cid_of(raw))
+
+    @property
+    def reply(self) -> ReplyRef | None:
+        """The reply refs of the next part: the previous part and the first."""
+        if not self.confirmed:
+            return None
+        cids = self.cids + [None] * (len(self.confirmed) - len(self.cids))
+        return ReplyRef(parent_id=self.confirmed[-1], parent_cid=cids[len(self.confirmed) - 1],
+                        root_id=self.confirmed[0], root_cid=cids[0])
 
     @property
     def complete(self) -> bool:

@@ -137,6 +137,8 @@ class FakeBluesky(FakePlatform):
             return xrpc_error("InvalidRequest", "Input/rkey must be a valid TID")
         if (problem := record_problem(body.get("record"))) is not None:
             return xrpc_error("InvalidRecord", problem)
+        if (problem := self.reply_problem(body["record"].get("reply"))) is not None:
+            return xrpc_error("InvalidRecord", problem)
         if not self.points.spend(did, 2 if put else 3):
             return xrpc_error("RateLimitExceeded", "Rate Limit Exceeded", 429, headers=self._headers(did))
 
@@ -147,7 +149,8 @@ class FakeBluesky(FakePlatform):
             cid = cid_of(record)
             uri = f"at://{did}/{COLLECTION}/{key}"
             if existing is None:
-                self.posts.append({"id": uri, "account": did, "text": record["text"], "record": record, "likes": 0})
+                self.posts.append({"id": uri, "account": did, "text": record["text"], "record": record, "likes": 0,
+                                   "in_reply_to": (record.get("reply") or {}).get("parent", {}).get("uri")})
             elif existing["cid"] != cid:
                 for post in self.posts:  # an update of the same record, not a second post
                     if post["id"] == uri:
@@ -156,6 +159,22 @@ class FakeBluesky(FakePlatform):
             return web.json_response({"uri": uri, "cid": cid, "validationStatus": "valid"}, headers=self._headers(did))
 
         return await self.faulty_write(request, write)
+
+    def reply_problem(self, reply: Any) -> str | None:
+        """A reply's root and parent must be strong refs (uri and cid) to records that exist."""
+        if reply is None:
+            return None
+        if not isinstance(reply, dict) or set(reply) != {"root", "parent"}:
+            return "Record/reply must have root and parent"
+        for name in ("root", "parent"):
+            ref = reply[name]
+            if not isinstance(ref, dict) or set(ref) != {"uri", "cid"} or not all(isinstance(v, str) for v in ref.values()):
+                return f"Record/reply/{name} must be a strong ref (uri, cid)"
+            parts = ref["uri"].removeprefix("at://").split("/")
+            found = self.records.get((parts[0], parts[-1])) if len(parts) == 3 else None
+            if found is None or found["cid"] != ref["cid"]:
+                return f"Record/reply/{name} does not reference an existing record"
+        return None
 
     async def put_record(self, request: web.Request) -> web.StreamResponse:
         return await self._write(request, put=True)

@@ -202,3 +202,36 @@ async def test_only_a_thread_variant_may_be_longer_than_the_channel(env):
         await schedule(db, world.brand_id, plain.id, utcnow() + timedelta(hours=3))
     assert refused.value.details["rule"] == "over_length"
     assert json.dumps(refused.value.details)  # the refusal is plain data
+
+
+async def test_a_bluesky_thread_replies_with_root_and_parent_refs(env):
+    from runtime.fakes import FakeBluesky
+
+    db, world, fakes, cipher, session = env
+    fake = FakeBluesky()
+    await fake.start()
+    try:
+        fakes["bluesky"] = fake
+        grant = fake.connect("did:plc:kairo")
+        async with db.transaction() as conn:
+            await store.save_connection(conn, cipher, ChannelConfig(
+                brand_id=world.brand_id, channel=Channel.BLUESKY, status=ChannelStatus.CONNECTED,
+                adapter=AdapterName.BLUESKY, endpoint=fake.url, account_ref="did:plc:kairo",
+                token_expires_at=utcnow() + timedelta(hours=2)),
+                store.Secrets(access_token=grant["access_token"], refresh_token=grant["refresh_token"]))  # fmt: skip
+        variant = await thread_variant(db, world, "bluesky")
+        parts = thread_parts(Channel.BLUESKY, "bluesky", LONG)
+        assert len(parts) >= 2
+        job = await due_job(db, world, variant)
+        fake.faults.push("ok")
+        fake.faults.push("drop")  # part 2 written, its answer lost: reconciled by its record key
+        await drain(loop(db, cipher, session))
+        stored, _ = await state(db, job)
+        assert stored.status is PublishStatus.SUCCESS
+        assert_chain(fake.posts, parts)
+        first = fake.posts[0]
+        for post in fake.posts[1:]:
+            assert post["record"]["reply"]["root"] == {"uri": first["id"], "cid": fake.records[tuple(
+                first["id"].removeprefix("at://").split("/")[::2])]["cid"]}  # fmt: skip
+    finally:
+        await fake.stop()

@@ -54,6 +54,18 @@ class Credentials(BaseModel):
                 yield key, value
 
 
+class ReplyRef(BaseModel):
+    """Where a thread's next part attaches: the previous part and the thread's first, by remote
+    id and (Bluesky) content id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    parent_id: str
+    parent_cid: str | None = None
+    root_id: str
+    root_cid: str | None = None
+
+
 class PostRequest(BaseModel):
     """One logical post: its text and the keys that make a retry of it recognizable."""
 
@@ -66,8 +78,14 @@ class PostRequest(BaseModel):
     scheduled_at: datetime | None = None
     created_at: datetime | None = None
     """When the job was created: the stable time a Bluesky record key is derived from."""
-    reply_to: str | None = None
-    """A thread's next part replies to the previous part's remote id."""
+    reply: ReplyRef | None = None
+    """A thread's next part replies to the part before it (and names the thread's first)."""
+    part: int = 0
+    """Which part of a thread this is (0: the first, or a post of one part)."""
+
+    @property
+    def reply_to(self) -> str | None:
+        return self.reply.parent_id if self.reply else None
 
     @property
     def post_key(self) -> str:

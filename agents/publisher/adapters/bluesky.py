@@ -60,10 +60,15 @@ class BlueskyAdapter(Adapter):
                                   "createdAt": created.isoformat().replace("+00:00", "Z")}
         if spans := facets(request.text):
             record["facets"] = spans
+        if request.reply is not None:  # a thread's next part: reply refs to the first and the previous part
+            record["reply"] = {"root": {"uri": request.reply.root_id, "cid": request.reply.root_cid},
+                               "parent": {"uri": request.reply.parent_id, "cid": request.reply.parent_cid}}
         return record
 
     def rkey(self, request: PostRequest) -> str:
-        return record_key(request.job_id, request.created_at or request.scheduled_at or datetime(2020, 1, 1, tzinfo=UTC))
+        """The same for every retry of a post; each part of a thread one microsecond after the last."""
+        base = request.created_at or request.scheduled_at or datetime(2020, 1, 1, tzinfo=UTC)
+        return record_key(request.job_id, base + timedelta(microseconds=request.part))
 
     def _auth(self, creds: Credentials) -> dict[str, str]:
         return {"Authorization": f"Bearer {creds.access_token}"}
