@@ -44,10 +44,11 @@ from storage.objects.base import new_id, utcnow
 from storage.postgres import Database
 from storage.postgres import repositories as repo
 
-from . import agent_writing
+from . import agent_calibration, agent_writing
 from .agent_planning import plan
 from .commands import (
     AgentView,
+    Calibrate,
     CreateSnapshot,
     CycleResult,
     EditVariant,
@@ -189,6 +190,7 @@ class BrandAgent:
             ReviewVariant: lambda c: agent_writing.review(self, c),
             RegenerateVariants: lambda c: agent_writing.regenerate(self, c),
             KillPackage: lambda c: agent_writing.kill(self, c),
+            Calibrate: lambda c: agent_calibration.calibrate(self, c),
         }
         return await handlers[type(command)](command)
 

@@ -12,6 +12,15 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from agents.calibration.models import (
+    MAX_EXAMPLES,
+    CalibrationEvent,
+    CalibrationTrigger,
+    Example,
+    MarkerEvidence,
+    ToneProfile,
+)
+from storage.memory.store import MemoryDraft
 from storage.objects import (
     AgentRun,
     AgentStatus,
@@ -172,9 +181,40 @@ class KillPackage(KairoObject):
     reason: ShortText
     user_id: UUID | None = None
 
+# -- calibration (runtime/agent_calibration.py) ----------------------------------------------
+
+
+class Calibrate(KairoObject):
+    """Learn the brand's voice from example posts: the calibration engine runs in the scout
+    pool; the agent writes the snapshot n+1, the re-pointed runtime context and the calibration
+    event, based on its own versions, and returns the examples' memory drafts for the caller's
+    memory client (``agent_calibration.remember``)."""
+
+    kind: Literal["calibrate"] = "calibrate"
+    examples: list[Example] = Field(min_length=1, max_length=MAX_EXAMPLES)
+    banned_words: list[BannedWord] = Field(default=[], max_length=200)
+    trigger: CalibrationTrigger = "manual"
+    user_id: UUID | None = None
+    expected_version: int | None = Field(default=None, ge=1, description=(
+        "the snapshot `version` this calibration is based on; unset: the agent's current one"))
+
+
+class Calibrated(BaseModel):
+    """What ``Calibrate`` wrote and found."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)  # always all present
+
+    snapshot: BrandBrainSnapshot
+    runtime_context: BrandRuntimeContext
+    calibration: CalibrationEvent
+    tone: ToneProfile
+    markers: list[MarkerEvidence]
+    memory_drafts: list[MemoryDraft] = Field(description="one per example chunk, to remember")
+
+
 Command = Annotated[
     GetStatus | Noop | UpdateRuntimeContext | CreateSnapshot | RunCycle | Wake | SetSchedule
-    | WritePackage | EditVariant | ReviewVariant | RegenerateVariants | KillPackage,
+    | WritePackage | EditVariant | ReviewVariant | RegenerateVariants | KillPackage | Calibrate,
     Field(discriminator="kind"),
 ]
 

@@ -103,9 +103,11 @@ async def store_calibration(
     return await _store_then_compensate(db, memory, result, org_id, user_id)
 
 
-async def _write_brain(
+async def write_brain(
     conn: asyncpg.Connection, result: CalibrationResult, org_id: UUID | None, user_id: UUID | None, fragment_count: int
 ) -> tuple[BrandBrainSnapshot, BrandRuntimeContext, EventLog]:
+    """Snapshot n+1, the re-pointed runtime context and the calibration's EventLog line on the
+    caller's connection (a brand agent's fenced transaction, or this module's own)."""
     assert result.runtime_context is not None
     snapshot = await repo.snapshots.create_next(conn, result.snapshot, expected_version=result.snapshot.version - 1)
     context = await repo.runtime_contexts.save(
@@ -134,7 +136,7 @@ async def _store_in_one_transaction(
     fragments: list[BrandMemoryFragment] = []
     try:
         async with db.transaction() as conn:
-            snapshot, context, event = await _write_brain(conn, result, org_id, user_id, len(drafts))
+            snapshot, context, event = await write_brain(conn, result, org_id, user_id, len(drafts))
             joined = MemoryStore(_InTransaction(conn), store.index, _Precomputed(store.embedder, vectors))  # type: ignore[arg-type]
             fragments = await joined.add(drafts)
     except BaseException:
@@ -161,18 +163,20 @@ async def _store_then_compensate(
     fragments = await memory.add(list(result.memory_drafts)) if result.memory_drafts else []
     try:
         async with db.transaction() as conn:
-            snapshot, context, event = await _write_brain(conn, result, org_id, user_id, len(fragments))
+            snapshot, context, event = await write_brain(conn, result, org_id, user_id, len(fragments))
     except BaseException:
         ids = [f.id for f in fragments]
         with suppress(Exception):
-            await asyncio.shield(_delete_rows(db, brand_id, ids))
+            await asyncio.shield(delete_fragment_rows(db, brand_id, ids))
         raise
     log.info("calibration.stored", brand_id=str(brand_id), snapshot_version=snapshot.version, fragments=len(fragments))
     return StoredCalibration(snapshot=snapshot, runtime_context=context, fragments=fragments, event=event,
                              calibration=result.event, result=result)  # fmt: skip
 
 
-async def _delete_rows(db: Database, brand_id: UUID, ids: list[UUID]) -> None:
+async def delete_fragment_rows(db: Database, brand_id: UUID, ids: list[UUID]) -> None:
+    """Undo a memory batch whose calibration was not written (its vectors are never served
+    without their rows, and ``reconcile`` removes them)."""
     async with db.transaction() as conn:
         await conn.execute("DELETE FROM memory_fragments WHERE brand_id = $1 AND id = ANY($2::uuid[])", brand_id, ids)
 

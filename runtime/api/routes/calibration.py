@@ -4,24 +4,28 @@ voice markers, and the history of calibrations with their before/after values.
 The import is a JSON body holding the file's text (``format``: paste, json, jsonl, csv) or a
 page's URL (``format: url``: its main text is one example); the engine's errors come back as
 422s naming ``body.content`` (with the row), ``body.text_field`` or ``body.url``.
-The calibration writes the brand's next snapshot and re-points its runtime context
-(``agents.brand_brain.calibration_store``): a snapshot or context changed meanwhile is a 409.
+The calibration is the brand agent's ``Calibrate`` command: the engine runs in the scout pool and
+the agent writes the next snapshot and re-points its runtime context
+(``runtime/agent_calibration.py``); a snapshot or context changed meanwhile is a 409. The route
+then remembers the examples through its memory client.
 """
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Literal
 
 from fastapi import Depends
 from pydantic import Field
 
-from agents.brand_brain.calibration_store import SUBJECT, calibrate_brand
-from agents.calibration import Calibrator, fetch_examples, parse_examples
+from agents.brand_brain.calibration_store import SUBJECT
+from agents.calibration import fetch_examples, parse_examples
+from agents.calibration.importing import require_enough
+from agents.calibration.models import CalibrationEvent, CalibrationTrigger, MarkerEvidence, ToneProfile
 from agents.calibration.pages import page_text
 from agents.ingest.fetch import FetchConfig, Fetcher
-from agents.calibration.models import CalibrationEvent, CalibrationTrigger, MarkerEvidence, ToneProfile
-from runtime.gateway import MemoryClient
+from runtime.agent_calibration import remember
+from runtime.commands import Calibrate
+from runtime.gateway import AgentGateway, MemoryClient
 from storage.errors import Invalid, NotFound
 from storage.objects import BannedSeverity, BannedWord, BrandBrainSnapshot, BrandRuntimeContext, VoiceMarker
 from storage.objects.base import HttpUrl, Label, ShortText, Text
@@ -31,7 +35,7 @@ from storage.postgres import repositories as repo
 from ..access import READ, STRATEGY, BrandAccess
 from ..routing import kairo_router
 from ..schemas import ApiModel, View
-from ..services import database, memory
+from ..services import database, gateway, memory
 from .queries import Cursor, Limit, by_created, page_of, read_page
 
 router = kairo_router("/v1/brands/{brand_id}", "calibration")
@@ -39,12 +43,6 @@ router = kairo_router("/v1/brands/{brand_id}", "calibration")
 IMPORT_MAX_CHARS = 1_000_000
 URL_FETCH = FetchConfig(timeout_seconds=15.0, max_bytes=5 * 1024 * 1024)
 BANNED_MAX = 200
-
-
-@cache
-def calibrator() -> Calibrator:
-    """One engine per process: the background corpus is counted once."""
-    return Calibrator()
 
 
 class BannedWordIn(ApiModel):
@@ -114,8 +112,8 @@ def _in_body(exc: Invalid) -> Invalid:
 async def create_calibration(
     body: CalibrationCreate,
     access: BrandAccess = STRATEGY,
+    agents: AgentGateway = Depends(gateway),
     store: MemoryClient = Depends(memory),
-    db: Database = Depends(database),
 ) -> CalibrationCreated:
     """Learn the brand's voice from example posts: a new snapshot (tone profile, descriptors,
     voice markers, banned words), the runtime context's tone knobs, one memory fragment per
@@ -129,23 +127,19 @@ async def create_calibration(
                 parsed = await fetch_examples(body.url, page_text(fetcher))
         else:
             parsed = parse_examples(body.content or "", body.format, text_field=body.text_field)
+        require_enough(parsed.examples)
     except Invalid as exc:
         raise _in_body(exc) from None
     banned = [BannedWord(**b.model_dump()) for b in body.banned_words]
-    try:
-        stored = await calibrate_brand(
-            db, store, calibrator(), access.brand.id, parsed.examples,
-            banned_words=banned, trigger=body.trigger, user_id=access.principal.user.id,
-        )  # fmt: skip
-    except Invalid as exc:
-        if exc.details.get("field") == "examples":
-            raise _in_body(exc) from None
-        raise
-    event = stored.calibration
+    done = await agents.send(access.brand.id, Calibrate(
+        examples=parsed.examples, banned_words=banned, trigger=body.trigger, user_id=access.principal.user.id,
+    ))  # fmt: skip
+    fragments = await remember(store, done)
+    event = done.calibration
     return CalibrationCreated(
         calibration=CalibrationEventView.model_validate(event.model_dump()),
-        snapshot=stored.snapshot, runtime_context=stored.runtime_context, tone=stored.result.tone,
-        markers=list(stored.result.markers), memory_fragments=len(stored.fragments),
+        snapshot=done.snapshot, runtime_context=done.runtime_context, tone=done.tone,
+        markers=list(done.markers), memory_fragments=fragments,
         warnings=[*parsed.warnings, *event.warnings],
     )  # fmt: skip
 
