@@ -6,7 +6,7 @@ attempts, quality reports, pattern usages, the card) in one transaction.
     .venv/bin/python benchmarks/bench_writer_storage.py --packages 20
 
 An embedded PostgreSQL in a temp dir (or --database-url), the seed brand, one card per package
-on the same article (LinkedIn and X, 2 variants each), a new seed per package. Prints JSON:
+on a story of the writer's labelled set (LinkedIn and X, 2 variants each), a new seed per package. Prints JSON:
 packages per second and the share of time in reading, writing (the engine) and storing.
 """
 
@@ -35,9 +35,9 @@ from storage.memory import Embedder  # noqa: E402
 from storage.objects import Channel, GlobalSourceDoc, OpportunityCard, OpportunityType, SourceDocType, SourceRef  # noqa: E402
 from storage.postgres import repositories as repo  # noqa: E402
 from storage.postgres import writing as store  # noqa: E402
+from tests.data.writer.corpus import requests  # noqa: E402
 from tests.integration.conftest import insert_examples  # noqa: E402
 
-ARTICLE = (ROOT / "tests" / "data" / "writer" / "attribution_article.txt").read_text()
 SPENT = {"reading": 0.0, "writing": 0.0, "storing": 0.0}
 
 
@@ -60,14 +60,17 @@ async def main(packages: int, database_url: str | None) -> dict:
     try:
         e = load_seed_examples()
         await insert_examples(db, e)
-        doc = GlobalSourceDoc(source_type=SourceDocType.ARTICLE, title="Attribution", language="en", text=ARTICLE)
-        cards = [OpportunityCard(brand_id=e.brand.id, persona_id=e.opportunity_cards[0].persona_id,
-                                 pillar_id=e.opportunity_cards[0].pillar_id,
-                                 source_refs=[SourceRef(global_source_doc_id=doc.id, relevance_note="article")],
-                                 angle_summary="Attribution reports lose the board when they ignore offline touchpoints.",
-                                 opportunity_type=OpportunityType.TREND, score=80) for _ in range(packages + 1)]  # fmt: skip
+        docs, cards = [], []
+        for req in requests()[: packages + 1]:  # the writer's labelled cards: a story each
+            doc = GlobalSourceDoc(source_type=SourceDocType.ARTICLE, title=req.sources[0].title, language="en",
+                                  text=req.sources[0].text)  # fmt: skip
+            docs.append(doc)
+            cards.append(OpportunityCard(brand_id=e.brand.id, persona_id=e.opportunity_cards[0].persona_id,
+                                         pillar_id=e.opportunity_cards[0].pillar_id, score=80,
+                                         source_refs=[SourceRef(global_source_doc_id=doc.id, relevance_note="story")],
+                                         angle_summary=req.card.angle_summary, opportunity_type=OpportunityType.TREND))  # fmt: skip
         async with db.transaction() as conn:
-            await repo.source_docs.insert(conn, doc)
+            await repo.source_docs.insert_many(conn, docs)
             await repo.opportunity_cards.insert_many(conn, cards)
         engines = LocalEngines(Embedder(num_threads=1))
         engines.call = timed("writing", engines.call)  # type: ignore[method-assign]
