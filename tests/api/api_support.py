@@ -159,6 +159,14 @@ def scouted_card(client: httpx.Client, tenant: Tenant) -> str:
     return cards[0]["id"]
 
 
+def subscribed_feed(client: httpx.Client, tenant: Tenant) -> str:
+    """A feed subscription of the tenant's brand (a local URL nothing answers: it only fails)."""
+    added = client.post(f"/v1/brands/{tenant.brand['id']}/feeds", headers=tenant.headers,
+                        json={"url": "http://127.0.0.1:9/kairo-test-feed.rss"})  # fmt: skip
+    assert added.status_code == 201, added.text
+    return added.json()["feed"]["id"]
+
+
 async def scheduled_job(client: httpx.Client, tenant: Tenant, db: Database) -> dict[str, str]:
     """A channel connection (the outbox, for X) and a pending publishing job of the tenant's brand,
     its approved variant inserted directly until packages are made through the API."""

@@ -13,7 +13,9 @@ from fastapi.routing import iter_route_contexts
 from runtime.api.app import create_app
 from runtime.settings import Settings
 
-from api_support import assert_error, brand_body, mined_template, scheduled_job, scouted_card, written_package
+from api_support import (
+    assert_error, brand_body, mined_template, scheduled_job, scouted_card, subscribed_feed, written_package,
+)  # fmt: skip
 
 pytestmark = pytest.mark.cluster
 
@@ -42,6 +44,7 @@ BODIES = {
     ("PUT", f"{BRAND}/gates/rubric"): {"hook": {"threshold": 99}},
     ("POST", f"{BRAND}/sources"): {"items": [{"text": "A stolen article about attribution."}]},
     ("POST", f"{BRAND}/scout"): None,
+    ("POST", f"{BRAND}/feeds"): {"url": "https://feeds.example/stolen.rss"},
     ("POST", f"{BRAND}/opportunities/{{card_id}}/actions"): {"action": "dismiss"},
     ("POST", f"{BRAND}/calibrations"): {"format": "paste", "content": "Stolen voice one.\n\nStolen voice two."},
     ("POST", f"{BRAND}/channels"): {"adapter": "outbox", "channel": "bluesky"},
@@ -95,6 +98,7 @@ async def a_ids(client, tenant_a, api_db) -> dict[str, str]:
     return {
         "template_id": mined_template(client, tenant_a),
         "card_id": scouted_card(client, tenant_a),
+        "feed_id": subscribed_feed(client, tenant_a),
         **await scheduled_job(client, tenant_a, api_db),
         **{k: v for k, v in written_package(client, tenant_a).items() if k in ("package_id", "variant_id")},
         "brand_id": tenant_a.brand["id"],
@@ -115,7 +119,7 @@ def state_of(client, tenant) -> dict:
     state = {path: client.get(path, headers=h).json() for path in (
         base, f"{base}/members", f"{base}/personas", f"{base}/pillars", f"{base}/snapshots",
         f"{base}/runtime-context", f"{base}/memory", f"{base}/runs", "/v1/api-keys", "/v1/users",
-        f"/v1/orgs/{tenant.org['id']}", f"{base}/channels", f"{base}/publishing-jobs", f"{base}/packages",
+        f"/v1/orgs/{tenant.org['id']}", f"{base}/channels", f"{base}/publishing-jobs", f"{base}/feeds", f"{base}/packages",
     )}  # fmt: skip
     for key in state["/v1/api-keys"]["items"]:
         key.pop("last_used_at")  # the walking key's own use is recorded, and that is fine

@@ -1,7 +1,7 @@
 """One router per resource group; ``ROUTERS`` is what the app mounts."""
 
 from . import (
-    agent, brain, brands, calibration, gates, memory, opportunities, packages, patterns, publishing, strategy, system, tenancy, users,
+    agent, brain, brands, calibration, feeds, gates, memory, opportunities, packages, patterns, publishing, strategy, system, tenancy, users,
 )  # fmt: skip
 
 ROUTERS = [
@@ -14,6 +14,7 @@ ROUTERS = [
     memory.router,
     calibration.router,
     opportunities.router,
+    feeds.router,
     packages.router,
     patterns.brand_router,
     patterns.global_router,
