@@ -57,8 +57,20 @@ def build_engine(kind: str, settings: Settings) -> Engine:
         from storage.memory import Embedder
 
         embedder = Embedder(num_threads=settings.embedding_threads)
-        return OpportunityScout(embedder) if kind == "scout" else ContentWriter(embedder)
+        return OpportunityScout(embedder) if kind == "scout" else content_writer(settings, embedder)
     return pattern_miner(settings, hooks=True) if kind == "miner" else Learner()
+
+
+def content_writer(settings: Settings, embedder: Any = None) -> ContentWriter:
+    """The writer with the generator ``KAIRO_WRITER_GENERATOR`` names (composer, openai, local)
+    and its ``KAIRO_LLM_*`` settings."""
+    from agents.writer import make_generator
+
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    generator = make_generator(settings.writer_generator, base_url=settings.llm_base_url, model=settings.llm_model,
+                               api_key=key, timeout_seconds=settings.llm_timeout_seconds,
+                               max_retries=settings.llm_max_retries, backoff_seconds=settings.llm_backoff_seconds)  # fmt: skip
+    return ContentWriter(embedder, generator)
 
 
 def pattern_miner(settings: Settings, *, hooks: bool = False) -> PatternMiner:
@@ -239,6 +251,7 @@ __all__ = [
     "EngineActor",
     "EngineRouter",
     "build_engine",
+    "content_writer",
     "pattern_miner",
     "pool_sizes",
     "start_engine_pools",
