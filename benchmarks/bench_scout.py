@@ -4,7 +4,7 @@ against a bare numpy matrix product of the same shapes, in the same run.
     .venv/bin/python benchmarks/bench_scout.py --brands 1000 --docs 200 --rounds 7
 
 The scored side is :func:`agents.scout.relevance.screen` (every pillar of every brand against
-every passage, running top-2, context, calibrated z) followed by the threshold and the best
+every passage, running top-2, context, calibrated z and support) followed by the threshold and the best
 pillar of the passing pairs, i.e. what the engine's ``screen`` op does after its cached anchors.
 The bare side is the one product of the same shapes (all passages x all pillar anchors). Vectors
 are random unit vectors (MiniLM's 384 dimensions, 1-6 passages a document, 3 pillars a brand):
@@ -59,14 +59,16 @@ def main() -> None:
     # Calibrated so that about 3 % of pairs pass the 4-sigma threshold, as with real feeds.
     raw, _, _ = screen(batch, BrandStack.build(pillars, contexts, [Calibration(0.0, 1.0)] * args.brands))
     std = float(raw.std())
-    calibration = Calibration(float(np.quantile(raw, 0.97)) - 4.0 * std, std)
+    # The halves' calibration (the support gate) is computed as in production but set wide, so
+    # that it costs its arithmetic without changing which pairs pass.
+    calibration = Calibration(float(np.quantile(raw, 0.97)) - 4.0 * std, std, pillar=(-1.0, 0.1), context=(-1.0, 0.1))
     stack = BrandStack.build(pillars, contexts, [calibration] * args.brands)
     flat = stack.pillars.reshape(-1, DIM)
     pairs = args.brands * args.docs
 
     def scored() -> int:
-        z, match, _ = screen(batch, stack)
-        docs, brands = np.nonzero(z >= 4.0)
+        z, match, support = screen(batch, stack)
+        docs, brands = np.nonzero((z >= 4.0) & (support >= 2.0))
         match[docs, brands].argmax(axis=1)
         return len(docs)
 
