@@ -103,14 +103,22 @@ def _cmdline(pid: int) -> str:
 
 
 def kairo_processes(data_dir: Path) -> dict[str, list[int]]:
+    """This run's processes by role: only workers of this driver's own raylet (another Ray on the
+    machine runs actors of the same names) and the PostgreSQL serving ``data_dir``."""
     groups: dict[str, list[int]] = {"proxy": [], "api_replica": [], "trivial_replica": [], "memory_service": [],
                                     "postgres": []}  # fmt: skip
+    raylets = [p for p in _children(os.getpid()) if "raylet/raylet" in _cmdline(p)]
+    workers = {w for r in raylets for w in _children(r)}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         pid = int(entry.name)
         cmd = _cmdline(pid)
-        if cmd.startswith("ray::ProxyActor"):
+        if "postgres" in cmd and str(data_dir) in cmd:
+            groups["postgres"].append(pid)
+        elif pid not in workers:
+            continue
+        elif cmd.startswith("ray::ProxyActor"):
             groups["proxy"].append(pid)
         elif cmd.startswith("ray::ServeReplica:kairo") or "KairoApi" in cmd.split(" ")[0]:
             groups["api_replica"].append(pid)
@@ -118,23 +126,27 @@ def kairo_processes(data_dir: Path) -> dict[str, list[int]]:
             groups["trivial_replica"].append(pid)
         elif cmd.startswith("ray::MemoryService"):
             groups["memory_service"].append(pid)
-        elif "postgres" in cmd and str(data_dir) in cmd:
-            groups["postgres"].append(pid)
     groups["postgres"] = _with_children(groups["postgres"])
     groups["client"] = [os.getpid()]
     return groups
 
 
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def _children(pid: int) -> list[int]:
+    return [int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit() and _parent(int(e.name)) == pid]
+
+
 def _with_children(pids: list[int]) -> list[int]:
     found = set(pids)
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid in found:
-                found.add(int(entry.name))
+        if entry.name.isdigit() and _parent(int(entry.name)) in found:
+            found.add(int(entry.name))
     return sorted(found)
 
 

@@ -145,12 +145,14 @@ def heaviest(raw: Path, top: int = 25) -> dict[str, Any]:
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     os.environ["RAY_worker_niceness"] = str(args.niceness)
     root = Path(tempfile.mkdtemp(prefix="kairo-bench-memory-path-"))
-    settings = Settings(data_dir=root, ray_namespace="kairo-bench-memory-path", api_port=8796, log_level="WARNING")
+    settings = Settings(data_dir=root, ray_namespace="kairo-bench-memory-path", api_port=8796, log_level="WARNING",
+                        memory_socket=not args.no_socket)  # fmt: skip
     own_local_ray(settings)
     info = await start_runtime(settings)
     settings = info.settings
     result: dict[str, Any] = {"machine": machine(), "load_average_at_start": os.getloadavg(),
-                              "fragments": args.fragments, "ray_worker_niceness": args.niceness}  # fmt: skip
+                              "fragments": args.fragments, "ray_worker_niceness": args.niceness,
+                              "memory_socket": not args.no_socket}  # fmt: skip
     embedder = Embedder(num_threads=settings.embedding_threads)
     embedder.load()
     raw_client = chromadb.PersistentClient(path=str(root / "raw-chroma"),
@@ -176,7 +178,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 chunk = texts[start:start + BATCH]
                 collection.add(ids=[f"r{start + i}" for i in range(len(chunk))],
                                embeddings=embedder.embed_array(chunk), documents=chunk)  # fmt: skip
-            client = get_memory_client(settings)  # searches over the service's Unix socket
+            client = RayMemoryClient(get_memory_client(settings).handle)  # over the service's Unix socket
             by_actor = RayMemoryClient(client.handle, use_socket=False)
             import uuid as _uuid
 
@@ -261,6 +263,7 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--per-step", type=int, default=50, help="requests per step and round")
     parser.add_argument("--py-spy", type=float, default=0, help="seconds of py-spy per process (0: none)")
+    parser.add_argument("--no-socket", action="store_true", help="searches by actor call only (the path before the socket)")
     parser.add_argument("--spy-dir", default="", help="keep py-spy's raw stacks here (default: deleted)")
     parser.add_argument("--niceness", type=int, default=0, help="Ray worker niceness (Ray's default is 15)")
     print(json.dumps(asyncio.run(main(parser.parse_args())), indent=2))

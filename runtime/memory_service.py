@@ -98,7 +98,7 @@ class MemoryService:
         """Answer searches on the Unix socket too; without it (a path too long for a socket, a
         read-only data dir) every search simply takes the actor call."""
         path = socket_path(self.settings)
-        if self._socket is not None or not usable_path(path):
+        if self._socket is not None or not self.settings.memory_socket or not usable_path(path):
             return
         server = MemorySocketServer(path, self._token, store.search)
         try:
@@ -245,7 +245,7 @@ def get_memory_client(settings: Settings) -> RayMemoryClient:
         handle = ray.get_actor(names.MEMORY, namespace=settings.ray_namespace)
     except ValueError:
         handle = start_memory_service(settings)
-    return RayMemoryClient(handle)
+    return RayMemoryClient(handle, use_socket=settings.memory_socket)
 
 
 __all__ = ["MemoryService", "RayMemoryClient", "get_memory_client", "start_memory_service"]

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     memory_batch_max: int = Field(
         default=256, ge=1, le=4096, description="Most fragments one POST .../memory:batch may remember."
     )
+    memory_socket: bool = Field(
+        default=True,
+        description="Searches from the memory service's own machine go over its Unix socket instead of an actor call.",
+    )
     # -- runtime (Ray) ---------------------------------------------------------------------
     ray_namespace: str = Field(default="kairo", pattern=r"^[a-z][a-z0-9-]{0,62}$")
     brand_hosts: int = Field(default=2, ge=1, le=4096, description="BrandHost actors brands are hashed over.")
