@@ -217,6 +217,9 @@ async def write(agent: BrandAgent, command: WritePackage, *, run_id: UUID | None
     if result.status != "written":
         raise await _fail(agent, result, request, run_id=run_id)
     records = records_of(result)
+    if any(v.status is VariantStatus.DRAFT for v in records.variants):  # something waits for a person
+        records = records.model_copy(update={"package": records.package.model_copy(
+            update={"status": PackageStatus.IN_REVIEW})})  # fmt: skip
     async with agent.write() as conn:
         if request.card is not None:
             changed = await conn.fetchval("SELECT updated_at FROM opportunity_cards WHERE id = $1 FOR UPDATE", request.card.id)
@@ -248,11 +251,19 @@ async def _load(agent: BrandAgent, package_id: UUID) -> store.StoredPackage:
         return await store.load_package(conn, agent.brand_id, package_id)
 
 
+APPROVABLE = {PackageStatus.DRAFT, PackageStatus.IN_REVIEW}
+
+
 async def _save_one(agent: BrandAgent, stored: store.StoredPackage, variant: ContentVariant, expected: int,
                     action: str, meta: dict[str, Any], event: Any = None) -> PackageView:  # fmt: skip
+    """One variant saved at its version; an approval moves a package under review to
+    ``approved`` (the publisher takes it on to ``scheduled`` and ``published``)."""
     async with agent.write() as conn:
         await store.lock_package(conn, agent.brand_id, stored.package.id)
         await store.save_variant(conn, variant, expected_version=expected)
+        if variant.status is VariantStatus.APPROVED and stored.package.status in APPROVABLE:
+            approved = stored.package.model_copy(update={"status": PackageStatus.APPROVED, "updated_at": utcnow()})
+            await store.save_package(conn, approved, expected_version=stored.version)
         if event is not None:
             await store.record_feedback(conn, event)
         await agent._event(conn, EventType.FEEDBACK_RECORDED, "variant", variant.id, f"variant {action}",

@@ -27,7 +27,7 @@ def variant_of(view: dict, variant_id: str) -> dict:
 
 def test_a_card_becomes_a_package_of_gated_variants(client, tenant_a, written):
     view, base = written["view"], written["base"]
-    assert view["package"]["opportunity_id"] == written["card_id"] and view["package"]["status"] == "draft"
+    assert view["package"]["opportunity_id"] == written["card_id"] and view["package"]["status"] == "in_review"
     assert {p["channel"] for p in view["plans"]} == {"linkedin", "x"}
     assert len(view["variants"]) == 4 and len(view["core_argument"]["supporting_points"]) >= 3
     for v in view["variants"]:
@@ -65,6 +65,7 @@ def test_review_edit_approve_regenerate_and_kill(client, tenant_a, written):
     approved = client.post(f"{url}/variants/{lk[0]['variant']['id']}/review", headers=h,
                            json={"action": "approve", "expected_version": lk[0]["version"]})  # fmt: skip
     assert variant_of(approved.json(), lk[0]["variant"]["id"])["variant"]["status"] == "approved"
+    assert approved.json()["package"]["status"] == "approved"
 
     regenerated = client.post(f"{url}/regeneration", headers=h, json={
         "what": {"target": "variant", "variant_id": lk[1]["variant"]["id"]},

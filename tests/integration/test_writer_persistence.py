@@ -74,6 +74,7 @@ async def test_a_written_package_is_stored_whole(db, world) -> None:
     pid = view.package.id
     assert view.package.opportunity_id == card.id and {p.channel for p in view.plans} == {Channel.LINKEDIN, Channel.X}
     assert len(view.variants) == 4 and all(v.version == 1 and v.current for v in view.variants)
+    assert view.package.status is PackageStatus.IN_REVIEW  # passing variants wait for a person
     ids = [v.variant.id for v in view.variants]
     # every attempt kept, a report per gated attempt, a pattern usage per variant
     attempts = await count(db, "generation_attempts", "content_variant_id = ANY($1::uuid[])", ids)
@@ -157,6 +158,7 @@ async def test_review_edits_approvals_and_the_kill_chain(db, world) -> None:
     view = await agents.send(brand, ReviewVariant(package_id=pid, variant_id=lk[0].variant.id,
                                                   expected_version=lk[0].version, action="approve"))  # fmt: skip
     assert next(v for v in view.variants if v.variant.id == lk[0].variant.id).variant.status is VariantStatus.APPROVED
+    assert view.package.status is PackageStatus.APPROVED and view.version == 2  # the package moved on with it
 
     # regenerate one LinkedIn variant: a new one points at it, it is replaced (rejected)
     view = await agents.send(brand, RegenerateVariants(package_id=pid, variant_id=lk[1].variant.id,
@@ -212,5 +214,5 @@ async def test_the_agents_cycle_writes_a_package_for_its_top_new_card(db, world)
         packages = await repo.packages.list(conn, "opportunity_id = $1", card.id)
         states = await repo.event_log.list(conn, "brand_id = $1 AND event_type = 'agent_state_changed'", examples.brand.id,
                                            order_by="created_at, id")  # fmt: skip
-    assert len(packages) == 1 and packages[0].status is PackageStatus.DRAFT  # its variants wait for approval
+    assert len(packages) == 1 and packages[0].status is PackageStatus.IN_REVIEW  # its variants wait for approval
     assert [e.meta["to"] for e in states][-3:] == ["planning", "creating", "idle"]
