@@ -26,17 +26,24 @@ from common import machine, percentile
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from runtime import agent_writing  # noqa: E402
-from runtime.commands import ChannelAsk, WritePackage  # noqa: E402
-from runtime.local import LocalAgentGateway, LocalEngines  # noqa: E402
-from storage.bootstrap import open_postgres  # noqa: E402
-from storage.examples import load_seed_examples  # noqa: E402
-from storage.memory import Embedder  # noqa: E402
-from storage.objects import Channel, GlobalSourceDoc, OpportunityCard, OpportunityType, SourceDocType, SourceRef  # noqa: E402
-from storage.postgres import repositories as repo  # noqa: E402
-from storage.postgres import writing as store  # noqa: E402
-from tests.data.writer.corpus import requests  # noqa: E402
-from tests.integration.conftest import insert_examples  # noqa: E402
+from runtime import agent_writing
+from runtime.commands import ChannelAsk, WritePackage
+from runtime.local import LocalAgentGateway, LocalEngines
+from storage.bootstrap import open_postgres
+from storage.examples import load_seed_examples
+from storage.memory import Embedder
+from storage.objects import (
+    Channel,
+    GlobalSourceDoc,
+    OpportunityCard,
+    OpportunityType,
+    SourceDocType,
+    SourceRef,
+)
+from storage.postgres import repositories as repo
+from storage.postgres import writing as store
+from tests.data.writer.corpus import requests
+from tests.integration.conftest import insert_examples
 
 SPENT = {"reading": 0.0, "writing": 0.0, "storing": 0.0}
 

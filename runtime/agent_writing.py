@@ -25,7 +25,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.gates import BrandRules, PriorVariant, Rubric, RubricOverride
 from agents.scout import lifecycle
-from agents.writer.models import BrandVoice, ChannelRequest, ManualTopic, Named, SourceDoc, WriteRequest, WriteResult
+from agents.writer.models import (
+    BrandVoice,
+    ChannelRequest,
+    ManualTopic,
+    Named,
+    SourceDoc,
+    WriteRequest,
+    WriteResult,
+)
 from agents.writer.records import current_variants, failure_of, records_of, written_of
 from agents.writer.review import approve_variant, kill_package, reject_variant
 from storage.errors import Conflict, Invalid, KairoError, NotFound, UpstreamFailure
@@ -47,8 +55,15 @@ from storage.postgres import repositories as repo
 from storage.postgres import sources as source_store
 from storage.postgres import writing as store
 
+from .commands import (
+    ChannelAsk,
+    EditVariant,
+    KillPackage,
+    RegenerateVariants,
+    ReviewVariant,
+    WritePackage,
+)
 from .fencing import ActivationLost
-from .commands import ChannelAsk, EditVariant, KillPackage, RegenerateVariants, ReviewVariant, WritePackage
 
 if TYPE_CHECKING:  # pragma: no cover
     from .brand_agent import BrandAgent

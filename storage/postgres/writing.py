@@ -30,7 +30,6 @@ from storage.objects import (
 from storage.objects.base import KairoObject, Label, ShortText, new_id, utcnow
 
 from . import repositories as repo
-from . import tables
 from .database import translate_errors
 from .rows import Repository, Table
 from .sources import save_cards
@@ -293,8 +292,8 @@ __all__ = [
     "load_package",
     "lock_package",
     "package_versions",
-    "record_feedback",
     "recent_bodies",
+    "record_feedback",
     "save_failure",
     "save_package",
     "save_regenerated",

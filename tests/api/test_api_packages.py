@@ -7,7 +7,6 @@ killed package get the JSON error envelope."""
 from __future__ import annotations
 
 import pytest
-
 from api_support import assert_error, written_package
 
 pytestmark = pytest.mark.cluster

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from runtime.agent_writing import PackageView
-from runtime.commands import ChannelAsk, EditVariant, KillPackage, RegenerateVariants, ReviewVariant, WritePackage
+from runtime.commands import (
+    ChannelAsk,
+    EditVariant,
+    KillPackage,
+    RegenerateVariants,
+    ReviewVariant,
+    WritePackage,
+)
 from runtime.local import LocalAgentGateway, LocalEngines
 from storage.errors import Conflict, Invalid, NotFound, UpstreamFailure
 from storage.memory import HashingEmbedder
@@ -28,7 +35,6 @@ from storage.objects import (
 )
 from storage.postgres import repositories as repo
 from storage.postgres import writing as store
-
 from tests.integration.conftest import insert_examples
 
 pytestmark = pytest.mark.integration
@@ -59,7 +65,7 @@ def gateway(db, generator=None) -> LocalAgentGateway:
     if generator is not None:
         from agents.engines import ContentWriter
 
-        engines._engines["writer"] = ContentWriter(engines.embedder, generator=generator)  # noqa: SLF001
+        engines._engines["writer"] = ContentWriter(engines.embedder, generator=generator)
     return LocalAgentGateway(db, engines)
 
 
