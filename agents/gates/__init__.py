@@ -5,11 +5,19 @@ One module per gate, each a lint rule with a stable name, reason codes, a severi
 (LinkedIn escaping) a fix: :mod:`.platform` (G5), :mod:`.banned` and :mod:`.taboo` (G4),
 :mod:`.hook` (G2), :mod:`.similarity` (near-duplicates, compliance), :mod:`.engagement` (G7).
 :func:`run_gates` runs them all on a :class:`GateInput` and returns a :class:`GateReport`;
-:func:`quality_report` turns a report into the CO-29 row of one attempt. Plain code, no Ray: the
+:func:`quality_report` turns a report into the CO-29 row of one attempt, :func:`draft_check`
+into the stored check of a draft (``storage.postgres.quality``). Plain code, no Ray: the
 content writer's pool hosts it (``ContentWriter.check``).
 """
 
-from .counting import CHANNEL_LIMITS, Measure, grapheme_count, mastodon_length, measure, x_weighted_length
+from .counting import (
+    CHANNEL_LIMITS,
+    Measure,
+    grapheme_count,
+    mastodon_length,
+    measure,
+    x_weighted_length,
+)
 from .model import (
     BrandRules,
     EngagementStats,
@@ -25,7 +33,7 @@ from .model import (
 )
 from .platform import escape_linkedin
 from .registry import GATES, RULES, check, run_gates
-from .report import quality_report
+from .report import draft_check, quality_report
 from .threads import split_thread
 
 __all__ = [
@@ -45,6 +53,7 @@ __all__ = [
     "RuleName",
     "Severity",
     "check",
+    "draft_check",
     "escape_linkedin",
     "grapheme_count",
     "mastodon_length",

@@ -118,14 +118,16 @@ def _scheme_url_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def mastodon_length(text: str) -> int:
-    """Mastodon's count: graphemes, each URL with a scheme as 23, ``@user@domain`` as ``@user``."""
+def mastodon_length(text: str, spoiler_text: str = "") -> int:
+    """Mastodon's count (``StatusLengthValidator``): the graphemes of the spoiler (content
+    warning) followed by the text, where each URL of the text with a scheme counts as 23
+    and ``@user@domain`` as ``@user``; the spoiler is counted as written."""
     text = _REMOTE_MENTION.sub(r"\1", text)
-    total, position = 0, 0
+    pieces, position = [spoiler_text], 0
     for start, end in _scheme_url_spans(text) if len(text) <= X_DIRECT_MAX else _long_scheme_url_spans(text):
-        total += grapheme_count(text[position:start]) + MASTODON_URL_LENGTH
+        pieces += [text[position:start], "x" * MASTODON_URL_LENGTH]
         position = end
-    return total + grapheme_count(text[position:])
+    return grapheme_count("".join([*pieces, text[position:]]))
 
 
 def _long_scheme_url_spans(text: str) -> list[tuple[int, int]]:
@@ -146,20 +148,22 @@ def utf8_length(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def measure(channel: Channel, text: str, limit: int | None = None) -> Measure:
-    """``text`` as ``channel`` counts it, against the channel limit (or ``limit``)."""
+def measure(channel: Channel, text: str, limit: int | None = None, spoiler_text: str | None = None) -> Measure:
+    """``text`` as ``channel`` counts it, against the channel limit (or ``limit``); a Mastodon
+    spoiler (content warning) counts towards the same limit."""
     limit = limit or CHANNEL_LIMITS[channel]
-    surrogates = tuple(sorted(set(_SURROGATE.findall(text))))
+    surrogates = tuple(sorted(set(_SURROGATE.findall(text + (spoiler_text or "")))))
     if surrogates:
         # Unpaired surrogates cannot be encoded for any platform: counted as U+FFFD, and invalid.
-        counted = measure(channel, _SURROGATE.sub("\ufffd", text), limit)
+        clean = None if spoiler_text is None else _SURROGATE.sub("\ufffd", spoiler_text)
+        counted = measure(channel, _SURROGATE.sub("\ufffd", text), limit, clean)
         invalid = tuple(sorted(set(counted.invalid_characters) | set(surrogates)))
         return Measure(counted.length, counted.limit, counted.byte_length, counted.byte_limit, invalid)
     if channel is Channel.X:
         invalid = tuple(sorted(X_INVALID & set(unicodedata.normalize("NFC", text))))
         return Measure(length=x_weighted_length(text), limit=limit, invalid_characters=invalid)
     if channel is Channel.MASTODON:
-        return Measure(length=mastodon_length(text), limit=limit)
+        return Measure(length=mastodon_length(text, spoiler_text or ""), limit=limit)
     if channel is Channel.BLUESKY:
         return Measure(
             length=grapheme_count(text), limit=limit, byte_length=utf8_length(text), byte_limit=BLUESKY_MAX_BYTES
@@ -176,7 +180,7 @@ __all__ = [
     "grapheme_count",
     "mastodon_length",
     "measure",
-    "utf16_length",
     "utf8_length",
+    "utf16_length",
     "x_weighted_length",
 ]

@@ -139,11 +139,19 @@ class GateInput(EngineModel):
     text: str = Field(max_length=TEXT_MAX)
     brand: BrandRules = BrandRules()
     limit: int | None = Field(default=None, ge=1, le=TEXT_MAX, description="a Mastodon instance's max_characters")
+    spoiler_text: str | None = Field(default=None, max_length=TEXT_MAX,
+                                     description="Mastodon only: the content warning, counted towards the limit")
     thread: bool = Field(default=False, description="X only: the text may be split into a numbered thread")
     history: Annotated[list[PriorVariant], Field(max_length=HISTORY_MAX)] = []
     template: EngagementStats | None = None
     prior: EngagementStats | None = None
     rubric: Rubric = Rubric()
+
+    @model_validator(mode="after")
+    def _spoiler_is_mastodons(self) -> Self:
+        if self.spoiler_text is not None and self.channel is not Channel.MASTODON:
+            raise ValueError("spoiler_text (a content warning) exists on Mastodon only")
+        return self
 
 
 Verdict = Literal["pass", "flag", "reject"]

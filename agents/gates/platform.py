@@ -52,7 +52,7 @@ class PlatformOutcome:
 def check(ctx: Context) -> PlatformOutcome:
     c = ctx.candidate
     text = c.text
-    counted = measure(c.channel, text, c.limit)
+    counted = measure(c.channel, text, c.limit, c.spoiler_text)
     findings = []
     to_send, parts = text, [text]
     if not text.strip():

@@ -31,6 +31,7 @@ confirm a rejection where one is configured (not part of this gate).
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import numpy as np
 
@@ -54,7 +55,7 @@ def sentences(text: str) -> list[str]:
 def units(text: str, max_sentences: int) -> list[str]:
     """The sentences of a post and each pair of adjacent ones (an act may span two)."""
     parts = sentences(text)[:max_sentences]
-    return parts + [f"{a} {b}" for a, b in zip(parts, parts[1:], strict=False)]
+    return parts + [f"{a} {b}" for a, b in pairwise(parts)]
 
 
 def _top_mean(similarities: np.ndarray, k: int) -> np.ndarray:

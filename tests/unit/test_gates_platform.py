@@ -10,7 +10,15 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from twitter_text import parse_tweet
 
-from agents.gates import BrandRules, GateInput, escape_linkedin, measure, run_gates, split_thread, x_weighted_length
+from agents.gates import (
+    BrandRules,
+    GateInput,
+    escape_linkedin,
+    measure,
+    run_gates,
+    split_thread,
+    x_weighted_length,
+)
 from agents.gates.counting import X_PIECE_DOTS_MAX, X_PIECE_MAX, mastodon_length
 from storage.objects import Channel
 
@@ -153,3 +161,38 @@ async def test_a_text_over_the_thread_cap_is_over_length_not_split():
     text = "Churn is a pricing problem, not a support problem. " * (THREAD_PARTS_MAX * 6)
     report = await run_gates(GateInput(channel=Channel.X, text=text, thread=True))
     assert report.reasons == ["over_length"] and report.parts == [text]
+
+
+# -- Mastodon content warnings (spoiler_text) count towards the limit ----------------------------
+
+
+def test_a_mastodon_spoiler_counts_as_written_before_the_text():
+    from agents.gates.counting import mastodon_length
+
+    text = "Read the audit: https://verdant.example.org/audits/2025/utah.pdf thanks @ana@fosstodon.org"
+    plain = mastodon_length(text)
+    # the spoiler's graphemes add up; its URL gets no discount and its remote mention is not cut
+    assert mastodon_length(text, "CW: long read") == plain + len("CW: long read")
+    spoiler = "see https://example.org/x @bo@social.example 👨‍👩‍👧"
+    assert mastodon_length(text, spoiler) == plain + len("see https://example.org/x @bo@social.example ") + 1
+
+
+async def test_the_spoiler_can_push_a_mastodon_post_over_its_limit():
+    from agents.gates import GateInput, run_gates
+
+    text = "Sourcing notes. " * 30  # 480 graphemes
+    assert (await run_gates(GateInput(channel=Channel.MASTODON, text=text))).passed
+    over = await run_gates(GateInput(channel=Channel.MASTODON, text=text, spoiler_text="Long thread about mining"))
+    assert over.reasons == ["over_length"] and over.length == 480 + len("Long thread about mining")
+    fits = await run_gates(GateInput(channel=Channel.MASTODON, text=text, spoiler_text="Twenty characters!!!"))
+    assert fits.passed and fits.length == 500
+
+
+@pytest.mark.parametrize("channel", [Channel.X, Channel.BLUESKY, Channel.LINKEDIN])
+def test_a_spoiler_is_refused_off_mastodon(channel):
+    from pydantic import ValidationError
+
+    from agents.gates import GateInput
+
+    with pytest.raises(ValidationError, match="spoiler_text"):
+        GateInput(channel=channel, text="Hello there", spoiler_text="CW")

@@ -125,7 +125,7 @@ def test_taboo_gate_on_its_calibration_rows(reports):
     decoys = [r for r in ROWS if r["id"].startswith("tb-decoy-")]
     wrongly = [r["id"] for r in ROWS if r["expect"] == "pass" and "taboo" in reports[r["id"]].reasons]
     assert len(taboo_rows) == 24 and len(decoys) == 22
-    assert len(caught) >= 21, sorted(set(r["id"] for r in taboo_rows) - set(caught))
+    assert len(caught) >= 21, sorted({r["id"] for r in taboo_rows} - set(caught))
     assert wrongly == []
 
 

@@ -1,30 +1,39 @@
 """Quality gates for any draft: lint a post against the brand's rules, and the brand's rubric.
 
 ``POST /v1/brands/{brand_id}/gates/check`` runs every gate on ``{channel, text}``: the brand's
-latest snapshot gives the banned words and taboos, its recent passing variants on the channel
-(plus ``compare_with``, drafts not stored yet) the near-duplicate history, its rubric the
-thresholds. The gates run in the content writer's pool (they need the MiniLM model): the API
-replica only gathers the inputs and forwards one ``check`` call.
+latest snapshot gives the banned words, taboos, stances and competitors, its recent passing
+variants on the channel (plus ``compare_with``, drafts not stored yet) the near-duplicate
+history, its rubric the thresholds. The gates run in the content writer's pool (they need the
+MiniLM model): the API replica only gathers the inputs and forwards one ``check`` call. Every
+check is kept as a quality report of subject ``draft`` (with the draft's text: no variant
+exists to point at), so a verdict can be explained later (``GET …/quality-reports/{id}``).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from agents.gates import BrandRules, GateInput, GateReport, PriorVariant, Rubric, RubricOverride
-from agents.gates.model import Severity
-from agents.gates.model import TEXT_MAX
+from agents.gates import (
+    BrandRules,
+    GateInput,
+    GateReport,
+    PriorVariant,
+    Rubric,
+    RubricOverride,
+    draft_check,
+)
+from agents.gates.model import TEXT_MAX, Severity
 from storage.objects import Channel
-from storage.postgres import Database
+from storage.objects.base import PROSE_CHARS_PATTERN, ShortText
+from storage.postgres import Database, quality
 from storage.postgres import repositories as repo
 
 from ..access import READ, STRATEGY, BrandAccess
-from storage.objects.base import PROSE_CHARS_PATTERN, ShortText
-
 from ..routing import kairo_router
 from ..schemas import ApiModel, PatchModel, no_null_in_schema
 from ..services import EngineCaller, database
@@ -57,10 +66,16 @@ class DraftToCompare(ApiModel):
         return _clean(value)
 
 
+def _spoiler_only_on_mastodon(schema: dict[str, Any]) -> None:
+    """The schema states the rule the validator enforces: ``spoiler_text`` only with Mastodon."""
+    schema["anyOf"] = [{"properties": {"channel": {"const": Channel.MASTODON.value}}},
+                       {"properties": {"spoiler_text": {"type": "null"}}}]  # fmt: skip
+
+
 class GateCheck(ApiModel):
     """A draft to lint: the channel, the text as it would be posted, optional drafts to compare."""
 
-    model_config = ApiModel.model_config | {"str_strip_whitespace": False}
+    model_config = ApiModel.model_config | {"str_strip_whitespace": False, "json_schema_extra": _spoiler_only_on_mastodon}
 
     channel: Channel
     text: Annotated[str, Field(max_length=TEXT_MAX, json_schema_extra={"pattern": PROSE_CHARS_PATTERN})]
@@ -69,11 +84,27 @@ class GateCheck(ApiModel):
     limit: Annotated[int, Field(ge=1, le=TEXT_MAX)] | None = Field(
         default=None, description="the instance's limit (Mastodon max_characters)"
     )
+    spoiler_text: Annotated[str, Field(min_length=1, max_length=TEXT_MAX, json_schema_extra={"pattern": PROSE_CHARS_PATTERN})] | None = Field(
+        default=None, description="Mastodon only: the content warning, counted towards the limit as Mastodon counts it"
+    )  # fmt: skip
 
     @field_validator("text")
     @classmethod
     def _text_is_clean(cls, value: str) -> str:
         return _clean(value)
+
+    @field_validator("spoiler_text")
+    @classmethod
+    def _spoiler_is_mastodons(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("channel") not in (None, Channel.MASTODON):
+            raise ValueError("a content warning (spoiler_text) exists on Mastodon only")
+        return None if value is None else _clean(value)
+
+
+class GateCheckResult(GateReport):
+    """The gates' report on a draft, and the id of the quality report that keeps it."""
+
+    report_id: UUID = Field(description="the stored check: GET …/quality-reports/{report_id}")
 
 
 def _threshold_or_severity(schema: dict[str, Any]) -> None:
@@ -152,19 +183,24 @@ async def gate_candidate(db: Database, brand_id: Any, body: GateCheck) -> GateIn
     ]
     return GateInput(
         channel=body.channel, text=body.text, brand=brand, limit=body.limit, thread=body.thread,
-        history=history, rubric=await load_rubric(db, brand_id),
+        spoiler_text=body.spoiler_text, history=history, rubric=await load_rubric(db, brand_id),
     )  # fmt: skip
 
 
-@router.post("/check", response_model=GateReport, operation_id="check_gates")
+@router.post("/check", response_model=GateCheckResult, operation_id="check_gates")
 async def check_gates(
     body: GateCheck, access: BrandAccess = READ, db: Database = Depends(database), engines: EngineCaller = Depends(engines_dependency)
-) -> GateReport:
+) -> GateCheckResult:
     """Every quality gate on a draft: the verdict, each gate's score and reasons, the length as
-    the platform counts it, and the text to send (escaped where the channel needs it)."""
+    the platform counts it, and the text to send (escaped where the channel needs it). The
+    check is stored as a quality report of subject ``draft`` (``report_id``)."""
     candidate = await gate_candidate(db, access.brand.id, body)
-    report = await engines.call("writer", "check", candidate)
-    return GateReport.model_validate(report, from_attributes=True) if not isinstance(report, GateReport) else report
+    produced = await engines.call("writer", "check", candidate)
+    report = produced if isinstance(produced, GateReport) else GateReport.model_validate(produced, from_attributes=True)
+    check = draft_check(report, brand_id=access.brand.id, text=body.text)
+    async with db.transaction() as conn:
+        await quality.record_draft_check(conn, check)
+    return GateCheckResult(**report.model_dump(), report_id=check.id)
 
 
 @router.get("/rubric", response_model=RubricBody, response_model_exclude_none=True, operation_id="get_gate_rubric")
