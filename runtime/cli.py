@@ -548,7 +548,9 @@ def _print_publishing(done: Any) -> None:
     for line in done.outbox_lines[-2:]:
         table.add_row(f"outbox {done.outbox}", line["text"])
     for post in done.fake_posts:
-        table.add_row(f"fake Mastodon {post['status']['url']}", post["text"])
+        table.add_row(f"fake {post['channel']} {post['where']}", post["text"])
+    for refusal in done.refused:
+        table.add_row("not scheduled", refusal)
     console.print(table)
     calendar = Table(title="Calendar (next 2 days)")
     for column in ("when (UTC)", "channel", "status", "attempts", "published as / last error", "text"):

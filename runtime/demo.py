@@ -123,7 +123,7 @@ async def run_demo(settings: Settings, step: Step = lambda _: None) -> DemoResul
             step("Writing a package for the top card (brand agent, writer engine)")
             package = await _write_package(pg.db, gateway, brand, cycle.run)
             step("Publishing to the outbox and a local fake Mastodon (publish loop)")
-            publishing = await _publish(pg.db, settings, brand)
+            publishing = await _publish(pg.db, settings, brand, gateway, package)
         finally:
             await pg.close()
         step("Stopping the runtime")
@@ -162,16 +162,32 @@ async def _write_package(db, gateway: RayAgentGateway, brand: Brand, run: AgentR
         return exc.message
 
 
-async def _publish(db, settings: Settings, brand: Brand) -> Any:
-    """Publishing: approved demo variants (until the demo's package is approved by a person)
-    scheduled to the outbox (LinkedIn) and to a fake Mastodon started in this process, published
-    by a publish loop here, and the calendar afterwards (``runtime.fakes.world.publish_demo``)."""
+async def _publish(db, settings: Settings, brand: Brand, gateway: RayAgentGateway, package: Any) -> Any:
+    """Publishing the package it wrote: the variants that passed the gates are approved (as a
+    person would, through the brand agent), scheduled and published, X, Mastodon and Bluesky to
+    fakes started in this process and the other channels to the outbox, by a publish loop here;
+    the calendar afterwards (``runtime.fakes.world.publish_demo``). Without a package (the brand
+    could not write one), approved demo variants go to the outbox and a fake Mastodon."""
     from pathlib import Path
 
+    from storage.errors import KairoError
+
+    from .commands import ReviewVariant
     from .fakes.world import publish_demo
     from .publisher import token_cipher
 
-    return await publish_demo(db, token_cipher(settings), brand.id, Path(settings.data_dir) / "outbox")
+    approved = []
+    for view in getattr(package, "variants", []):
+        if not view.current or view.quality is None or not view.quality.overall_pass:
+            continue
+        try:
+            await gateway.send(brand.id, ReviewVariant(package_id=package.package.id, variant_id=view.variant.id,
+                                                       expected_version=view.version, action="approve"))  # fmt: skip
+        except KairoError:
+            continue  # changed meanwhile: left for a person
+        approved.append(view.variant)
+    return await publish_demo(db, token_cipher(settings), brand.id, Path(settings.data_dir) / "outbox",
+                              variants=approved or None)
 
 
 async def _mine_swipe_file(db, brand: Brand, settings: Settings) -> Any:

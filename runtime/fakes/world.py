@@ -134,16 +134,24 @@ class DemoPublishing:
     """``agents.publisher.calendar.CalendarRow`` of the brand's next days."""
     outbox: str
     outbox_lines: list[dict]
-    fake_url: str
+    fakes: dict[str, str]
+    """channel → the fake platform's URL it was published to."""
     fake_posts: list[dict]
+    """{channel, where, text} of every post on the fakes (a thread: one per part)."""
     published: int
     scheduled: int
+    refused: list[str]
+    """Variants the scheduling rules refused, with the rule."""
 
 
-async def publish_demo(db, sealer, brand_id: UUID, outbox_dir, *, rounds: int = 40) -> DemoPublishing:
-    """Schedule approved demo variants (until the writer makes packages: made here) for LinkedIn,
-    delivered to the outbox, and for Mastodon, to a fake instance started in this process; run a
-    publish loop until both are published; the calendar and what landed where."""
+DEMO_ACCOUNTS = {"x": "4242", "mastodon": "demo", "bluesky": "did:plc:kairodemo"}
+
+
+async def publish_demo(db, sealer, brand_id: UUID, outbox_dir, *, variants: list[ContentVariant] | None = None,
+                       rounds: int = 60) -> DemoPublishing:
+    """Schedule approved variants (the demo package's, or demo variants made here) and publish
+    them: X, Mastodon and Bluesky to fakes started in this process, every other channel to the
+    outbox; run a publish loop until they are done; the calendar and what landed where."""
     import asyncio
     from datetime import timedelta
     from pathlib import Path
@@ -153,30 +161,43 @@ async def publish_demo(db, sealer, brand_id: UUID, outbox_dir, *, rounds: int = 
     from agents.publisher.calendar import brand_calendar, calendar_rows
     from agents.publisher.loop import PublisherConfig, PublishLoop
     from agents.publisher.scheduling import schedule
+    from storage.errors import KairoError
     from storage.objects.base import utcnow
     from storage.objects.enums import ChannelStatus
     from storage.objects.publishing import AdapterName, ChannelConfig
     from storage.postgres import publishing as store
 
-    from .mastodon import FakeMastodon
+    from . import FAKES
 
-    fake = FakeMastodon()
-    await fake.start()
     outbox = Path(outbox_dir) / f"{brand_id}.jsonl"
+    async with db.transaction() as conn:
+        made = variants or [v for channel, body in DEMO_POSTS.items()
+                            for v in await brand_variants(conn, brand_id, channel, [f"{body} ({utcnow():%H:%M:%S})"])]  # fmt: skip
+    fakes = {c: FAKES[c]() for c in sorted({v.channel.value for v in made}) if c in DEMO_ACCOUNTS}
     try:
+        for channel, fake in fakes.items():
+            await fake.start()
+            grant = fake.connect(DEMO_ACCOUNTS[channel])
+            async with db.transaction() as conn:
+                await store.save_connection(conn, sealer, ChannelConfig(
+                    brand_id=brand_id, channel=Channel(channel), status=ChannelStatus.CONNECTED,
+                    adapter=AdapterName(channel), endpoint=fake.url, account_ref=DEMO_ACCOUNTS[channel],
+                    token_expires_at=utcnow() + timedelta(hours=2)), store.Secrets(
+                    access_token=grant["access_token"], refresh_token=grant.get("refresh_token"), client_id="kairo-demo"))  # fmt: skip
         async with db.transaction() as conn:
-            grant = fake.connect("demo")
-            await store.save_connection(conn, sealer, ChannelConfig(
-                brand_id=brand_id, channel=Channel.MASTODON, status=ChannelStatus.CONNECTED, adapter=AdapterName.MASTODON,
-                endpoint=fake.url, account_ref="demo"), store.Secrets(access_token=grant["access_token"]))  # fmt: skip
-            await store.save_connection(conn, sealer, ChannelConfig(
-                brand_id=brand_id, channel=Channel.LINKEDIN, status=ChannelStatus.CONNECTED, adapter=AdapterName.OUTBOX),
-                store.Secrets())  # fmt: skip
-            made = [v for channel, body in DEMO_POSTS.items()
-                    for v in await brand_variants(conn, brand_id, channel, [f"{body} ({utcnow():%H:%M:%S})"])]  # fmt: skip
-        jobs = [await schedule(db, brand_id, v.id, utcnow() + timedelta(seconds=1)) for v in made]
+            for channel in sorted({v.channel.value for v in made} - set(fakes)):
+                await store.save_connection(conn, sealer, ChannelConfig(
+                    brand_id=brand_id, channel=Channel(channel), status=ChannelStatus.CONNECTED, adapter=AdapterName.OUTBOX),
+                    store.Secrets())  # fmt: skip
+        jobs, refused = [], []
+        for v in made:
+            try:
+                jobs.append(await schedule(db, brand_id, v.id, utcnow() + timedelta(seconds=1)))
+            except KairoError as exc:
+                refused.append(f"{v.channel.value}: {exc.details.get('rule', exc.code)} ({exc.message})")
         async with aiohttp.ClientSession() as session:
-            loop = PublishLoop(db, sealer, session, PublisherConfig(owner="kairo-demo", outbox_dir=Path(outbox_dir)))
+            loop = PublishLoop(db, sealer, session, PublisherConfig(owner="kairo-demo", outbox_dir=Path(outbox_dir),
+                                                                    metrics_every_seconds=None))  # fmt: skip
             for _ in range(rounds):
                 async with db.connection() as conn:
                     open_jobs = await conn.fetchval(
@@ -189,11 +210,12 @@ async def publish_demo(db, sealer, brand_id: UUID, outbox_dir, *, rounds: int = 
         async with db.connection() as conn:
             published = await conn.fetchval(
                 "SELECT count(*) FROM publishing_jobs WHERE id = ANY($1::uuid[]) AND status = 'success'", [j.id for j in jobs])
-        async with db.connection() as conn:
             brand = await repo.brands.get(conn, brand_id)
         rows = calendar_rows(await brand_calendar(db, brand, days=2))
         lines = [json.loads(line) for line in outbox.read_text().splitlines() if line.strip()] if outbox.exists() else []
-        return DemoPublishing(rows=rows, outbox=str(outbox), outbox_lines=lines, fake_url=fake.url,
-                              fake_posts=list(fake.posts), published=published, scheduled=len(jobs))  # fmt: skip
+        posts = [{"channel": c, "where": f"{f.url} ({p.get('id')})", "text": p["text"]} for c, f in fakes.items() for p in f.posts]
+        return DemoPublishing(rows=rows, outbox=str(outbox), outbox_lines=lines, fakes={c: f.url for c, f in fakes.items()},
+                              fake_posts=posts, published=published, scheduled=len(jobs), refused=refused)  # fmt: skip
     finally:
-        await fake.stop()
+        for fake in fakes.values():
+            await fake.stop()
