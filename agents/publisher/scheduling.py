@@ -79,7 +79,7 @@ def check(facts: store.ScheduleFacts, at: datetime, now: datetime, rules: Schedu
     limits = connection.rate_limits if connection is not None else None
     if limits is not None and limits.min_gap_seconds:
         gap = timedelta(seconds=limits.min_gap_seconds)
-        if any(abs(other - at) < gap for other in facts.same_day):
+        if any(abs(other - at) < gap for other in [*facts.nearby, *facts.same_day]):
             refused.append(Refusal("min_gap", "scheduled_at",
                                    f"another post on this connection is less than {limits.min_gap_seconds} s away", True))
     if limits is not None and limits.posts_per_day and len(facts.same_day) >= limits.posts_per_day:

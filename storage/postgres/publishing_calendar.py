@@ -3,7 +3,7 @@ a package marked scheduled, a job cancelled, and a brand's jobs over a window of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -36,6 +36,9 @@ class ScheduleFacts:
     """scheduled_at of the connection's other open or succeeded jobs on the same UTC day."""
     variant_thread: bool = False
     """The variant was written as a thread (posted as a reply chain where the delivery can)."""
+    nearby: list[datetime] = field(default_factory=list)
+    """scheduled_at of the connection's other open or succeeded jobs within a day either side
+    (the minimum gap holds across midnight too)."""
 
 
 async def schedule_facts(conn: asyncpg.Connection, brand_id: UUID, variant_id: UUID, at: datetime,
@@ -60,11 +63,18 @@ async def schedule_facts(conn: asyncpg.Connection, brand_id: UUID, variant_id: U
             " AND scheduled_at >= date_trunc('day', $3::timestamptz, 'UTC') AND scheduled_at < date_trunc('day', $3::timestamptz, 'UTC') + interval '1 day'",
             brand_id, variant["channel"] if variant else None, at, exclude_job,
         )  # fmt: skip
+        near = await conn.fetch(
+            "SELECT scheduled_at FROM publishing_jobs WHERE brand_id = $1 AND channel = $2"
+            " AND status IN ('pending', 'running', 'success') AND id IS DISTINCT FROM $4"
+            " AND scheduled_at > $3::timestamptz - interval '1 day' AND scheduled_at < $3::timestamptz + interval '1 day'",
+            brand_id, variant["channel"] if variant else None, at, exclude_job,
+        )  # fmt: skip
     return ScheduleFacts(
         variant_status=variant["status"] if variant else None, variant_channel=variant["channel"] if variant else None,
         variant_body=variant["body"] if variant else None, package_id=variant["content_package_id"] if variant else None,
         connection=config, variant_open_jobs=open_jobs, same_day=[r["scheduled_at"] for r in day],
         variant_thread=bool(variant is not None and await thread_variants(conn, [variant_id])),
+        nearby=[r["scheduled_at"] for r in near],
     )  # fmt: skip
 
 

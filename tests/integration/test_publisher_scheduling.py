@@ -41,6 +41,11 @@ async def env(embedded_postgres_dsn, tmp_path, fresh_schema):
         yield handle.db, world, variants, draft, long, bsky
 
 
+async def jobs_of(db, variant_id):
+    async with db.connection() as conn:
+        return [r["id"] for r in await conn.fetch("SELECT id FROM publishing_jobs WHERE content_variant_id = $1", variant_id)]
+
+
 async def count_jobs(db) -> int:
     async with db.connection() as conn:
         return await conn.fetchval("SELECT count(*) FROM publishing_jobs")
@@ -68,12 +73,19 @@ async def test_refusals_name_the_rule_and_write_nothing(env):
     with pytest.raises(Conflict) as gap:
         await schedule(db, world.brand_id, variants[1].id, at + timedelta(minutes=5))
     assert gap.value.details["rule"] == "min_gap"
+    # The gap holds across midnight: 23:58 is four minutes from 00:02 the next UTC day.
+    day = (at + timedelta(days=2)).replace(hour=0, minute=2, second=0, microsecond=0)
+    await schedule(db, world.brand_id, variants[4].id, day)
+    with pytest.raises(Conflict) as midnight:
+        await schedule(db, world.brand_id, variants[3].id, day - timedelta(minutes=4))
+    assert midnight.value.details["rule"] == "min_gap"
+    await cancel(db, world.brand_id, (await jobs_of(db, variants[4].id))[0])
     await schedule(db, world.brand_id, variants[1].id, at + timedelta(hours=1))
     await schedule(db, world.brand_id, variants[2].id, at + timedelta(hours=2))
     with pytest.raises(Conflict) as cap:
         await schedule(db, world.brand_id, variants[3].id, at + timedelta(hours=3))
     assert cap.value.details["rule"] == "daily_cap"
-    assert await count_jobs(db) == 3
+    assert await count_jobs(db) == 4  # three open, the midnight one cancelled
 
 
 async def test_cancel_returns_the_package_and_reschedule_rechecks(env):
