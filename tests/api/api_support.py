@@ -167,6 +167,14 @@ def subscribed_feed(client: httpx.Client, tenant: Tenant) -> str:
     return added.json()["feed"]["id"]
 
 
+def checked_report(client: httpx.Client, tenant: Tenant) -> str:
+    """A stored quality report of the tenant's brand: the check of a draft through the gates."""
+    checked = client.post(f"/v1/brands/{tenant.brand['id']}/gates/check", headers=tenant.headers,
+                          json={"channel": "x", "text": "Pipeline by stage beats clicks, every quarter."})  # fmt: skip
+    assert checked.status_code == 200, checked.text
+    return checked.json()["report_id"]
+
+
 async def scheduled_job(client: httpx.Client, tenant: Tenant, db: Database) -> dict[str, str]:
     """A channel connection (the outbox, for X) and a pending publishing job of the tenant's brand,
     its approved variant inserted directly until packages are made through the API."""

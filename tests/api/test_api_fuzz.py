@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from api_support import mined_template, scheduled_job, scouted_card, subscribed_feed, written_package
+from api_support import checked_report, mined_template, scheduled_job, scouted_card, subscribed_feed, written_package
 
 pytestmark = pytest.mark.cluster
 
@@ -44,6 +44,7 @@ async def fuzz_ids(client, tenant_a, api_db) -> dict[str, str | int]:
     return {
         "template_id": mined_template(client, tenant_a),
         "card_id": scouted_card(client, tenant_a),
+        "report_id": checked_report(client, tenant_a),
         "feed_id": subscribed_feed(client, tenant_a),
         **await scheduled_job(client, tenant_a, api_db),
         **{k: v for k, v in written_package(client, tenant_a).items() if k in ("package_id", "variant_id")},

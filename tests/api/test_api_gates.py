@@ -130,3 +130,40 @@ def test_rubric_out_of_range_is_refused(client, tenant_a, brand, body, field):
 def test_another_tenant_gets_404(client, tenant_b, brand):
     other = client.post(f"/v1/brands/{brand}/gates/check", headers=tenant_b.headers, json={"channel": "x", "text": "hi"})
     assert_error(other, 404)
+
+
+def test_a_mastodon_content_warning_counts_and_is_refused_elsewhere(client, tenant_a, brand):
+    text = "Sourcing notes. " * 30  # 480 graphemes
+    plain = check(client, tenant_a, brand, channel="mastodon", text=text).json()
+    assert plain["passed"] is True and plain["length"] == 480
+    warned = check(client, tenant_a, brand, channel="mastodon", text=text, spoiler_text="Long read about mining")
+    assert warned.status_code == 200, warned.text
+    assert warned.json()["length"] == 480 + len("Long read about mining") and warned.json()["reasons"] == ["over_length"]
+    error = assert_error(check(client, tenant_a, brand, channel="x", text="Hello there", spoiler_text="CW"), 422)
+    assert "spoiler_text" in str(error["details"])
+
+
+def test_every_check_is_kept_as_a_quality_report(client, tenant_a, tenant_b, brand):
+    text = "Good morning, friends!\n\nWe leverage cohorts now."
+    checked = check(client, tenant_a, brand, channel="linkedin", text=text).json()
+    url = f"/v1/brands/{brand}/quality-reports"
+    stored = client.get(f"{url}/{checked['report_id']}", headers=tenant_a.headers)
+    assert stored.status_code == 200, stored.text
+    report = stored.json()
+    assert report["subject"] == "draft" and report["text"] == text and report["content_variant_id"] is None
+    assert report["verdict"] == "reject" and report["overall_pass"] is False
+    assert {c["reason"].split(":")[0] for c in report["critic_reasons"]} == {"weak_hook", "banned_word_hard"}
+    hook = next(r for r in report["gate_results"] if r["rule"] == "hook")
+    assert hook["threshold"] == report["thresholds"]["hook"] and not hook["passed"]
+    assert report["brand_brain_snapshot_id"] is not None  # the snapshot whose rules applied
+
+    page = client.get(url, headers=tenant_a.headers, params={"subject": "draft", "limit": 1}).json()
+    assert [r["id"] for r in page["items"]] == [checked["report_id"]] and page["next_cursor"]  # newest first
+    more = client.get(url, headers=tenant_a.headers, params={"subject": "draft", "cursor": page["next_cursor"]}).json()
+    assert checked["report_id"] not in [r["id"] for r in more["items"]] and more["items"]
+
+    assert_error(client.get(f"{url}/{checked['report_id']}", headers=tenant_b.headers), 404)
+    assert_error(client.get(f"{url}/00000000-0000-4000-8000-000000000000", headers=tenant_a.headers), 404)
+    unknown = client.get(url, headers=tenant_a.headers, params={"content_variant_id": "00000000-0000-4000-8000-000000000000"})
+    assert_error(unknown, 404)
+    assert_error(client.get(url, headers=tenant_a.headers, params={"subject": "vibes"}), 422)

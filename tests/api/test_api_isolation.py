@@ -14,7 +14,7 @@ from runtime.api.app import create_app
 from runtime.settings import Settings
 
 from api_support import (
-    assert_error, brand_body, mined_template, scheduled_job, scouted_card, subscribed_feed, written_package,
+    assert_error, brand_body, checked_report, mined_template, scheduled_job, scouted_card, subscribed_feed, written_package,
 )  # fmt: skip
 
 pytestmark = pytest.mark.cluster
@@ -98,6 +98,7 @@ async def a_ids(client, tenant_a, api_db) -> dict[str, str]:
     return {
         "template_id": mined_template(client, tenant_a),
         "card_id": scouted_card(client, tenant_a),
+        "report_id": checked_report(client, tenant_a),
         "feed_id": subscribed_feed(client, tenant_a),
         **await scheduled_job(client, tenant_a, api_db),
         **{k: v for k, v in written_package(client, tenant_a).items() if k in ("package_id", "variant_id")},
@@ -120,6 +121,7 @@ def state_of(client, tenant) -> dict:
         base, f"{base}/members", f"{base}/personas", f"{base}/pillars", f"{base}/snapshots",
         f"{base}/runtime-context", f"{base}/memory", f"{base}/runs", "/v1/api-keys", "/v1/users",
         f"/v1/orgs/{tenant.org['id']}", f"{base}/channels", f"{base}/publishing-jobs", f"{base}/feeds", f"{base}/packages",
+        f"{base}/quality-reports",
     )}  # fmt: skip
     for key in state["/v1/api-keys"]["items"]:
         key.pop("last_used_at")  # the walking key's own use is recorded, and that is fine

@@ -116,7 +116,7 @@ def test_lengths_exactly_as_the_platform_counts(reports):
 
 
 def test_taboo_gate_on_its_calibration_rows(reports):
-    """Measured (MiniLM, data/taboo.json): 21 of 24 taboo posts rejected (87.5 %); 0 of 85
+    """Measured (MiniLM, data/taboo.json): 21 of 24 taboo posts rejected (87.5 %); 0 of 69
     passing posts rejected as taboo, 0 of the 22 taboo decoys. Missed: two competitor put-downs
     by idiom only ("without crying", "bleached flour with a marketing budget") and one
     overpromise phrased as a plain feature ("tells you exactly which deals will close")."""

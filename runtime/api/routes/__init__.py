@@ -1,7 +1,7 @@
 """One router per resource group; ``ROUTERS`` is what the app mounts."""
 
 from . import (
-    agent, brain, brands, calibration, feeds, gates, memory, opportunities, packages, patterns, publishing, strategy, system, tenancy, users,
+    agent, brain, brands, calibration, feeds, gates, memory, opportunities, packages, patterns, publishing, quality, strategy, system, tenancy, users,
 )  # fmt: skip
 
 ROUTERS = [
@@ -20,5 +20,6 @@ ROUTERS = [
     patterns.global_router,
     agent.router,
     gates.router,
+    quality.router,
     publishing.router,
 ]
