@@ -624,6 +624,8 @@ async def _mine_file(settings: Settings, args: argparse.Namespace, content: str,
                   f"({imported.duplicates} repeated in the file); mined {report.posts} posts: "
                   f"{report.result.created} templates created, {report.result.updated} updated, "
                   f"{report.result.unassigned} posts in no template")
+    console.print(f"run {report.run_id}: {report.run_result}, {report.counts.failures} failures"
+                  + "".join(f"\n  [yellow]note[/yellow] {note}" for note in report.notes))
     table = Table(title="Pattern templates")
     for column in ("template", "channels", "posts", "engagement rate", "status"):
         table.add_column(column)
