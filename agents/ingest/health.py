@@ -12,15 +12,20 @@ A small deterministic jitter (from the subscription id) spreads feeds that faile
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from storage.errors import Invalid
 from storage.objects import FeedSubscription
 
 from .urls import normalize_url
+
+URL_SHAPE = re.compile(r"^https://[^\s/$.?#\x00-\x1f\x7f-\x9f][^\s\x00-\x1f\x7f-\x9f]*$")
+"""What a stored ``url_key`` looks like (the HttpUrl shape, on https)."""
 
 
 @dataclass(frozen=True)
@@ -41,9 +46,24 @@ class BackoffPolicy:
 def new_subscription(brand_id, url: str, *, poll_interval_seconds: int = 3600, now: datetime,
                      title: str | None = None) -> FeedSubscription:  # fmt: skip
     """A subscription polled at once (``next_poll_at = now``)."""
-    return FeedSubscription(brand_id=brand_id, url=url.strip(), url_key=normalize_url(url), title=title,
+    return FeedSubscription(brand_id=brand_id, url=url.strip(), url_key=feed_key(url), title=title,
                             poll_interval_seconds=poll_interval_seconds, next_poll_at=now, created_at=now,
                             updated_at=now)  # fmt: skip
+
+
+def feed_key(url: str) -> str:
+    """The subscription's key: the normalized URL (:func:`.urls.normalize_url`), or, for a URL
+    normalization cannot read or turns into something that is no URL any more (a host whose
+    characters NFKC-fold into spaces, a port out of range), the URL itself on ``https``: such a
+    feed is still subscribed once, and its polls record why it cannot be fetched."""
+    url = url.strip()
+    try:
+        key = normalize_url(url)
+    except Invalid:
+        key = ""
+    if not URL_SHAPE.match(key):
+        key = "https://" + url.split("://", 1)[-1]
+    return key[:2048]  # the stored URL's own bound (``https`` is one character longer than ``http``)
 
 
 def _update(sub: FeedSubscription, **changes: object) -> FeedSubscription:

@@ -49,3 +49,12 @@ def test_a_bad_file_is_invalid_naming_the_field(name, body, field):
         items_from_file(name, body)
     if field:
         assert info.value.details["field"] == field
+
+
+def test_a_feed_key_is_always_a_url_of_its_own_shape():
+    from agents.ingest.health import URL_SHAPE, feed_key
+
+    assert feed_key("http://www.news.example.org/feed/?utm_source=x") == "https://news.example.org/feed"
+    for url in ("http://\u00b4h}I\U0001f3fb\u00ad", "http://a.example:99999/feed", "http://" + "a" * 2041):
+        key = feed_key(url)
+        assert URL_SHAPE.match(key) and len(key) <= 2048, url
