@@ -29,6 +29,7 @@ from storage.objects import (
 )
 from storage.objects.base import KairoObject, Label, ShortText, new_id, utcnow
 
+from . import quality
 from . import repositories as repo
 from .database import translate_errors
 from .rows import Repository, Table
@@ -162,7 +163,7 @@ async def _insert_generation(conn: asyncpg.Connection, records: PackageRecords) 
     await repo.variants.insert_many(conn, records.variants)
     await sessions.insert(conn, records.session)
     await attempts.insert_many(conn, records.attempts)
-    await repo.quality_reports.insert_many(conn, records.reports)
+    await quality.record_attempt_reports(conn, records.reports)  # with each gate's detail
     await repo.pattern_usages.insert_many(conn, records.usages)
 
 

@@ -86,6 +86,9 @@ async def test_a_written_package_is_stored_whole(db, world) -> None:
     attempts = await count(db, "generation_attempts", "content_variant_id = ANY($1::uuid[])", ids)
     assert attempts == sum(v.attempts for v in view.variants) >= 4
     assert await count(db, "quality_reports", "content_variant_id = ANY($1::uuid[])", ids) >= 4
+    # each report explains itself later: every gate's result, the verdict and the snapshot it judged by
+    assert await count(db, "quality_reports", "content_variant_id = ANY($1::uuid[]) AND (verdict IS NULL "
+                       "OR jsonb_array_length(gate_results) = 0 OR brand_brain_snapshot_id IS NULL)", ids) == 0
     assert all(v.quality is not None for v in view.variants)
     assert await count(db, "pattern_usages", "content_variant_id = ANY($1::uuid[])", ids) == 4
     assert await count(db, "generation_sessions", "content_package_id = $1 AND status = 'written'", pid) == 1
