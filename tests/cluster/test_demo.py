@@ -36,6 +36,11 @@ async def test_demo_runs_the_main_job_and_is_repeatable(ray_cluster, embedded_po
     assert all(t.usage_stats.evidence_posts >= 3 for t in first.templates)
     assert first.gate_report.channel == "linkedin" and first.gate_report.length == len(first.draft)
     assert {g.rule for g in first.gate_report.results} >= {"platform", "banned_words", "hook"}
+    assert first.package is not None and first.package.variants  # written for the top card
+    assert any(v.quality is not None and v.quality.overall_pass for v in first.package.variants)
+    published = first.publishing
+    assert published.published >= 1  # the approved variants went out, each where it says
+    assert len(published.fake_posts) + len(published.outbox_lines) >= published.published
     assert settings.chroma_dir.exists()
     assert kairo_actors(settings) == []  # everything it started is stopped again
     assert ray.is_initialized()  # it did not shut down a Ray it did not start
