@@ -68,7 +68,7 @@ async def test_commands_to_one_brand_are_serialized(cluster_db, gateway, tenant)
         moves = [r["meta"]["to"] for r in await conn.fetch(
             "SELECT meta FROM event_log WHERE brand_id = $1 AND event_type = 'agent_state_changed' ORDER BY created_at",
             brand.id)]  # fmt: skip
-    assert moves == ["planning", "idle"] * 4
+    assert moves == ["planning", "creating", "idle"] * 4
 
 
 async def test_same_expected_version_from_two_writers_one_wins(cluster_db, gateway, tenant):
