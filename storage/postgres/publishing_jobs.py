@@ -174,7 +174,8 @@ o AS (
     RETURNING id),
 u AS (
     INSERT INTO pattern_usages (pattern_template_id, content_variant_id, brand_id, channel)
-    SELECT pattern_template_id, $1, brand_id, channel FROM v RETURNING id)
+    SELECT pattern_template_id, $1, brand_id, channel FROM v
+     WHERE NOT EXISTS (SELECT 1 FROM pattern_usages WHERE content_variant_id = $1) RETURNING id)
 INSERT INTO event_log (brand_id, event_type, subject_type, subject_id, message, meta)
 SELECT brand_id, 'publish_succeeded', 'publishing_job', $2, $3, $4 FROM v
 """
@@ -182,8 +183,8 @@ SELECT brand_id, 'publish_succeeded', 'publishing_job', $2, $3, $4 FROM v
 
 async def record_published(conn: asyncpg.Connection, job: PublishingJob) -> None:
     """What a success changes beyond the job: the variant ``published``, its package
-    ``published`` and the package's opportunity ``used``, one PatternUsage row, an event (one
-    statement)."""
+    ``published`` and the package's opportunity ``used``, its PatternUsage row unless the writer
+    recorded it already, an event (one statement)."""
     with translate_errors():
         await conn.execute(_PUBLISHED_SQL, job.content_variant_id, str(job.id), f"published on {job.channel}",
                            {"content_variant_id": str(job.content_variant_id)})
@@ -214,7 +215,8 @@ o AS (
     RETURNING id),
 u AS (
     INSERT INTO pattern_usages (pattern_template_id, content_variant_id, brand_id, channel)
-    SELECT pattern_template_id, $8, brand_id, channel FROM v RETURNING id),
+    SELECT pattern_template_id, $8, brand_id, channel FROM v
+     WHERE NOT EXISTS (SELECT 1 FROM pattern_usages WHERE content_variant_id = $8) RETURNING id),
 e AS (
     INSERT INTO event_log (brand_id, event_type, subject_type, subject_id, message, meta)
     SELECT brand_id, 'publish_succeeded', 'publishing_job', $2::text, $9, $10 FROM v RETURNING id)

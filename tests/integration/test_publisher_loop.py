@@ -114,6 +114,24 @@ async def test_success_stores_the_external_id_and_advances_the_content(env, chan
         assert await conn.fetchval("SELECT count(*) FROM event_log WHERE event_type = 'publish_succeeded'") == 1
 
 
+async def test_a_variant_whose_usage_the_writer_recorded_keeps_that_one_row(env):
+    """The writer records a variant's PatternUsage when it writes it; publishing adds none, so
+    the variant's outcome is counted once in its template's stats."""
+    await env.connect("x", "outbox")
+    (job,) = await env.jobs("x", ["Kairo ships on the outbox https://kairo.example/once"])
+    async with env.db.connection() as conn:
+        usage = await conn.fetchval(
+            "INSERT INTO pattern_usages (pattern_template_id, content_variant_id, brand_id, channel) "
+            "SELECT pattern_template_id, id, brand_id, channel FROM content_variants WHERE id = $1 RETURNING id",
+            job.content_variant_id)  # fmt: skip
+    await env.drain(env.loop())
+    stored, _ = await env.job(job.id)
+    assert stored.status is PublishStatus.SUCCESS
+    async with env.db.connection() as conn:
+        rows = await conn.fetch("SELECT id FROM pattern_usages WHERE content_variant_id = $1", job.content_variant_id)
+    assert [r["id"] for r in rows] == [usage]
+
+
 async def test_the_attempt_row_is_committed_before_the_create_is_sent(env, monkeypatch):
     await env.connect("x")
     (job,) = await env.jobs("x", ["seen in flight"])
