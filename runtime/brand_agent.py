@@ -163,7 +163,7 @@ class BrandAgent:
             self._commits = 0
             with bound_context(brand_id=str(self.brand_id), command=command.kind):
                 try:
-                    return await self._dispatch(command)
+                    return await self._dispatch_fresh(command)
                 except ValidationError as exc:
                     raise invalid_from(exc) from None
                 except ActivationLost as exc:
@@ -175,6 +175,22 @@ class BrandAgent:
                     raise
                 finally:
                     self.last_used = time.monotonic()
+
+    async def _dispatch_fresh(self, command: Any) -> Any:
+        """Run a command; when it is refused as stale because the agent's own cache was behind
+        (a write made around the agent, such as ``kairo calibrate`` from a shell) and nothing was
+        written yet, read the brand again and run it once more against what is stored."""
+        try:
+            return await self._dispatch(command)
+        except Conflict:
+            seen = self._versions()
+            await self.load()
+            if self._commits or self._versions() == seen:
+                raise  # a real conflict: the caller's version is the stale one
+        return await self._dispatch(command)
+
+    def _versions(self) -> tuple[int, int, int]:
+        return self.snapshot.version, self.context.version, self.status.version
 
     async def _dispatch(self, command: Any) -> Any:
         handlers: dict[type, Callable[[Any], Awaitable[Any]]] = {

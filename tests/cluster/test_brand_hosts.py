@@ -85,6 +85,25 @@ async def test_same_expected_version_from_two_writers_one_wins(cluster_db, gatew
     assert losers[0].details == {"expected_version": 1, "current_version": 2}
 
 
+async def test_a_write_made_around_the_agent_is_read_before_the_version_is_judged(cluster_db, gateway, tenant):
+    """A runtime context saved behind the active agent's back (a shell tool writing PostgreSQL
+    directly) makes the agent's cache stale: a caller who read the stored version is served,
+    while a caller with an older version is still refused."""
+    from storage.postgres import repositories as repo
+
+    brand = (await onboard(cluster_db, *tenant)).brand
+    assert (await gateway.send(brand.id, GetStatus())).runtime_context_version == 1  # active, cached v1
+    async with cluster_db.transaction() as conn:
+        context = await repo.runtime_contexts.for_brand(conn, brand.id)
+        await repo.runtime_contexts.save(conn, context, expected_version=1)  # v2, written around the agent
+    patch = {"x": ChannelOverridePatch(risk_mode="safe")}
+    updated = await gateway.send(brand.id, UpdateRuntimeContext(expected_version=2, channel_overrides=patch))
+    assert updated.version == 3 and updated.channel_overrides["x"].risk_mode == "safe"
+    with pytest.raises(Conflict) as stale:
+        await gateway.send(brand.id, UpdateRuntimeContext(expected_version=2, channel_overrides=patch))
+    assert stale.value.details == {"expected_version": 2, "current_version": 3}
+
+
 async def test_unknown_brand_is_not_found(gateway):
     import uuid
 
