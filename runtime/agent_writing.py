@@ -28,6 +28,7 @@ from agents.scout import lifecycle
 from agents.writer.models import (
     BrandVoice,
     ChannelRequest,
+    HookRef,
     ManualTopic,
     Named,
     SourceDoc,
@@ -74,6 +75,7 @@ SOURCE_TEXT_MAX = 40_000
 MEMORY_LINES = 200
 HISTORY = 200
 MAX_ATTEMPTS = 3
+HOOKS_PER_PACKAGE = 12  # nearest hooks offered to the plans (each plan keeps the best that fits)
 
 
 class VariantView(BaseModel):
@@ -160,6 +162,40 @@ async def call_writer(agent: BrandAgent, op: str, payload: Any) -> Any:
         raise cause from None
 
 
+class _MinerPool:
+    """The miner pool with the engine's own call shape, for the miner's service functions."""
+
+    def __init__(self, agent: BrandAgent) -> None:
+        self._engines = agent.engines
+
+    def __getattr__(self, op: str) -> Any:
+        async def call(payload: Any) -> Any:
+            return await self._engines.call("miner", op, payload)
+
+        return call
+
+
+async def with_library_hooks(agent: BrandAgent, request: WriteRequest) -> WriteRequest:
+    """The request with model openings from the hook library near its topic (the brand's own
+    best hooks and the global ones, searched in the miner pool): the plans draw a hook from
+    them where one fits. A library that cannot answer leaves the request without hooks and the
+    writing goes on; it is logged, never the package's failure."""
+    from agents.miner.service import search_hooks
+
+    topic = request.card.angle_summary if request.card is not None else request.topic.topic if request.topic else ""
+    if not topic.strip():
+        return request
+    try:
+        found = await search_hooks(agent.db, _MinerPool(agent), topic, brand_id=agent.brand_id, k=HOOKS_PER_PACKAGE)
+    except Exception as exc:  # the library is optional input: writing does not depend on it
+        log.warning("writer.hooks_unavailable", error=f"{type(exc).__name__}: {exc}"[:300])
+        return request
+    hooks = [HookRef(id=m.hook.id, channel=m.hook.channel, text=m.hook.text[:2000],
+                     engagement_rate=min(max(m.hook.engagement_rate, 0.0), 1.0), distance=max(m.distance, 0.0),
+                     template_id=m.hook.template_id) for m in found]  # fmt: skip
+    return request.model_copy(update={"hooks": hooks})
+
+
 def _check_topic(request: WriteRequest) -> None:
     if request.topic is None:
         return
@@ -224,6 +260,7 @@ async def write(agent: BrandAgent, command: WritePackage, *, run_id: UUID | None
         request = await write_request(conn, agent, card_id=command.card_id, topic=topic,
                                       channels=[_channel(c) for c in command.channels], seed=command.seed)  # fmt: skip
     _check_topic(request)
+    request = await with_library_hooks(agent, request)
     if request.card is not None:
         if request.card.persona_id is None or request.card.pillar_id is None:
             raise Conflict("a global card needs a persona and a pillar before it is written", details={"field": "card_id"})
@@ -399,8 +436,9 @@ async def _request_for(agent: BrandAgent, stored: store.StoredPackage, written: 
     channels = [ChannelRequest(channel=d.plan.channel, thread=d.thread, limit=d.limit,
                                variants=d.plan.pattern_bindings[0].target_variants) for d in written.plans]  # fmt: skip
     async with agent.db.connection() as conn:
-        return await write_request(conn, agent, card_id=package.opportunity_id, topic=topic, channels=channels,
-                                   seed=written.session.seed)  # fmt: skip
+        request = await write_request(conn, agent, card_id=package.opportunity_id, topic=topic, channels=channels,
+                                      seed=written.session.seed)  # fmt: skip
+    return await with_library_hooks(agent, request)
 
 
 # -- the autonomous cycle's creating phase ----------------------------------------------------

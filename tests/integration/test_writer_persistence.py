@@ -7,6 +7,7 @@ the kill chain write with versions and refuse stale or killed targets."""
 from __future__ import annotations
 
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
@@ -225,3 +226,43 @@ async def test_the_agents_cycle_writes_a_package_for_its_top_new_card(db, world)
                                            order_by="created_at, id")  # fmt: skip
     assert len(packages) == 1 and packages[0].status is PackageStatus.IN_REVIEW  # its variants wait for approval
     assert [e.meta["to"] for e in states][-3:] == ["planning", "creating", "idle"]
+
+
+async def test_a_plan_draws_its_hook_from_the_library_when_one_fits(db, world, tmp_path) -> None:
+    """The agent asks the miner pool for hooks near the card's angle and the writer's plan binds
+    the nearest one that fits; a hook on another subject is offered but not chosen."""
+    from datetime import UTC, datetime
+
+    from agents.engines import PatternMiner
+    from agents.miner.hooks import Hook, HookLibrary
+    from storage.memory import VectorIndex
+    from storage.objects import PatternSourcePost
+
+    examples, card = world
+    near = PatternSourcePost(brand_id=examples.brand.id, channel=Channel.LINKEDIN, impressions=4000, engagements=300,
+                             raw_text=f"{card.angle_summary}\n\nHere is the one report we send the board now.",
+                             created_at=datetime(2025, 5, 1, tzinfo=UTC))  # fmt: skip
+    far = near.model_copy(update={"id": uuid4(), "raw_text": "We sold out of sourdough by 9am.\n\nHere is why."})
+    async with db.transaction() as conn:
+        await repo.pattern_source_posts.insert_many(conn, [near, far])
+    engines = LocalEngines(HashingEmbedder())
+    index = await VectorIndex.open(path=tmp_path / "hooks", embedder=engines.embedder)
+    library = HookLibrary(index, engines.embedder)
+    await library.add([Hook(id=p.id, brand_id=p.brand_id, channel=p.channel, text=p.raw_text.split("\n\n")[0],
+                            engagement_rate=p.engagements / p.impressions, impressions=p.impressions)
+                       for p in (near, far)])  # fmt: skip
+
+    async def open_library() -> HookLibrary:
+        return library
+
+    engines._engines["miner"] = PatternMiner(hook_library=open_library)
+    try:
+        view = await LocalAgentGateway(db, engines).send(
+            examples.brand.id, WritePackage(card_id=card.id, channels=[ChannelAsk(channel=Channel.LINKEDIN)]))
+    finally:
+        await index.close()
+    async with db.connection() as conn:
+        settings = await conn.fetchval("SELECT plan_settings FROM generation_sessions WHERE content_package_id = $1",
+                                       view.package.id)  # fmt: skip
+    (plan,) = settings.values()
+    assert plan["hook_id"] == str(near.id)
