@@ -228,7 +228,7 @@ async def test_the_agents_cycle_writes_a_package_for_its_top_new_card(db, world)
     assert [e.meta["to"] for e in states][-3:] == ["planning", "creating", "idle"]
 
 
-async def test_a_plan_draws_its_hook_from_the_library_when_one_fits(db, world, tmp_path) -> None:
+async def test_a_plan_draws_its_hook_from_the_library_when_one_fits(db, world, tmp_path, minilm) -> None:
     """The agent asks the miner pool for hooks near the card's angle and the writer's plan binds
     the nearest one that fits; a hook on another subject is offered but not chosen."""
     from datetime import UTC, datetime
@@ -246,8 +246,10 @@ async def test_a_plan_draws_its_hook_from_the_library_when_one_fits(db, world, t
     async with db.transaction() as conn:
         await repo.pattern_source_posts.insert_many(conn, [near, far])
     engines = LocalEngines(HashingEmbedder())
-    index = await VectorIndex.open(path=tmp_path / "hooks", embedder=engines.embedder)
-    library = HookLibrary(index, engines.embedder)
+    # The library embeds with the model, as the miner pool's does (Chroma keeps one embedding
+    # function per collection name in the process, and other tests index this brand's hooks).
+    index = await VectorIndex.open(path=tmp_path / "hooks", embedder=minilm)
+    library = HookLibrary(index, minilm)
     await library.add([Hook(id=p.id, brand_id=p.brand_id, channel=p.channel, text=p.raw_text.split("\n\n")[0],
                             engagement_rate=p.engagements / p.impressions, impressions=p.impressions)
                        for p in (near, far)])  # fmt: skip
