@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from agents.calibration import parse_examples
-from runtime import cli, memory_service
+from runtime import memory_service
+from runtime.cli import brands, common
 from runtime.local import LocalMemory
 from runtime.settings import Settings
 from storage.memory import VectorIndex
@@ -36,7 +37,7 @@ async def cluster_parts(db, minilm, tmp_path, monkeypatch):
     async def brand_database(settings):
         return settings, _Handle(db)
 
-    monkeypatch.setattr(cli, "_brand_database", brand_database)
+    monkeypatch.setattr(common, "brand_database", brand_database)
     monkeypatch.setattr(memory_service, "get_memory_client", lambda settings: memory)
     yield
     await index.close()
@@ -44,7 +45,7 @@ async def cluster_parts(db, minilm, tmp_path, monkeypatch):
 
 async def test_calibrate_by_slug_from_a_csv(db, seeded, cluster_parts, capsys):
     parsed = parse_examples((DATA / "maple_moss_examples.csv").read_bytes(), "csv")
-    assert await cli._calibrate_brand(Settings(), seeded.brand.slug, parsed) == 0
+    assert await brands.calibrate_brand(Settings(), seeded.brand.slug, parsed) == 0
     out = capsys.readouterr().out
     assert "Happy growing" in out and "warm" in out and "28 imported_example fragments" in out
     async with db.connection() as conn:
@@ -54,5 +55,5 @@ async def test_calibrate_by_slug_from_a_csv(db, seeded, cluster_parts, capsys):
 
 async def test_an_unknown_brand_is_an_error(db, seeded, cluster_parts, capsys):
     parsed = parse_examples((DATA / "maple_moss_examples.csv").read_bytes(), "csv")
-    assert await cli._calibrate_brand(Settings(), "no-such-brand", parsed) == 1
+    assert await brands.calibrate_brand(Settings(), "no-such-brand", parsed) == 1
     assert "no brand 'no-such-brand'" in capsys.readouterr().out

@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from agents.brand_brain import OnboardingRequest, PersonaDraft, PillarDraft, onboard_brand
-from runtime import cli, settings as settings_module
+from agents.brand_brain import (
+    OnboardingRequest,
+    PersonaDraft,
+    PillarDraft,
+    onboard_brand,
+)
+from runtime import cli
+from runtime import settings as settings_module
+from runtime.cli import common
 from storage.postgres import sources as store
 
 pytestmark = pytest.mark.integration
@@ -25,7 +32,7 @@ def kairo(db, monkeypatch, minilm):
     monkeypatch.setenv("KAIRO_DATABASE_URL", db.pool._connect_args[0])  # noqa: SLF001 - the test's DSN
     monkeypatch.setenv("KAIRO_DATABASE_SCHEMA", db.schema)
     monkeypatch.setattr(storage.memory, "Embedder", lambda **_: minilm)
-    monkeypatch.setattr(cli, "_join", lambda settings: pytest.fail("a configured database needs no cluster"))
+    monkeypatch.setattr(common, "join", lambda settings: pytest.fail("a configured database needs no cluster"))
     settings_module.get_settings.cache_clear()
     yield lambda *argv: cli.main(list(argv))
     settings_module.get_settings.cache_clear()

@@ -7,12 +7,11 @@ from datetime import timedelta
 
 import aiohttp
 import pytest
-from rich.console import Console
 
 from agents.publisher.loop import PublisherConfig, PublishLoop
 from agents.publisher.scheduling import schedule
 from agents.publisher.tokens import TokenCipher, new_key, parse_keys
-from runtime import cli
+from runtime.cli import brands, common
 from runtime.fakes.world import add_variants, make_world
 from runtime.settings import Settings
 from storage.objects.base import utcnow
@@ -58,14 +57,14 @@ async def test_the_calendar_prints_published_and_pending_posts(embedded_postgres
         async def brand_database(settings):
             return settings, _Handle(db)
 
-        monkeypatch.setattr(cli, "_brand_database", brand_database)
-        monkeypatch.setattr(cli, "console", Console(width=300))
+        monkeypatch.setattr(common, "brand_database", brand_database)
+        monkeypatch.setattr(common.console, "width", 300)
         capsys.readouterr()
-        assert await cli._print_calendar(Settings(), brand.slug, None, 7) == 0
+        assert await brands.print_calendar(Settings(), brand.slug, None, 7) == 0
         out = capsys.readouterr().out
         lines = [line for line in out.splitlines() if " x " in line or "│ x" in line]
         assert len(lines) == 2, out
         assert "success" in lines[0] and (tmp_path / "outbox").as_uri() in lines[0] and "Published first" in lines[0]
         assert "pending" in lines[1] and "Waiting its turn" in lines[1]
         assert "Next month" not in out
-        assert await cli._print_calendar(Settings(), "no-such-brand", None, 7) == 1
+        assert await brands.print_calendar(Settings(), "no-such-brand", None, 7) == 1

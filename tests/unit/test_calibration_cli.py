@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from runtime import cli
+from runtime.cli import common
 
 pytestmark = pytest.mark.unit
 
@@ -15,7 +16,7 @@ def test_a_missing_file_is_an_error(tmp_path, capsys):
 
 
 def test_the_extension_picks_the_parser_and_its_errors_are_shown(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "_join", lambda settings: pytest.fail("must not connect for a bad file"))
+    monkeypatch.setattr(common, "join", lambda settings: pytest.fail("must not connect for a bad file"))
     bad = tmp_path / "posts.csv"
     bad.write_text("date,body\n2026-01-01,hello\n")
     assert cli.main(["calibrate", "some-brand", str(bad)]) == 1
@@ -27,6 +28,6 @@ def test_the_extension_picks_the_parser_and_its_errors_are_shown(tmp_path, capsy
 
 
 def test_an_unreachable_url_is_an_error_before_anything_connects(capsys, monkeypatch):
-    monkeypatch.setattr(cli, "_join", lambda settings: pytest.fail("must not connect for a page it cannot read"))
+    monkeypatch.setattr(common, "join", lambda settings: pytest.fail("must not connect for a page it cannot read"))
     assert cli.main(["calibrate", "some-brand", "http://127.0.0.1:9/never"]) == 1
     assert "could not fetch" in capsys.readouterr().out

@@ -6,7 +6,8 @@ from argparse import Namespace
 
 import pytest
 
-from runtime import cli, stack
+from runtime import stack
+from runtime.cli import ops
 from runtime.settings import Settings
 
 
@@ -25,7 +26,7 @@ def test_kairo_up_runs_the_publish_loop_unless_told_not_to(monkeypatch):
     monkeypatch.setattr(stack, "start_runtime", start_runtime)
     for settings in (Settings(), Settings(publisher_autostart=False), Settings(publisher_autostart=True)):
         with pytest.raises(_Stop):
-            cli._up(settings, Namespace(port=None, no_dashboard=True))
+            ops.up(settings, Namespace(port=None, no_dashboard=True))
     assert seen == [True, False, True]
 
 

@@ -1,0 +1,65 @@
+"""What the ``kairo`` commands share: the console, the progress spinner, joining the running
+cluster, a small database handle and finding a brand by id or slug."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from ..database import open_database
+from ..loopback import prepare_local_ray
+from ..settings import Settings
+
+console = Console()
+
+# Files of posts by extension (``kairo calibrate`` and ``kairo mine``).
+POST_FILE_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console)
+
+
+def join(settings: Settings) -> None:
+    """Connect to the running Kairo: ``RAY_ADDRESS``, else the local cluster ``kairo up`` started."""
+    import os
+
+    if not os.environ.get("RAY_ADDRESS"):
+        prepare_local_ray()
+    import ray
+
+    ray.init(address=os.environ.get("RAY_ADDRESS", "auto"), namespace=settings.ray_namespace,
+             log_to_driver=False, ignore_reinit_error=True)  # fmt: skip
+
+
+def join_unless_configured(settings: Settings) -> None:
+    """The embedded PostgreSQL is reached through the running Kairo; a configured one directly."""
+    if not settings.database_url:
+        join(settings)
+
+
+async def brand_database(settings: Settings) -> tuple[Settings, Any]:
+    """The resolved settings and a one-connection database handle (closed by the caller)."""
+    from ..services import resolve_database
+
+    resolved = await resolve_database(settings)
+    return resolved, await open_database(resolved, pool_min=0, pool_max=1)
+
+
+async def find_brand(db: Any, brand_ref: str) -> Any:
+    """The brand whose id or slug is ``brand_ref``, else None after saying so on the console."""
+    from storage.postgres import repositories as repo
+
+    async with db.connection() as conn:
+        found = await repo.brands.list(conn, "slug = $1 OR id::text = $1", brand_ref, limit=1)
+    if not found:
+        console.print(f"[red]error[/red] no brand {brand_ref!r} (give its id or slug)")
+    return found[0] if found else None
+
+
+def error(message: str) -> int:
+    """Say what is wrong and return the failing exit code."""
+    console.print(f"[red]error[/red] {message}")
+    return 1

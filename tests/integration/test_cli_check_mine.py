@@ -1,0 +1,68 @@
+"""``kairo check BRAND CHANNEL FILE`` and ``kairo mine FILE`` against a real PostgreSQL schema (the
+session's MiniLM stands in for the one the CLI would load): the exit code follows the gates'
+verdict, mining a file stores its posts and templates, and an unknown brand is an error."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from runtime import cli
+from runtime import settings as settings_module
+from runtime.cli import common
+
+pytestmark = pytest.mark.integration
+
+SWIPE = Path(__file__).resolve().parents[1] / "data" / "miner" / "swipe_posts.jsonl"
+
+
+@pytest.fixture
+def kairo(db, monkeypatch, minilm):
+    import storage.memory
+
+    monkeypatch.setenv("KAIRO_DATABASE_URL", db.pool._connect_args[0])  # noqa: SLF001 - the test's DSN
+    monkeypatch.setenv("KAIRO_DATABASE_SCHEMA", db.schema)
+    monkeypatch.setattr(storage.memory, "Embedder", lambda **_: minilm)
+    monkeypatch.setattr(common, "join", lambda settings: pytest.fail("a configured database needs no cluster"))
+    monkeypatch.setattr(common.console, "width", 300)
+    settings_module.get_settings.cache_clear()
+    yield lambda *argv: asyncio.to_thread(cli.main, list(argv))  # the CLI runs its own event loop
+    settings_module.get_settings.cache_clear()
+
+
+async def test_check_exits_by_the_verdict(seeded, kairo, tmp_path, capsys):
+    good = tmp_path / "good.txt"
+    good.write_text("Churn fell 12% in the quarter after we cut one onboarding step. Here is the step.\n")
+    assert await kairo("check", seeded.brand.slug, "x", str(good)) == 0
+    assert "pass" in capsys.readouterr().out
+
+    too_long = tmp_path / "long.txt"
+    too_long.write_text("Churn fell 12% after we cut one onboarding step. " * 12)
+    assert await kairo("check", str(seeded.brand.id), "x", str(too_long)) == 1
+    out = capsys.readouterr().out
+    assert "reject" in out and "over_length" in out
+
+    assert await kairo("check", "no-such-brand", "x", str(good)) == 1
+    assert "no brand 'no-such-brand'" in capsys.readouterr().out
+
+
+async def test_mine_a_swipe_file_then_a_brands_posts(db, seeded, kairo, tmp_path, capsys):
+    assert await kairo("mine", str(SWIPE)) == 0
+    out = capsys.readouterr().out
+    assert "50 rows: 50 new posts" in out and "Pattern templates" in out
+    async with db.connection() as conn:
+        global_posts = await conn.fetchval("SELECT count(*) FROM pattern_source_posts WHERE is_global")
+        templates = await conn.fetchval("SELECT count(*) FROM pattern_templates WHERE brand_id IS NULL")
+    assert global_posts == 50 and templates >= 3
+
+    assert await kairo("mine", str(SWIPE)) == 0
+    assert "0 new posts, 50 known" in capsys.readouterr().out
+
+    assert await kairo("mine", str(SWIPE), "--brand", "no-such-brand") == 1
+    assert "no brand 'no-such-brand'" in capsys.readouterr().out
+    unknown = tmp_path / "posts.txt"
+    unknown.write_text("one post\n")
+    assert await kairo("mine", str(unknown)) == 1
+    assert "give --format" in capsys.readouterr().out
