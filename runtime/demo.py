@@ -24,8 +24,8 @@ from storage.objects import AgentRun, Brand, BrandBrainSnapshot, BrandRuntimeCon
 from storage.objects.base import new_id, utcnow
 from storage.postgres import repositories as repo
 
-from .database import open_database
 from .commands import AgentView, GetStatus, RunCycle
+from .database import open_database
 from .gateway import MemoryClient
 from .hosts import RayAgentGateway
 from .memory_service import get_memory_client
@@ -277,8 +277,8 @@ async def _ingest_demo_feed(db, settings: Settings) -> Any:
     from agents.ingest.feeds import parse_feed
     from agents.scout.service import ingest
 
-    from .api.services import pooled
     from .engines import EngineRouter
+    from .gateway import pooled
 
     body = (resources.files("storage.examples") / "demo_feed.rss").read_bytes()
     parsed = parse_feed(body, DEMO_FEED_URL)

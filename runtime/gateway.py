@@ -1,6 +1,6 @@
-"""How callers reach a brand's agent and the memory service, whatever hosts them.
+"""How callers reach a brand's agent, the memory service and the engine pools, whatever hosts them.
 
-The HTTP API, the scheduler and the CLI depend on these two small protocols. ``runtime.hosts``
+The HTTP API, the scheduler and the CLI depend on these small protocols. ``runtime.hosts``
 implements them over Ray (agents in BrandHost actors); ``runtime.local`` implements them in
 process, for tools and tests that run without a cluster.
 """
@@ -36,3 +36,29 @@ class MemoryClient(Protocol):
         """The brand's ``k`` fragments nearest to ``text``, nearest first (repeated texts are
         answered from a cache of query vectors)."""
         ...
+
+
+class EngineCaller(Protocol):
+    """The engine pools as a caller reaches them (``runtime.engines.EngineRouter``)."""
+
+    async def call(self, kind: str, op: str, payload: Any) -> Any: ...
+
+
+class PooledEngine:
+    """One engine pool with the engine's own call shape (``await engine.mine(payload)``), for
+    the engines' service functions, which take the engine itself in tests and notebooks."""
+
+    def __init__(self, engines: EngineCaller, kind: str) -> None:
+        self._engines = engines
+        self._kind = kind
+
+    def __getattr__(self, op: str) -> Any:
+        async def call(payload: Any) -> Any:
+            return await self._engines.call(self._kind, op, payload)
+
+        return call
+
+
+def pooled(engines: EngineCaller, kind: str) -> Any:
+    """``kind``'s pool, called as the engine is (typed ``Any``: it answers the engine's ops)."""
+    return PooledEngine(engines, kind)

@@ -15,11 +15,11 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Request
 
-from runtime.gateway import AgentGateway, MemoryClient
+from runtime.gateway import AgentGateway, EngineCaller, MemoryClient
 from storage.postgres import Database
 
 T = TypeVar("T")
@@ -27,34 +27,7 @@ T = TypeVar("T")
 DbFactory = Callable[[], Awaitable[Database]]
 GatewayFactory = Callable[[Database], AgentGateway | Awaitable[AgentGateway]]
 MemoryFactory = Callable[[Database], MemoryClient | Awaitable[MemoryClient]]
-
-
-class EngineCaller(Protocol):
-    """The engine pools as a replica reaches them (``runtime.engines.EngineRouter``)."""
-
-    async def call(self, kind: str, op: str, payload: Any) -> Any: ...
-
-
 EnginesFactory = Callable[[], EngineCaller]
-
-
-class PooledEngine:
-    """One engine pool with the engine's own call shape (``await engine.mine(payload)``), for
-    the engines' service functions, which take the engine itself in tests and notebooks."""
-
-    def __init__(self, engines: EngineCaller, kind: str) -> None:
-        self._engines = engines
-        self._kind = kind
-
-    def __getattr__(self, op: str) -> Any:
-        async def call(payload: Any) -> Any:
-            return await self._engines.call(self._kind, op, payload)
-
-        return call
-
-
-def pooled(engines: EngineCaller, kind: str) -> Any:
-    return PooledEngine(engines, kind)
 
 
 class Services:

@@ -26,10 +26,11 @@ from storage.postgres import Database
 from storage.postgres import repositories as repo
 from storage.postgres import sources as store
 
+from ...gateway import pooled
 from ..access import READ, STRATEGY, BrandAccess
 from ..routing import kairo_router
 from ..schemas import ApiModel, View
-from ..services import EngineCaller, database, engines, pooled
+from ..services import EngineCaller, database, engines
 from .queries import Cursor, Limit, by_created, page_of, read_page
 
 router = kairo_router("/v1/brands/{brand_id}", "opportunities")

@@ -30,11 +30,12 @@ from storage.objects.base import PROSE_SCHEMA_PATTERN, Text
 from storage.postgres import Database
 from storage.postgres import patterns as store
 
+from ...gateway import pooled
 from ..access import READ, STRATEGY, BrandAccess
 from ..auth import Principal, authenticate
 from ..routing import kairo_router
 from ..schemas import ApiModel, View
-from ..services import EngineCaller, database, engines, pooled
+from ..services import EngineCaller, database, engines
 from .queries import Cursor, Limit, page_in_memory, page_of
 
 brand_router = kairo_router("/v1/brands/{brand_id}/patterns", "patterns")
