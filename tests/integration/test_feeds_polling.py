@@ -62,7 +62,7 @@ def _app() -> web.Application:
 @pytest.fixture
 async def feed_server():
     app = _app()
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, shutdown_timeout=0.5)  # a slow handler still asleep is cut short
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
