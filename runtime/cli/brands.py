@@ -49,9 +49,7 @@ def calibrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def calibrate_brand(settings: Settings, brand_ref: str, parsed: Any) -> int:
-    from agents.brand_brain.calibration_store import (
-        calibrate_brand as store_calibration,
-    )
+    from agents.brand_brain.calibration_store import calibrate_brand as store_calibration
     from agents.calibration import Calibrator
 
     from .. import memory_service

@@ -76,3 +76,24 @@ async def seeded(db: Database, examples: SeedExamples) -> SeedExamples:
     """The database holding every seed example."""
     await insert_examples(db, examples)
     return examples
+
+
+@pytest.fixture
+def kairo(db: Database, monkeypatch, minilm):
+    """``await kairo(*argv)`` runs the ``kairo`` command line on the test's schema (a configured
+    database: no cluster is joined) with the session's MiniLM as its embedder, in a worker thread
+    (the CLI runs its own event loop)."""
+    import asyncio
+
+    import storage.memory
+    from runtime import cli, settings as settings_module
+    from runtime.cli import common
+
+    monkeypatch.setenv("KAIRO_DATABASE_URL", db.pool._connect_args[0])  # noqa: SLF001 - the test's DSN
+    monkeypatch.setenv("KAIRO_DATABASE_SCHEMA", db.schema)
+    monkeypatch.setattr(storage.memory, "Embedder", lambda **_: minilm)
+    monkeypatch.setattr(common, "join", lambda settings: pytest.fail("a configured database needs no cluster"))
+    monkeypatch.setattr(common.console, "width", 300)
+    settings_module.get_settings.cache_clear()
+    yield lambda *argv: asyncio.to_thread(cli.main, list(argv))
+    settings_module.get_settings.cache_clear()

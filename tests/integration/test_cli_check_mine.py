@@ -4,32 +4,13 @@ verdict, mining a file stores its posts and templates, and an unknown brand is a
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
-from runtime import cli
-from runtime import settings as settings_module
-from runtime.cli import common
-
 pytestmark = pytest.mark.integration
 
 SWIPE = Path(__file__).resolve().parents[1] / "data" / "miner" / "swipe_posts.jsonl"
-
-
-@pytest.fixture
-def kairo(db, monkeypatch, minilm):
-    import storage.memory
-
-    monkeypatch.setenv("KAIRO_DATABASE_URL", db.pool._connect_args[0])  # noqa: SLF001 - the test's DSN
-    monkeypatch.setenv("KAIRO_DATABASE_SCHEMA", db.schema)
-    monkeypatch.setattr(storage.memory, "Embedder", lambda **_: minilm)
-    monkeypatch.setattr(common, "join", lambda settings: pytest.fail("a configured database needs no cluster"))
-    monkeypatch.setattr(common.console, "width", 300)
-    settings_module.get_settings.cache_clear()
-    yield lambda *argv: asyncio.to_thread(cli.main, list(argv))  # the CLI runs its own event loop
-    settings_module.get_settings.cache_clear()
 
 
 async def test_check_exits_by_the_verdict(seeded, kairo, tmp_path, capsys):

@@ -8,34 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from agents.brand_brain import (
-    OnboardingRequest,
-    PersonaDraft,
-    PillarDraft,
-    onboard_brand,
-)
-from runtime import cli
-from runtime import settings as settings_module
-from runtime.cli import common
+from agents.brand_brain import OnboardingRequest, PersonaDraft, PillarDraft, onboard_brand
 from storage.postgres import sources as store
 
 pytestmark = pytest.mark.integration
 
 FEED = Path(__file__).resolve().parents[1] / "data" / "ingest" / "feed.rss"
-
-
-@pytest.fixture
-def kairo(db, monkeypatch, minilm):
-    """``kairo …`` on the test's schema, its embedder the session's MiniLM."""
-    import storage.memory
-
-    monkeypatch.setenv("KAIRO_DATABASE_URL", db.pool._connect_args[0])  # noqa: SLF001 - the test's DSN
-    monkeypatch.setenv("KAIRO_DATABASE_SCHEMA", db.schema)
-    monkeypatch.setattr(storage.memory, "Embedder", lambda **_: minilm)
-    monkeypatch.setattr(common, "join", lambda settings: pytest.fail("a configured database needs no cluster"))
-    settings_module.get_settings.cache_clear()
-    yield lambda *argv: cli.main(list(argv))
-    settings_module.get_settings.cache_clear()
 
 
 async def test_ingest_a_feed_file_then_scout_the_brand(db, seeded, kairo, capsys):
@@ -51,7 +29,7 @@ async def test_ingest_a_feed_file_then_scout_the_brand(db, seeded, kairo, capsys
     ))  # fmt: skip
     brand = onboarded.brand
 
-    assert await _run(kairo, "ingest", str(FEED), "--brand", "ledgerline") == 0
+    assert await kairo("ingest", str(FEED), "--brand", "ledgerline") == 0
     assert "2 items: 2 new documents, 0 already known" in capsys.readouterr().out
     async with db.connection() as conn:
         docs = await store.recent_documents(conn, org_id=brand.org_id, since=brand.created_at.replace(year=2000))
@@ -59,29 +37,22 @@ async def test_ingest_a_feed_file_then_scout_the_brand(db, seeded, kairo, capsys
                                                  "Tracking plans drift after every release"]  # fmt: skip
     assert {d.doc.org_id for d in docs} == {brand.org_id}
 
-    assert await _run(kairo, "ingest", str(FEED), "--brand", str(brand.id)) == 0
+    assert await kairo("ingest", str(FEED), "--brand", str(brand.id)) == 0
     assert "0 new documents, 2 already known" in capsys.readouterr().out
 
-    assert await _run(kairo, "scout", "ledgerline") == 0
+    assert await kairo("scout", "ledgerline") == 0
     out = capsys.readouterr().out
     assert "2 documents scored" in out and "Ledgerline: board of" in out
     assert "Attribution" in out and "Tracking plans" in out  # one card per story, each on its pillar
 
-    assert await _run(kairo, "scout", "no-such-brand") == 1
+    assert await kairo("scout", "no-such-brand") == 1
     assert "no brand 'no-such-brand'" in capsys.readouterr().out
 
 
 async def test_ingest_refuses_a_missing_or_broken_file(tmp_path, kairo, capsys):
-    assert await _run(kairo, "ingest", str(tmp_path / "missing.rss")) == 1
+    assert await kairo("ingest", str(tmp_path / "missing.rss")) == 1
     assert "no file" in capsys.readouterr().out
     broken = tmp_path / "items.csv"
     broken.write_text("title,body\nA,B\n")
-    assert await _run(kairo, "ingest", str(broken)) == 1
+    assert await kairo("ingest", str(broken)) == 1
     assert "text" in capsys.readouterr().out
-
-
-async def _run(kairo, *argv: str) -> int:
-    """The CLI runs its own event loop (``asyncio.run``): call it from a worker thread."""
-    import asyncio
-
-    return await asyncio.to_thread(kairo, *argv)
