@@ -54,17 +54,13 @@ async def calibrate_brand(settings: Settings, brand_ref: str, parsed: Any) -> in
 
     from .. import memory_service
 
-    resolved, pg = await common.brand_database(settings)
-    try:
-        brand = await common.find_brand(pg.db, brand_ref)
+    async with common.opened_brand(settings, brand_ref) as (resolved, db, brand):
         if brand is None:
             return 1
         with common.progress() as progress:
             progress.add_task(f"Calibrating {brand.slug} from {len(parsed.examples)} examples", total=None)
             memory = memory_service.get_memory_client(resolved)
-            stored = await store_calibration(pg.db, memory, Calibrator(), brand.id, parsed.examples)
-    finally:
-        await pg.close()
+            stored = await store_calibration(db, memory, Calibrator(), brand.id, parsed.examples)
     table = Table(title=f"{brand.name}: snapshot v{stored.snapshot.version}", show_header=False)
     table.add_row("tone", ", ".join(stored.snapshot.tone_descriptors) or "-")
     table.add_row("profile", ", ".join(f"{k} {v:.0f}" for k, v in stored.snapshot.tone_profile.items()))
@@ -98,14 +94,10 @@ async def check_text(settings: Settings, brand_ref: str, channel: str, text: str
     from storage.memory import Embedder
 
     body = GateCheck(channel=channel, text=text, thread=thread)
-    _, pg = await common.brand_database(settings)
-    try:
-        brand = await common.find_brand(pg.db, brand_ref)
+    async with common.opened_brand(settings, brand_ref) as (_, db, brand):
         if brand is None:
             return 1
-        candidate = await gate_candidate(pg.db, brand.id, body)
-    finally:
-        await pg.close()
+        candidate = await gate_candidate(db, brand.id, body)
     report = await ContentWriter(Embedder(num_threads=settings.embedding_threads)).check(candidate)
     colour = {"pass": "green", "flag": "yellow", "reject": "red"}[report.verdict]
     table = Table(title=f"[{colour}]{report.verdict}[/{colour}]  {report.channel} length {report.length}/{report.limit}")
@@ -189,23 +181,19 @@ async def scout_brand(settings: Settings, brand_ref: str, top: int) -> int:
     from storage.objects.base import utcnow
     from storage.postgres import repositories as repo
 
-    _, pg = await common.brand_database(settings)
-    try:
-        brand = await common.find_brand(pg.db, brand_ref)
+    async with common.opened_brand(settings, brand_ref) as (_, db, brand):
         if brand is None:
             return 1
         with common.progress() as progress:
             task = progress.add_task("Loading the embedding model", total=None)
             engine = OpportunityScout(Embedder(num_threads=settings.embedding_threads))
             progress.update(task, description=f"Scouting {brand.slug}")
-            report = await scout_documents(pg.db, engine, brand.id)
+            report = await scout_documents(db, engine, brand.id)
             progress.update(task, description="Done")
-        async with pg.db.connection() as conn:
+        async with db.connection() as conn:
             cards = await repo.opportunity_cards.list(conn, "brand_id = $1 AND id = ANY($2::uuid[])", brand.id,
                                                       report.batch.opportunity_ids)  # fmt: skip
             pillars = {p.id: p.name for p in await repo.pillars.list(conn, "brand_id = $1", brand.id)}
-    finally:
-        await pg.close()
     console.print(f"{report.docs} documents scored: {report.created} new cards, {report.updated} updated "
                   f"({', '.join(f'{k} {v}' for k, v in sorted(report.outcomes.items())) or 'nothing to score'})")
     table = Table(title=f"{brand.name}: board of {report.batch.date_scope}")
@@ -233,14 +221,10 @@ def calendar(settings: Settings, args: argparse.Namespace) -> int:
 async def print_calendar(settings: Settings, brand_ref: str, start: Any, days: int) -> int:
     from agents.publisher.calendar import brand_calendar, calendar_rows
 
-    _, pg = await common.brand_database(settings)
-    try:
-        brand = await common.find_brand(pg.db, brand_ref)
+    async with common.opened_brand(settings, brand_ref) as (_, db, brand):
         if brand is None:
             return 1
-        rows = calendar_rows(await brand_calendar(pg.db, brand, start, days))
-    finally:
-        await pg.close()
+        rows = calendar_rows(await brand_calendar(db, brand, start, days))
     table = Table(title=f"{brand.name}: calendar, {days} days")
     for column in ("when (UTC)", "channel", "status", "attempts", "published as / last error", "text"):
         table.add_column(column)

@@ -3,6 +3,8 @@ cluster, a small database handle and finding a brand by id or slug."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from rich.console import Console
@@ -57,6 +59,17 @@ async def find_brand(db: Any, brand_ref: str) -> Any:
     if not found:
         console.print(f"[red]error[/red] no brand {brand_ref!r} (give its id or slug)")
     return found[0] if found else None
+
+
+@asynccontextmanager
+async def opened_brand(settings: Settings, brand_ref: str) -> AsyncIterator[tuple[Settings, Any, Any]]:
+    """The resolved settings, an open database and the brand ``brand_ref`` names (None, said on the
+    console, when there is none); the database closes on leaving."""
+    resolved, pg = await brand_database(settings)
+    try:
+        yield resolved, pg.db, await find_brand(pg.db, brand_ref)
+    finally:
+        await pg.close()
 
 
 def error(message: str) -> int:
