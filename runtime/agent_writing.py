@@ -1,5 +1,5 @@
-"""The brand agent's content writing: write a package for a card (or a manual topic), review
-its variants (edit, approve, reject, regenerate) and kill it.
+"""The brand agent's content writing: write a package for a card (or a manual topic, or a page
+at a URL: :mod:`.agent_pages`), review its variants (edit, approve, reject, regenerate) and kill it.
 
 The agent reads what a write needs from PostgreSQL, hands the work to the writer pool
 (``agent.engines.call("writer", ...)``: generation, grounding and the gates never run in the
@@ -31,6 +31,7 @@ from agents.writer.models import (
     HookRef,
     ManualTopic,
     Named,
+    PageTopic,
     SourceDoc,
     WriteRequest,
     WriteResult,
@@ -64,6 +65,7 @@ from .commands import (
     ReviewVariant,
     WritePackage,
 )
+from .agent_pages import page_source, source_doc
 from .fencing import ActivationLost
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -120,8 +122,9 @@ async def brand_voice(conn: Any, agent: BrandAgent) -> BrandVoice:
     if not personas or not pillars:
         raise Conflict("the brand needs a persona and a pillar before it writes", details={"field": "personas"})
     return BrandVoice(name=agent.brand.name, snapshot=agent.snapshot,
-                      personas=[Named(id=p.id, name=p.name) for p in personas],
-                      pillars=[Named(id=p.id, name=p.name) for p in pillars],
+                      personas=[Named(id=p.id, name=p.name, about=" ".join([p.description, *p.pain_points, *p.goals])[:4000])
+                                for p in personas],
+                      pillars=[Named(id=p.id, name=p.name, about=p.description) for p in pillars],
                       memory=[r["raw_text"][:1000] for r in memory], rubric=await _rubric(conn, brand_id))  # fmt: skip
 
 
@@ -131,11 +134,15 @@ async def _sources(conn: Any, ids: list[UUID]) -> list[SourceDoc]:
 
 
 async def write_request(conn: Any, agent: BrandAgent, *, card_id: UUID | None, topic: ManualTopic | None,
-                        channels: list[ChannelRequest], seed: int) -> WriteRequest:  # fmt: skip
-    """Everything the writer pool needs for one package, read in one connection."""
+                        channels: list[ChannelRequest], seed: int, page: PageTopic | None = None,
+                        page_doc: SourceDoc | None = None) -> WriteRequest:  # fmt: skip
+    """Everything the writer pool needs for one package, read in one connection (a page's
+    document, already stored, comes in as ``page_doc``: the first and only source)."""
     brand_id = agent.brand_id
     card = await source_store.card(conn, brand_id, card_id) if card_id is not None else None
     sources = await _sources(conn, [r.global_source_doc_id for r in card.source_refs if r.global_source_doc_id]) if card else []
+    if page_doc is not None:
+        sources = [page_doc]
     templates = await pattern_store.templates_in_scope(conn, brand_id) + await pattern_store.templates_in_scope(conn, None)
     if not templates:
         raise Conflict("the brand has no pattern templates yet: mine its posts or a swipe file first",
@@ -143,7 +150,7 @@ async def write_request(conn: Any, agent: BrandAgent, *, card_id: UUID | None, t
     history = [PriorVariant(id=str(i), channel=c, text=b[:2000]) for i, c, b in await store.recent_bodies(conn, brand_id, limit=HISTORY)]
     weights = dict(agent.preferences.pattern_weights) if agent.preferences else {}
     return WriteRequest(brand=await brand_voice(conn, agent), runtime=agent.context, card=card, topic=topic,
-                        sources=sources, templates=templates[:500], pattern_weights=weights, channels=channels,
+                        page=page, sources=sources, templates=templates[:500], pattern_weights=weights, channels=channels,
                         history=history, seed=seed, max_attempts=MAX_ATTEMPTS)  # fmt: skip
 
 
@@ -182,7 +189,14 @@ async def with_library_hooks(agent: BrandAgent, request: WriteRequest) -> WriteR
     writing goes on; it is logged, never the package's failure."""
     from agents.miner.service import search_hooks
 
-    topic = request.card.angle_summary if request.card is not None else request.topic.topic if request.topic else ""
+    if request.card is not None:
+        topic = request.card.angle_summary
+    elif request.topic is not None:
+        topic = request.topic.topic
+    elif request.page is not None and request.sources:  # the page's title, else its lead
+        topic = request.sources[0].title or request.sources[0].text[:400]
+    else:
+        topic = ""
     if not topic.strip():
         return request
     try:
@@ -196,13 +210,14 @@ async def with_library_hooks(agent: BrandAgent, request: WriteRequest) -> WriteR
     return request.model_copy(update={"hooks": hooks})
 
 
-def _check_topic(request: WriteRequest) -> None:
-    if request.topic is None:
+def _check_topic(asked: ManualTopic | PageTopic | None, brand: BrandVoice) -> None:
+    """A topic's (or a page's) persona and pillar are the brand's; an unknown one is NotFound."""
+    if asked is None:
         return
-    if request.topic.persona_id not in {p.id for p in request.brand.personas}:
-        raise NotFound(f"persona {request.topic.persona_id} is not one of the brand's", details={"field": "persona_id"})
-    if request.topic.pillar_id not in {p.id for p in request.brand.pillars}:
-        raise NotFound(f"pillar {request.topic.pillar_id} is not one of the brand's", details={"field": "pillar_id"})
+    if asked.persona_id is not None and asked.persona_id not in {p.id for p in brand.personas}:
+        raise NotFound(f"persona {asked.persona_id} is not one of the brand's", details={"field": "persona_id"})
+    if asked.pillar_id is not None and asked.pillar_id not in {p.id for p in brand.pillars}:
+        raise NotFound(f"pillar {asked.pillar_id} is not one of the brand's", details={"field": "pillar_id"})
 
 
 def _channel(ask: ChannelAsk) -> ChannelRequest:
@@ -228,10 +243,16 @@ async def package_view(conn: Any, brand_id: UUID, package_id: UUID) -> PackageVi
 # -- writing ----------------------------------------------------------------------------------
 
 
+def _page_doc_id(request: WriteRequest) -> UUID | None:
+    """The stored page a request writes about (its round records it)."""
+    return request.sources[0].id if request.page is not None and request.sources else None
+
+
 async def _fail(agent: BrandAgent, result: WriteResult, request: WriteRequest, *, package_id: UUID | None = None,
                 round: str = "write", run_id: UUID | None = None) -> UpstreamFailure:  # fmt: skip
     session = failure_of(result, brand_id=agent.brand_id, opportunity_id=request.card.id if request.card else None,
                          generator=_generator_name(result), seed=request.seed, package_id=package_id, round=round)  # fmt: skip
+    session = session.model_copy(update={"source_doc_id": _page_doc_id(request)})
     async with agent.write() as conn:
         await store.save_failure(conn, session)
         await agent._event(conn, EventType.ERROR, "generation_session", session.id, f"writing failed: {session.reason}",
@@ -253,13 +274,18 @@ def _generator_name(result: WriteResult) -> str:
 async def write(agent: BrandAgent, command: WritePackage, *, run_id: UUID | None = None) -> PackageView:
     """Write and store one package; raises UpstreamFailure (after recording it) when the
     generator failed."""
-    if (command.card_id is None) == (command.topic is None):
-        raise Invalid("a package starts from exactly one of card_id or topic", details={"field": "card_id"})
+    if sum(x is not None for x in (command.card_id, command.topic, command.page)) != 1:
+        raise Invalid("a package starts from exactly one of card_id, topic or page", details={"field": "card_id"})
     topic = ManualTopic(**command.topic.model_dump()) if command.topic else None
+    page = PageTopic(**command.page.model_dump()) if command.page else None
+    if page is not None:  # a foreign persona or pillar is refused before anything is fetched
+        async with agent.db.connection() as conn:
+            _check_topic(page, await brand_voice(conn, agent))
+    page_doc = await page_source(agent, command.page) if command.page else None
     async with agent.db.connection() as conn:
-        request = await write_request(conn, agent, card_id=command.card_id, topic=topic,
+        request = await write_request(conn, agent, card_id=command.card_id, topic=topic, page=page, page_doc=page_doc,
                                       channels=[_channel(c) for c in command.channels], seed=command.seed)  # fmt: skip
-    _check_topic(request)
+    _check_topic(request.topic or request.page, request.brand)
     request = await with_library_hooks(agent, request)
     if request.card is not None:
         if request.card.persona_id is None or request.card.pillar_id is None:
@@ -269,6 +295,8 @@ async def write(agent: BrandAgent, command: WritePackage, *, run_id: UUID | None
     if result.status != "written":
         raise await _fail(agent, result, request, run_id=run_id)
     records = records_of(result)
+    records = records.model_copy(update={"session": records.session.model_copy(
+        update={"source_doc_id": _page_doc_id(request)})})  # fmt: skip
     if any(v.status is VariantStatus.DRAFT for v in records.variants):  # something waits for a person
         records = records.model_copy(update={"package": records.package.model_copy(
             update={"status": PackageStatus.IN_REVIEW})})  # fmt: skip
@@ -281,6 +309,7 @@ async def write(agent: BrandAgent, command: WritePackage, *, run_id: UUID | None
         await agent._event(conn, EventType.PACKAGE_GENERATED, "package", records.package.id,
                            f"package written: {len(records.variants)} variants on {len(records.plans)} channels",
                            {"card_id": str(request.card.id) if request.card else None,
+                            "source_doc_id": str(page_doc.id) if page_doc else None,
                             "passed": sum(v.status is VariantStatus.DRAFT for v in records.variants),
                             "rejected": sum(v.status is VariantStatus.REJECTED for v in records.variants),
                             "generator": records.session.generator}, run_id=run_id)  # fmt: skip
@@ -411,6 +440,8 @@ async def regenerate(agent: BrandAgent, command: RegenerateVariants) -> PackageV
     replaced_ids = {v.id for v in targets}
     fresh = [c for c in result.session.candidates if c.variant.origin.source_variant_id in replaced_ids]
     records = records_of(result, candidates=fresh, round="regenerate")
+    records = records.model_copy(update={"session": records.session.model_copy(
+        update={"source_doc_id": _page_doc_id(request)})})  # fmt: skip
     now = utcnow()
     replaced = [v.model_copy(update={"status": VariantStatus.REJECTED, "updated_at": now}) for v in targets
                 if v.status is not VariantStatus.REJECTED]  # fmt: skip
@@ -429,15 +460,22 @@ async def _request_for(agent: BrandAgent, stored: store.StoredPackage, written: 
     """The write request a stored package was written from, rebuilt (same card or topic,
     same channels and settings)."""
     package, argument = stored.package, stored.core_argument
-    topic = None
-    if package.origin_type is not OriginType.OPPORTUNITY:
-        topic = ManualTopic(topic=package.origin_note or argument.thesis[:400], persona_id=argument.persona_id,
-                            pillar_id=argument.pillar_id)  # fmt: skip
+    topic = page = page_doc = None
     channels = [ChannelRequest(channel=d.plan.channel, thread=d.thread, limit=d.limit,
                                variants=d.plan.pattern_bindings[0].target_variants) for d in written.plans]  # fmt: skip
     async with agent.db.connection() as conn:
+        if package.origin_type is not OriginType.OPPORTUNITY:
+            doc_id = await store.page_source(conn, package.id)
+            docs = await repo.source_docs.list(conn, "id = $1", doc_id) if doc_id else []
+            if docs:  # written about a page: grounded on the same page again
+                page_doc = source_doc(docs[0])
+                page = PageTopic(url=docs[0].source_url or package.origin_note or "page", persona_id=argument.persona_id,
+                                 pillar_id=argument.pillar_id)  # fmt: skip
+            else:
+                topic = ManualTopic(topic=package.origin_note or argument.thesis[:400], persona_id=argument.persona_id,
+                                    pillar_id=argument.pillar_id)  # fmt: skip
         request = await write_request(conn, agent, card_id=package.opportunity_id, topic=topic, channels=channels,
-                                      seed=written.session.seed)  # fmt: skip
+                                      seed=written.session.seed, page=page, page_doc=page_doc)  # fmt: skip
     return await with_library_hooks(agent, request)
 
 

@@ -34,7 +34,7 @@ from storage.objects import (
     Stance,
     VoiceMarker,
 )
-from storage.objects.base import KairoObject, Label, Score, ShortText, Text, UnitInterval
+from storage.objects.base import HttpUrl, KairoObject, Label, Score, ShortText, Text, UnitInterval
 from storage.objects.brain import ToneDimension
 
 
@@ -128,12 +128,23 @@ class TopicAsk(KairoObject):
     pillar_id: UUID
 
 
+class PageAsk(KairoObject):
+    """A package written about a page: the agent fetches it (as ingestion does), stores it as a
+    source document (a URL already ingested is reused) and writes from it."""
+
+    url: HttpUrl
+    notes: ShortText | None = None
+    persona_id: UUID | None = None
+    pillar_id: UUID | None = None
+
+
 class WritePackage(KairoObject):
-    """Write a package for a card (or a manual topic) in the writer pool and store it whole."""
+    """Write a package for a card (or a manual topic, or a page) in the writer pool and store it whole."""
 
     kind: Literal["write_package"] = "write_package"
     card_id: UUID | None = None
     topic: TopicAsk | None = None
+    page: PageAsk | None = None
     channels: list[ChannelAsk] = Field(min_length=1, max_length=5)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
     user_id: UUID | None = None

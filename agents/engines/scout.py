@@ -8,6 +8,8 @@ Ops (each takes one input model, returns one result model):
   updated OpportunityCards from prepared documents;
 * ``screen`` - :class:`agents.scout.models.ScreenInput` -> ``ScreenResult``: many brands
   against the same documents in one vectorized pass (the pairs worth a full ``scout``);
+* ``extract_page`` - :class:`agents.ingest.pages.FetchedPage` -> ``RawItem``: a fetched page's
+  main text (trafilatura, in a worker thread), for a brand agent writing about a URL;
 * ``calibrate`` - :class:`agents.calibration.models.CalibrationInput` -> ``CalibrationResult``:
   a brand's voice from its example posts (:mod:`agents.calibration`; CPU only, no model), so a
   brand agent calibrates in the pool, never in an API replica.
@@ -27,7 +29,8 @@ import numpy as np
 
 from agents.calibration import Calibrator
 from agents.calibration.models import CalibrationInput, CalibrationResult
-from agents.ingest.models import IngestInput, IngestResult
+from agents.ingest.models import IngestInput, IngestResult, RawItem
+from agents.ingest.pages import FetchedPage, extract_page
 from agents.ingest.pipeline import Ingestor
 from agents.scout.models import BrandProfile, ScoutInput, ScoutResult, ScreenHit, ScreenInput, ScreenResult
 from agents.scout.profile import AnchorCache, BrandAnchors, anchor_texts, anchors_from_vectors
@@ -49,6 +52,7 @@ class OpportunityScout:
         "scout": ScoutInput,  # type: ignore[dict-item]
         "screen": ScreenInput,  # type: ignore[dict-item]
         "calibrate": CalibrationInput,  # type: ignore[dict-item]
+        "extract_page": FetchedPage,  # type: ignore[dict-item]
     }
 
     def __init__(self, embedder: TextEmbedder, *, scout: Scout | None = None, ingestor: Ingestor | None = None,
@@ -65,6 +69,12 @@ class OpportunityScout:
     async def ingest(self, payload: IngestInput) -> IngestResult:
         """Raw items to documents (see :mod:`agents.ingest.pipeline`)."""
         return await self.ingestor.ingest(payload)
+
+    async def extract_page(self, payload: FetchedPage) -> RawItem:
+        """A fetched page's main text; ``Invalid`` (field ``body``) when it is not HTML or holds
+        none. Parsing is CPU work: a worker thread keeps the member's event loop answering."""
+        return await asyncio.to_thread(extract_page, payload.body, payload.url, content_type=payload.content_type,
+                                       charset=payload.charset)  # fmt: skip
 
     async def _background_vectors(self) -> np.ndarray:
         if self._background is None:

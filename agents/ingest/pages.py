@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import trafilatura
+from pydantic import Field
 
 from storage.errors import Invalid
 from storage.objects import SourceDocType
 
-from .models import RawItem
+from .models import IngestModel, RawItem
 from .text import printable_ratio
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
@@ -41,6 +42,16 @@ def _published(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class FetchedPage(IngestModel):
+    """A page's body as the fetcher returned it (``final_url`` as ``url``): the input of the
+    scout pool's ``extract_page``, so the extraction runs in the pool, not where it was fetched."""
+
+    url: str = Field(max_length=2048)
+    body: bytes = Field(max_length=16 * 1024 * 1024)
+    content_type: str | None = Field(default=None, max_length=200)
+    charset: str | None = Field(default=None, max_length=100)
 
 
 def extract_page(body: bytes, url: str, *, content_type: str | None = None, charset: str | None = None) -> RawItem:

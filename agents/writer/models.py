@@ -37,6 +37,7 @@ class Named(EngineModel):
 
     id: UUID
     name: str = Field(min_length=1, max_length=120)
+    about: str = Field(default="", max_length=4000, description="its description (a persona's pains and goals too)")
 
 
 class SourceDoc(EngineModel):
@@ -55,6 +56,17 @@ class ManualTopic(EngineModel):
     notes: str | None = Field(default=None, max_length=TEXT_MAX)
     persona_id: UUID
     pillar_id: UUID
+
+
+class PageTopic(EngineModel):
+    """A package written about a page (a URL): the page, fetched and stored as a source
+    document, is the request's first source; the thesis comes from it. Persona and pillar are
+    locked when given, else chosen from the page (:mod:`.page`)."""
+
+    url: str = Field(min_length=1, max_length=2048)
+    notes: str | None = Field(default=None, max_length=TEXT_MAX)
+    persona_id: UUID | None = None
+    pillar_id: UUID | None = None
 
 
 class HookRef(EngineModel):
@@ -88,12 +100,14 @@ class BrandVoice(EngineModel):
 
 
 class WriteRequest(EngineModel):
-    """One package to write: from a card (with its source documents) or a manual topic."""
+    """One package to write: from a card (with its source documents), a manual topic or a
+    page (``page``, its document first in ``sources``)."""
 
     brand: BrandVoice
     runtime: BrandRuntimeContext
     card: OpportunityCard | None = None
     topic: ManualTopic | None = None
+    page: PageTopic | None = None
     sources: list[SourceDoc] = Field(default=[], max_length=20)
     templates: Annotated[list[PatternTemplate], Field(min_length=1, max_length=500)]
     pattern_weights: dict[UUID, Annotated[float, Field(ge=0, le=100)]] = {}
@@ -266,6 +280,7 @@ __all__ = [
     "Knobs",
     "ManualTopic",
     "Named",
+    "PageTopic",
     "PlanDraft",
     "SourceDoc",
     "WriteRequest",

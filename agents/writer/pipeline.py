@@ -1,6 +1,6 @@
 """Staged writing, end to end: request → package → core argument → channel plans → variants.
 
-:func:`write_package` is what the writer pool runs for one card or manual topic. It builds
+:func:`write_package` is what the writer pool runs for one card, manual topic or page. It builds
 every object first and returns them together, so a generator that fails (timeout, 500,
 garbage twice) leaves a ``failed`` result with the reason and no package at all - never a
 half-built one. Each candidate goes through the critic loop (:mod:`.critic`); earlier passing
@@ -38,6 +38,7 @@ from .models import (
     WriteRequest,
     WriteResult,
 )
+from .page import argument_from_page, origin_note
 from .planning import plan_channel
 from .text import near_lines
 
@@ -59,6 +60,8 @@ def references(request: WriteRequest, argument: CoreArgument) -> References:
         texts += [request.card.angle_summary] + [r.relevance_note for r in request.card.source_refs]
     if request.topic:
         texts += [request.topic.topic, request.topic.notes or ""]
+    if request.page:
+        texts += [request.page.notes or ""]
     texts += [argument.thesis, *argument.supporting_points, b.name, s.positioning, *s.offers, *s.tone_descriptors,
               *s.taboos, *(m.phrase for m in s.voice_markers), *(x.stance for x in s.stances), *b.memory,
               *(p.name for p in b.personas), *(p.name for p in b.pillars)]  # fmt: skip
@@ -80,8 +83,11 @@ def _argument(request: WriteRequest, package_id: UUID) -> tuple[CoreArgument, di
     elif request.topic is not None:
         argument = argument_from_topic(package_id, request.topic, list(request.sources), brand)
         origin = {"origin_type": OriginType.MANUAL, "origin_note": request.topic.topic}
+    elif request.page is not None:
+        argument = argument_from_page(package_id, request.page, list(request.sources), brand)
+        origin = {"origin_type": OriginType.MANUAL, "origin_note": origin_note(request.page, request.sources[0])}
     else:
-        raise Invalid("a package starts from a card or a manual topic", details={"field": "card"})
+        raise Invalid("a package starts from a card, a manual topic or a page", details={"field": "card"})
     return argument, origin
 
 

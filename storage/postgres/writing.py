@@ -68,6 +68,8 @@ class GenerationSessionRow(KairoObject):
     seed: int = Field(ge=0)
     reason: ShortText | None = None
     plan_settings: dict[UUID, PlanSettings] = {}
+    source_doc_id: UUID | None = Field(default=None, description=(
+        "the page a package written about a URL was written from (migration 0018); none for a card or a topic"))
     created_at: AwareDatetime = Field(default_factory=utcnow)
 
     @model_validator(mode="after")
@@ -269,6 +271,29 @@ async def failures(conn: asyncpg.Connection, brand_id: UUID, *, since: datetime 
     return await sessions.list(conn, where, *args, order_by="created_at DESC, id", limit=limit)
 
 
+async def session_attempts(conn: asyncpg.Connection, brand_id: UUID, session_id: UUID) -> list[GenerationAttemptRow]:
+    """Every attempt of one of the brand's generation rounds, by variant slot and attempt."""
+    return await attempts.list(conn, "generation_session_id = $1 AND brand_id = $2", session_id, brand_id,
+                               order_by="content_variant_id, attempt_number")  # fmt: skip
+
+
+async def attempt_counts(conn: asyncpg.Connection, session_ids: list[UUID]) -> dict[UUID, tuple[int, int]]:
+    """Per round, (candidates, attempts) it kept."""
+    with translate_errors():
+        rows = await conn.fetch(
+            "SELECT generation_session_id AS id, count(DISTINCT content_variant_id) AS c, count(*) AS n"
+            " FROM generation_attempts WHERE generation_session_id = ANY($1::uuid[]) GROUP BY 1", session_ids)  # fmt: skip
+    return {r["id"]: (r["c"], r["n"]) for r in rows}
+
+
+async def page_source(conn: asyncpg.Connection, package_id: UUID) -> UUID | None:
+    """The page a package was first written from (its first round's document), if any."""
+    with translate_errors():
+        return await conn.fetchval(
+            "SELECT source_doc_id FROM generation_sessions WHERE content_package_id = $1 AND source_doc_id IS NOT NULL"
+            " ORDER BY created_at, id LIMIT 1", package_id)  # fmt: skip
+
+
 async def recent_bodies(conn: asyncpg.Connection, brand_id: UUID, *, limit: int = 200) -> list[tuple[UUID, str, str]]:
     """The brand's latest variants that were not rejected, (id, channel, body): the
     similarity gate's history."""
@@ -288,11 +313,13 @@ __all__ = [
     "PlanSettings",
     "StoredPackage",
     "Versioned",
+    "attempt_counts",
     "attempts",
     "failures",
     "load_package",
     "lock_package",
     "package_versions",
+    "page_source",
     "recent_bodies",
     "record_feedback",
     "save_failure",
@@ -300,5 +327,6 @@ __all__ = [
     "save_regenerated",
     "save_variant",
     "save_written",
+    "session_attempts",
     "sessions",
 ]

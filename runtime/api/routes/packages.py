@@ -1,4 +1,4 @@
-"""Content packages: write one from a card or a manual topic, read packages with their variants
+"""Content packages: write one from a card, a manual topic or a page (a URL), read packages with their variants
 and gate scores, and review them (edit, approve or reject a variant, regenerate a variant or a
 channel, kill a package).
 
@@ -7,7 +7,9 @@ writing itself (generation, grounding, the gates) runs in the writer pool, and t
 the result in one fenced transaction. Reads come from PostgreSQL. Actions that overwrite carry
 the ``version`` read with the package or variant; a stale one, or any action on a killed
 package, is a 409. A generator that cannot answer is a 503 naming its reason, with the failed
-generation session recorded and no package.
+generation session recorded and no package. A page that cannot be read (refused, 404, too
+large, not HTML, no main text) is a 422 naming ``source.url`` and the reason, with nothing
+stored; the agent fetches it and the scout pool extracts it, never this replica.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from runtime.commands import (
     KillPackage,
     RegenerateVariants,
     ReviewVariant,
+    PageAsk,
     TopicAsk,
     WritePackage,
 )
 from runtime.gateway import AgentGateway
+from storage.errors import Invalid
 from storage.objects import Channel, ContentPackage, PackageStatus
-from storage.objects.base import ShortText, Text
+from storage.objects.base import HttpUrl, ShortText, Text
 from storage.postgres import Database
 from storage.postgres import repositories as repo
 
@@ -61,6 +65,15 @@ class TopicSource(ApiModel):
     pillar_id: UUID
 
 
+class UrlSource(ApiModel):
+    kind: Literal["url"]
+    url: HttpUrl = Field(description="the page to write about: fetched, stored as a source document (a URL already "
+                                     "ingested is reused), its main text the facts and the thesis of the package")
+    notes: ShortText | None = Field(default=None, description="facts of your own the package may use too")
+    persona_id: UUID | None = Field(default=None, description="lock the persona (else the one the page speaks to)")
+    pillar_id: UUID | None = Field(default=None, description="lock the pillar (else the one the page is about)")
+
+
 class ChannelSettings(ApiModel):
     thread: bool = Field(default=False, description="X only: write it as a thread")
     variants: int = Field(default=2, ge=1, le=3, description="variants of this channel's plan")
@@ -69,7 +82,7 @@ class ChannelSettings(ApiModel):
 
 
 class PackageCreate(ApiModel):
-    source: Annotated[CardSource | TopicSource, Field(discriminator="kind")]
+    source: Annotated[CardSource | TopicSource | UrlSource, Field(discriminator="kind")]
     channels: dict[Channel, ChannelSettings] = Field(min_length=1, max_length=3,
                                                      description="the channels to write, each with its settings")  # fmt: skip
     seed: int = Field(default=0, ge=0, le=SEED_MAX, description="another seed writes other variants")
@@ -119,7 +132,8 @@ async def _send(agents: AgentGateway, brand_id: UUID, command: Any) -> PackageVi
 async def create_package(
     body: PackageCreate, access: BrandAccess = READ, agents: AgentGateway = Depends(gateway)
 ) -> PackageView:
-    """Write a package for a card (which moves to ``in_progress``) or a manual topic: a core
+    """Write a package for a card (which moves to ``in_progress``), a manual topic or a page at a
+    URL (422 naming ``source.url`` when it cannot be read, nothing stored): a core
     argument, one plan per channel and its variants, each through grounding and the gates
     (at most 3 attempts; a variant that never passed is kept ``rejected`` with its reasons)."""
     source = body.source
@@ -127,9 +141,16 @@ async def create_package(
         card_id=source.card_id if isinstance(source, CardSource) else None,
         topic=TopicAsk(topic=source.topic, notes=source.notes, persona_id=source.persona_id,
                        pillar_id=source.pillar_id) if isinstance(source, TopicSource) else None,
+        page=PageAsk(url=source.url, notes=source.notes, persona_id=source.persona_id,
+                     pillar_id=source.pillar_id) if isinstance(source, UrlSource) else None,
         channels=_asks(body.channels), seed=body.seed, user_id=access.principal.user.id,
     )  # fmt: skip
-    return await _send(agents, access.brand.id, command)
+    try:
+        return await _send(agents, access.brand.id, command)
+    except Invalid as exc:  # the agent names the page as `source.url`: here it is in the body
+        if exc.details.get("field") != "source.url":
+            raise
+        raise Invalid(exc.message, details={**exc.details, "field": "body.source.url"}) from None
 
 
 @router.get("/packages", response_model=PackagePage)

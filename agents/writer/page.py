@@ -1,0 +1,148 @@
+"""Stage 1 for a page (a URL to write about): the page's own claim becomes the thesis.
+
+A card brings its claim (the scout's angle) and a manual topic is its own thesis; a page brings
+neither, so the thesis is read off the document: its most *central* early sentence, the one
+whose content words the whole page keeps coming back to (each word weighted by how often the
+page uses it), helped by the title and a lead bias (news and analysis state the claim early),
+never a question or a sentence that opens by pointing back at one it no longer follows. The
+supporting points are then ranked against that thesis from the page (and the user's notes) as
+for a card (:func:`.argument.build_argument`), so every fact the variants say is the page's.
+
+Persona and pillar are locked when the request names them; else they are the brand's ones
+whose name and description share the most word stems with the page's title and lead (the first
+one in the brand's order on a tie or no overlap). Data: ``data/page.json``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from uuid import UUID
+
+from agents.ingest.passages import sentences
+from storage.errors import Invalid
+from storage.objects import CoreArgument
+
+from .argument import ArgumentConfig, build_argument, opens_with_anaphor
+from .models import BrandVoice, Named, PageTopic, SourceDoc
+from .text import STOPWORDS, as_sentence, load_json, word_count, words
+
+
+@dataclass(frozen=True)
+class PageConfig:
+    lead_sentences: int
+    min_words: int
+    max_words: int
+    title_weight: float
+    position_decay: float
+    stem_chars: int
+    match_sentences: int
+
+    @classmethod
+    def load(cls) -> PageConfig:
+        data = load_json("page.json")
+        return cls(**{k: v for k, v in data.items() if not k.startswith("_")})
+
+
+def stems(text: str, config: PageConfig) -> list[str]:
+    """Content words of ``text`` cut to their first letters (truncation stemming), in order."""
+    return [w[: config.stem_chars] for w in words(text) if w not in STOPWORDS and len(w) > 2 and not w.isdigit()]
+
+
+def _untitled(sentence: str, title: str) -> str:
+    """``sentence`` without the page title run into its head (extraction puts the heading
+    first and ingestion joins the lines of a paragraph, so the title has no full stop)."""
+    flat = " ".join(sentence.split())
+    if title and flat.casefold().startswith(title.casefold()) and len(flat) > len(title):
+        return flat[len(title):].lstrip(" :-–—|")
+    return sentence
+
+
+def page_sentences(doc: SourceDoc) -> list[str]:
+    """The page's sentences, paragraph by paragraph, without the title where it is repeated
+    as a line of its own or run into the sentence after it."""
+    title = " ".join((doc.title or "").split())
+    found = [_untitled(s, title) for line in doc.text.splitlines() if line.strip() for s in sentences(line)]
+    return [s for s in found if s.strip() and " ".join(s.split()).casefold() != title.casefold()]
+
+
+def thesis_of_document(doc: SourceDoc, config: PageConfig | None = None,
+                       argument: ArgumentConfig | None = None) -> str:  # fmt: skip
+    """The page's central claim, as one sentence (the title, then the first sentence, when no
+    sentence of the lead qualifies)."""
+    config = config or PageConfig.load()
+    argument = argument or ArgumentConfig.load()
+    body = page_sentences(doc)
+    weights = {s: math.log1p(n) for s, n in Counter(stems(doc.text, config)).items()}
+    title = set(stems(doc.title or "", config))
+    scored: list[tuple[float, float, int, str]] = []
+    for i, sentence in enumerate(body[: config.lead_sentences]):
+        own = set(stems(sentence, config))
+        if (not own or sentence.rstrip().endswith("?") or opens_with_anaphor(sentence, argument)
+                or not config.min_words <= word_count(sentence) <= config.max_words):  # fmt: skip
+            continue
+        centrality = sum(weights.get(s, 0.0) for s in own) / len(own)  # SumBasic: the mean weight
+        overlap = len(own & title) / math.sqrt(len(title)) if title else 0.0
+        scored.append((centrality, overlap, i, sentence))
+    if not scored:
+        fallback = doc.title or (body[0] if body else "")
+        if not fallback.strip():
+            raise Invalid("the page holds no sentence to write about", details={"field": "source.url"})
+        return as_sentence(fallback)
+    top = max(c for c, _, _, _ in scored) or 1.0
+    best = max(scored, key=lambda t: ((t[0] / top + config.title_weight * t[1]) * config.position_decay ** t[2], -t[2]))
+    return as_sentence(best[3])
+
+
+def nearest(options: list[Named], text: str, config: PageConfig | None = None) -> Named:
+    """The option whose name and description share the most stems with ``text``; the first
+    one on a tie (the brand's order: its primary persona or pillar first)."""
+    config = config or PageConfig.load()
+    target = set(stems(text, config))
+    shared = [len(set(stems(f"{o.name} {o.about}", config)) & target) for o in options]
+    return options[max(range(len(options)), key=lambda i: (shared[i], -i))]
+
+
+def _locked(options: list[Named], wanted: UUID | None, field: str, text: str, config: PageConfig) -> UUID:
+    if wanted is None:
+        return nearest(options, text, config).id
+    if wanted not in {o.id for o in options}:
+        raise Invalid(f"{field} {wanted} is not one of the brand's", details={"field": field})
+    return wanted
+
+
+def argument_from_page(package_id: UUID, page: PageTopic, sources: list[SourceDoc], brand: BrandVoice,
+                       config: PageConfig | None = None) -> CoreArgument:  # fmt: skip
+    """The page's claim as thesis; points from the page (and the notes) that support it best;
+    persona and pillar locked, or chosen from the page's title and lead."""
+    if not sources:
+        raise Invalid("a page package needs its page as a source", details={"field": "source.url"})
+    config = config or PageConfig.load()
+    doc = sources[0]
+    thesis = thesis_of_document(doc, config)
+    lead = " ".join([doc.title or "", *page_sentences(doc)[: config.match_sentences], page.notes or ""])
+    persona_id = _locked(brand.personas, page.persona_id, "persona_id", lead, config)
+    pillar_id = _locked(brand.pillars, page.pillar_id, "pillar_id", lead, config)
+    notes = sentences(page.notes) if page.notes else []
+    candidates = notes + [s for d in sources for s in page_sentences(d)]
+    fallback = [s for line in brand.memory for s in sentences(line)]
+    try:
+        return build_argument(package_id=package_id, persona_id=persona_id, pillar_id=pillar_id, claim=thesis,
+                              candidates=candidates, fallback=fallback)  # fmt: skip
+    except Invalid as exc:  # the page is the request's input: too thin a page is a bad URL, not the brand's state
+        raise Invalid(f"the page is too thin to write from: {exc.message}",
+                      details={"field": "source.url", "reason": "too_few_facts"}) from None  # fmt: skip
+
+
+NOTE_MAX = 500
+
+
+def origin_note(page: PageTopic, doc: SourceDoc) -> str:
+    """The package's ``origin_note``: the page it was written about."""
+    note = f"page: {page.url}"
+    return note if len(note) <= NOTE_MAX else f"page: {(doc.title or page.url)[: NOTE_MAX - 6]}"
+
+
+__all__ = ["PageConfig", "argument_from_page", "nearest", "origin_note", "page_sentences", "stems",
+           "thesis_of_document"]

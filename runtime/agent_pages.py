@@ -1,0 +1,129 @@
+"""The brand agent's pages to write about: a URL becomes a stored source document.
+
+A package can start from "a URL to write about". The agent fetches the page with ingestion's
+fetcher (its size cap, timeout and redirect limit; only absolute http(s) URLs, as ingestion
+allows), the scout pool extracts its main text (trafilatura is CPU work: it runs in the pool
+that runs ingestion, never in an API replica), and the document is cleaned, language-tagged,
+deduplicated and embedded by the same ingest operation feeds and ``kairo ingest`` use, as a
+document of the brand's tenant. A URL the brand may already read (public, or its tenant's) is
+reused without fetching; a page whose text is already stored joins that document.
+
+A page that cannot become a document (refused, timed out, 404, too large, not HTML, no main
+text) is :class:`storage.errors.Invalid` naming ``source.url`` with a ``reason`` (the
+fetcher's error code, ``not_html`` or ``no_main_text``): the caller answers 422 and nothing was
+stored, neither a document nor a package nor a generation round.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from agents.ingest.fetch import FetchConfig, Fetcher, FetchRequest
+from agents.ingest.pages import HTML_TYPES, FetchedPage
+from agents.ingest.urls import normalize_url
+from agents.scout.service import ingest_input, store_ingested
+from agents.writer.models import SourceDoc
+from storage.errors import Invalid, KairoError, NotFound
+from storage.objects.base import utcnow
+from storage.postgres import repositories as repo
+
+from .commands import PageAsk
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .brand_agent import BrandAgent
+
+FIELD = "source.url"
+PAGE_FETCH = FetchConfig(timeout_seconds=15.0, max_bytes=5 * 1024 * 1024, max_redirects=5)
+SOURCE_TEXT_MAX = 40_000
+KNOWN_SCAN = 200  # documents on the URL's host read to find the same URL
+
+
+def _refused(message: str, reason: str, **details: Any) -> Invalid:
+    return Invalid(message, details={"field": FIELD, "reason": reason, **details})
+
+
+def source_doc(doc: Any) -> SourceDoc:
+    return SourceDoc(id=doc.id, title=doc.title, text=doc.text[:SOURCE_TEXT_MAX], url=doc.source_url)
+
+
+async def known_page(conn: Any, org_id: UUID, url: str) -> Any | None:
+    """The newest document the tenant may read (public or its own) stored for the same URL
+    (compared in normalized form: scheme, ``www.``, tracking parameters... aside)."""
+    key = normalize_url(url, field=FIELD)
+    host = key.split("/", 3)[2].split(":")[0]
+    docs = await repo.source_docs.list(
+        conn, "(org_id IS NULL OR org_id = $1) AND source_url IS NOT NULL AND position($2 in lower(source_url)) > 0",
+        org_id, host, order_by="ingested_at DESC, id", limit=KNOWN_SCAN)  # fmt: skip
+    for doc in docs:
+        try:
+            if normalize_url(doc.source_url) == key:
+                return doc
+        except Invalid:
+            continue
+    return None
+
+
+async def _scout(agent: BrandAgent, op: str, payload: Any) -> Any:
+    """The scout pool's answer; an error the engine raised on purpose is raised as itself."""
+    try:
+        return await agent.engines.call("scout", op, payload)
+    except Exception as exc:
+        cause = exc if isinstance(exc, KairoError) else getattr(exc, "cause", None)
+        if isinstance(cause, KairoError):
+            raise cause from None
+        raise
+
+
+async def fetch_page(url: str, config: FetchConfig | None = None) -> FetchedPage:
+    """The page's body, fetched as ingestion fetches; refused (Invalid naming ``source.url``)
+    when the fetch failed or the body is not a web page."""
+    async with Fetcher(config or PAGE_FETCH) as fetcher:
+        result = await fetcher.fetch(FetchRequest(url=url))
+    if result.outcome != "ok" or not result.body:
+        reason = result.error_code or "empty_body"
+        raise _refused(f"the page could not be fetched: {result.error or 'the server sent an empty body'}", reason,
+                       status=result.status)  # fmt: skip
+    kind = (result.content_type or "").split(";")[0].strip().lower()
+    if kind not in HTML_TYPES:
+        raise _refused(f"the page is not HTML (content type {kind})", "not_html", status=result.status)
+    return FetchedPage(url=result.final_url or url, body=result.body, content_type=result.content_type,
+                       charset=result.charset)  # fmt: skip
+
+
+async def page_source(agent: BrandAgent, ask: PageAsk) -> SourceDoc:
+    """The page as a source document of the brand's tenant: reused when its URL is known,
+    else fetched, extracted in the scout pool and ingested (stored in its own transaction:
+    a document is ingestion's data, not the brand's state)."""
+    org_id = agent.brand.org_id
+    async with agent.db.connection() as conn:
+        known = await known_page(conn, org_id, ask.url)
+    if known is not None:
+        return source_doc(known)
+    page = await fetch_page(ask.url, PAGE_FETCH)
+    try:
+        item = await _scout(agent, "extract_page", page)
+    except Invalid as exc:
+        raise _refused(f"no main text could be read from the page: {exc.message}", "no_main_text") from None
+    item = item.model_copy(update={"source_url": ask.url})  # the URL asked for, the one a later ask repeats
+    now = utcnow()
+    async with agent.db.connection() as conn:
+        payload = await ingest_input(conn, [item], org_id=org_id, now=now)
+    result = await _scout(agent, "ingest", payload)
+    if result.rejected:
+        first = result.rejected[0]
+        raise _refused(f"the page's text cannot be a document: {first.reason}", "no_main_text")
+    async with agent.db.transaction() as conn:
+        await store_ingested(conn, result)
+        doc_id = result.docs[0].doc.id if result.docs else result.merged[0].doc_id
+        found = await repo.source_docs.list(conn, "id = $1", doc_id)
+        if not found and result.docs:  # the same text was stored meanwhile (or long ago): that document
+            prepared = result.docs[0].doc
+            found = await repo.source_docs.list(conn, "content_hash = $1 AND org_id IS NOT DISTINCT FROM $2",
+                                                prepared.content_hash, prepared.org_id)  # fmt: skip
+    if not found:
+        raise NotFound("the page's document is gone", details={"field": FIELD})
+    return source_doc(found[0])
+
+
+__all__ = ["FIELD", "PAGE_FETCH", "fetch_page", "known_page", "page_source", "source_doc"]
