@@ -25,7 +25,7 @@ from ..access import READ, STRATEGY, BrandAccess
 from ..routing import kairo_router
 from ..schemas import ApiModel, View
 from ..services import database
-from .queries import Cursor, Limit, by_created, page_of, read_page
+from .queries import Cursor, Limit, brand_page, by_created, page_of
 
 router = kairo_router("/v1/brands/{brand_id}", "feeds")
 
@@ -74,8 +74,8 @@ async def list_feeds(
 ) -> Any:
     """The brand's feeds with their health, oldest subscription first."""
     async with db.connection() as conn:
-        items, next_cursor = await read_page(conn, store.feed_subscriptions, "brand_id = $1", access.brand.id,
-                                             order=FEEDS, cursor=cursor, limit=limit)  # fmt: skip
+        items, next_cursor = await brand_page(conn, store.feed_subscriptions, access.brand.id, order=FEEDS,
+                                              cursor=cursor, limit=limit)  # fmt: skip
     return FeedPage(items=[_view(s) for s in items], next_cursor=next_cursor)
 
 

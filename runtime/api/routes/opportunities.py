@@ -31,7 +31,7 @@ from ..access import READ, STRATEGY, BrandAccess
 from ..routing import kairo_router
 from ..schemas import ApiModel, View
 from ..services import EngineCaller, database, engines
-from .queries import Cursor, Limit, by_created, page_of, read_page
+from .queries import Cursor, Limit, brand_page, by_created, page_of
 
 router = kairo_router("/v1/brands/{brand_id}", "opportunities")
 
@@ -134,12 +134,9 @@ async def list_opportunities(
     access: BrandAccess = READ, db: Database = Depends(database),
 ) -> Any:  # fmt: skip
     """The brand's cards, newest first, optionally of one lifecycle state."""
-    where, args = "brand_id = $1", [access.brand.id]
-    if state is not None:
-        where, args = where + " AND lifecycle_state = $2", [*args, state.value]
     async with db.connection() as conn:
-        items, next_cursor = await read_page(conn, repo.opportunity_cards, where, *args, order=CARDS, cursor=cursor,
-                                             limit=limit)  # fmt: skip
+        items, next_cursor = await brand_page(conn, repo.opportunity_cards, access.brand.id, order=CARDS, cursor=cursor,
+                                              limit=limit, lifecycle_state=state)  # fmt: skip
     return CardPage(items=items, next_cursor=next_cursor)
 
 

@@ -37,7 +37,7 @@ from ..access import MEMBERS, READ, STRATEGY, BrandAccess
 from ..routing import kairo_router
 from ..schemas import ApiModel, View
 from ..services import database
-from .queries import Cursor, Limit, ListOrder, SortKey, by_created, owned, page_of, read_page
+from .queries import Cursor, Limit, ListOrder, SortKey, brand_page, by_created, owned, page_of, read_page
 
 router = kairo_router("/v1/brands/{brand_id}", "publishing")
 
@@ -176,8 +176,8 @@ async def list_channel_connections(
 ) -> Any:
     """The brand's connections, oldest first, with their status (never their secrets)."""
     async with db.connection() as conn:
-        items, next_cursor = await read_page(conn, repo.channel_configs, "brand_id = $1", access.brand.id,
-                                             order=CONNECTIONS, cursor=cursor, limit=limit)  # fmt: skip
+        items, next_cursor = await brand_page(conn, repo.channel_configs, access.brand.id, order=CONNECTIONS,
+                                              cursor=cursor, limit=limit)  # fmt: skip
     return ConnectionPage(items=items, next_cursor=next_cursor)
 
 
@@ -271,14 +271,10 @@ async def list_publishing_jobs(
     limit: Limit = 50, cursor: Cursor = None, access: BrandAccess = READ, db: Database = Depends(database),
 ) -> Any:  # fmt: skip
     """The brand's jobs, earliest scheduled first, optionally of one status, channel or variant."""
-    where, args = ["brand_id = $1"], [access.brand.id]
-    for column, value in (("status", status), ("channel", channel), ("content_variant_id", content_variant_id)):
-        if value is not None:
-            args.append(value.value if hasattr(value, "value") else value)
-            where.append(f"{column} = ${len(args)}")
     async with db.connection() as conn:
-        items, next_cursor = await read_page(conn, repo.publishing_jobs, " AND ".join(where), *args, order=JOBS,
-                                             cursor=cursor, limit=limit)  # fmt: skip
+        items, next_cursor = await brand_page(conn, repo.publishing_jobs, access.brand.id, order=JOBS, cursor=cursor,
+                                              limit=limit, status=status, channel=channel,
+                                              content_variant_id=content_variant_id)  # fmt: skip
     return JobPage(items=items, next_cursor=next_cursor)
 
 

@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -165,6 +166,26 @@ async def read_page(
     if len(rows) <= limit:
         return rows, None
     return rows[:limit], encode_cursor(order, rows[limit - 1])
+
+
+async def brand_page(
+    conn: asyncpg.Connection,
+    repository: Repository[T],
+    brand_id: UUID,
+    *,
+    order: ListOrder,
+    cursor: str | None,
+    limit: int,
+    **equal: Any,
+) -> tuple[Sequence[T], str | None]:
+    """The page of the brand's rows of ``repository`` (after ``cursor``, in ``order``) whose
+    column equals each value of ``equal`` that is not None: a list route's optional filters."""
+    where, args = ["brand_id = $1"], [brand_id]
+    for column, value in equal.items():
+        if value is not None:
+            args.append(value.value if isinstance(value, Enum) else value)
+            where.append(f"{column} = ${len(args)}")
+    return await read_page(conn, repository, " AND ".join(where), *args, order=order, cursor=cursor, limit=limit)
 
 
 async def owned(conn: asyncpg.Connection, repository: Repository[Any], brand_id: UUID, id: UUID) -> Any:
