@@ -214,3 +214,10 @@ def written_package(client: httpx.Client, tenant: Tenant) -> dict[str, str]:
     view = made.json()
     return {"package_id": view["package"]["id"], "variant_id": view["variants"][0]["variant"]["id"],
             "plan_id": view["plans"][0]["id"], "card_id": card["id"]}  # fmt: skip
+
+
+def generation_session(client: httpx.Client, tenant: Tenant) -> str:
+    """The id of the tenant's brand's newest generation round (write a package first)."""
+    listed = client.get(f"/v1/brands/{tenant.brand['id']}/generation-sessions", headers=tenant.headers)
+    assert listed.status_code == 200 and listed.json()["items"], listed.text
+    return listed.json()["items"][0]["id"]

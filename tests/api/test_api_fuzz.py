@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from api_support import checked_report, mined_template, scheduled_job, scouted_card, subscribed_feed, written_package
+from api_support import (
+    checked_report, generation_session, mined_template, scheduled_job, scouted_card, subscribed_feed, written_package,
+)  # fmt: skip
 
 pytestmark = pytest.mark.cluster
 
@@ -29,6 +31,9 @@ EMBEDDED_DOCUMENTS = ("create_calibration", "import_brand_posts", "import_global
 # graphemes, characters the platform refuses): JSON Schema cannot state those counting rules, so a
 # schema-valid text may be a 422 naming the gate's reasons. Every other check stays on.
 EMBEDDED_DOCUMENTS += ("update_variant",)
+# A package about a page at a URL fetches the page: JSON Schema can say the URL is http(s), not
+# that it answers with an article, so a schema-valid URL may be a 422 naming `source.url`.
+EMBEDDED_DOCUMENTS += ("create_package",)
 ACCEPTED_OR_DOCUMENT_REFUSED = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 # Operations whose schema allows bodies larger than the API's body limit (many long articles at
 # once): a schema-violating body the fuzzer makes huge is refused before it is read, with a 413.
@@ -52,6 +57,7 @@ async def fuzz_ids(client, tenant_a, api_db) -> dict[str, str | int]:
         "feed_id": subscribed_feed(client, tenant_a),
         **await scheduled_job(client, tenant_a, api_db),
         **{k: v for k, v in written_package(client, tenant_a).items() if k in ("package_id", "variant_id")},
+        "session_id": generation_session(client, tenant_a),
         "brand_id": brand_id,
         "persona_id": tenant_a.onboarded["personas"][0]["id"],
         "pillar_id": tenant_a.onboarded["pillars"][0]["id"],

@@ -14,7 +14,7 @@ from runtime.api.app import create_app
 from runtime.settings import Settings
 
 from api_support import (
-    assert_error, brand_body, checked_report, mined_template, scheduled_job, scouted_card, subscribed_feed, written_package,
+    assert_error, brand_body, checked_report, generation_session, mined_template, scheduled_job, scouted_card, subscribed_feed, written_package,
 )  # fmt: skip
 
 pytestmark = pytest.mark.cluster
@@ -102,6 +102,7 @@ async def a_ids(client, tenant_a, api_db) -> dict[str, str]:
         "feed_id": subscribed_feed(client, tenant_a),
         **await scheduled_job(client, tenant_a, api_db),
         **{k: v for k, v in written_package(client, tenant_a).items() if k in ("package_id", "variant_id")},
+        "session_id": generation_session(client, tenant_a),
         "brand_id": tenant_a.brand["id"],
         "persona_id": tenant_a.onboarded["personas"][0]["id"],
         "pillar_id": tenant_a.onboarded["pillars"][0]["id"],

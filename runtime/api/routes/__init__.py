@@ -1,7 +1,7 @@
 """One router per resource group; ``ROUTERS`` is what the app mounts."""
 
 from . import (
-    agent, brain, brands, calibration, feeds, gates, memory, opportunities, packages, patterns, publishing, quality, strategy, system, tenancy, users,
+    agent, brain, brands, calibration, feeds, gates, generation, memory, opportunities, packages, patterns, publishing, quality, strategy, system, tenancy, users,
 )  # fmt: skip
 
 ROUTERS = [
@@ -16,6 +16,7 @@ ROUTERS = [
     opportunities.router,
     feeds.router,
     packages.router,
+    generation.router,
     patterns.brand_router,
     patterns.global_router,
     agent.router,
