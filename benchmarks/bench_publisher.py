@@ -2,13 +2,17 @@
 platform over HTTP, against a raw ``FOR UPDATE SKIP LOCKED`` claim loop on the same database in
 the same run; duplicates counted on the outbox file and the fake.
 
-    .venv/bin/python benchmarks/bench_publisher.py --jobs 2000
+    .venv/bin/python benchmarks/bench_publisher.py --jobs 2000 --batches 1 20 --repeats 5
 
-The raw loop claims one job per transaction and marks it done (no attempt rows, no platform):
-the ceiling of any claim-based publisher on this database. The publisher runs two loops in one
-process (as two publisher actors would), each job: claim, attempt row committed before the
-create, the create, the outcome in one transaction (attempt, job, variant, package, pattern
-usage, event). Prints JSON.
+Fair by construction: for each batch size both sides claim that many jobs per claim, with the
+same number of workers (two, as two publisher actors), each worker stopping when a claim finds
+nothing; a warm-up round of each runs first; each round gets freshly seeded jobs; the figures
+are medians over the repetitions (and the median of the per-repetition ratios). The raw loop,
+per claim: BEGIN, ``SELECT … FOR UPDATE SKIP LOCKED LIMIT batch``, one UPDATE marking them
+done, COMMIT (no attempt rows, no platform): the ceiling of any claim-based worker. The
+publisher, per job: claimed under a lease with its first attempt row committed by the claim,
+the create, the success settled with the others that finished together in one statement
+(attempt, job, variant, package, opportunity, pattern usage, event). Prints JSON.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -49,39 +55,67 @@ async def seed(db, world, channel: str, n: int, tag: str) -> None:
                           scheduled_at=utcnow() - timedelta(seconds=1)) for v in variants])  # fmt: skip
 
 
-async def raw_claim_loop(db, workers: int) -> int:
+async def raw_claim_loop(db, workers: int, batch: int) -> int:
     async def worker() -> int:
         done = 0
         while True:
             async with db.transaction() as conn:
-                job = await conn.fetchval(
+                ids = await conn.fetch(
                     "SELECT id FROM publishing_jobs WHERE status = 'pending' AND scheduled_at <= now() AND channel = 'linkedin'"
-                    " ORDER BY scheduled_at FOR UPDATE SKIP LOCKED LIMIT 1")
-                if job is None:
+                    " ORDER BY scheduled_at FOR UPDATE SKIP LOCKED LIMIT $1", batch)
+                if not ids:
                     return done
-                await conn.execute("UPDATE publishing_jobs SET status = 'success', attempts = 1, updated_at = now() WHERE id = $1", job)
-                done += 1
+                await conn.execute("UPDATE publishing_jobs SET status = 'success', attempts = 1, updated_at = now()"
+                                   " WHERE id = ANY($1::uuid[])", [r["id"] for r in ids])
+                done += len(ids)
 
     return sum(await asyncio.gather(*(worker() for _ in range(workers))))
 
 
-async def publish_all(db, cipher, session, workers: int, tmp: Path) -> None:
-    stop = asyncio.Event()
+async def publish_all(db, cipher, session, workers: int, batch: int, tmp: Path) -> dict:
+    """Publish everything due with ``workers`` loops; each stops when a claim finds nothing (as
+    the raw workers do). The loops' counters, summed."""
     loops = [PublishLoop(db, cipher, session, PublisherConfig(
-        owner=f"bench-{i}", batch=20, poll_seconds=0.02, http_timeout=10, outbox_dir=tmp,
-        policy=RetryPolicy(refresh_margin_seconds=0))) for i in range(workers)]  # fmt: skip
-    tasks = [asyncio.create_task(loop.run(stop)) for loop in loops]
-    while True:
+        owner=f"bench-{uuid.uuid4().hex[:6]}", batch=batch, http_timeout=10, outbox_dir=tmp, metrics_every_seconds=None,
+        policy=RetryPolicy(refresh_margin_seconds=0))) for _ in range(workers)]  # fmt: skip
+
+    async def worker(loop: PublishLoop) -> None:
+        while await loop.run_once():
+            pass
+
+    await asyncio.gather(*(worker(loop) for loop in loops))
+    counts: Counter[str] = Counter()
+    for loop in loops:
+        counts.update(loop.counts)
+        counts["settle_statements"] += loop.successes.statements
+    return dict(counts)
+
+
+async def one_round(db, world, cipher, session, tmp: Path, *, jobs: int, workers: int, batch: int) -> dict:
+    """One repetition: the raw loop, then the publisher to the outbox, then to the fake, each
+    on jobs seeded for it; jobs per second of each."""
+    out: dict = {}
+    await seed(db, world, "linkedin", jobs, "raw")
+    started = time.perf_counter()
+    done = await raw_claim_loop(db, workers, batch)
+    out["raw"] = done / (time.perf_counter() - started)
+    for name, channel in (("outbox", "youtube_script"), ("fake", "mastodon")):
+        await seed(db, world, channel, jobs, name)
         async with db.connection() as conn:
+            before = await conn.fetchval("SELECT count(*) FROM publishing_jobs WHERE channel = $1 AND status = 'success'", channel)
+        started = time.perf_counter()
+        counts = await publish_all(db, cipher, session, workers, batch, tmp)
+        elapsed = time.perf_counter() - started
+        async with db.connection() as conn:
+            after = await conn.fetchval("SELECT count(*) FROM publishing_jobs WHERE channel = $1 AND status = 'success'", channel)
             left = await conn.fetchval("SELECT count(*) FROM publishing_jobs WHERE status IN ('pending', 'running')")
-        if not left:
-            break
-        await asyncio.sleep(0.02)
-    stop.set()
-    await asyncio.gather(*tasks)
+        out[name] = (after - before) / elapsed
+        out[f"{name}_unsettled"] = left
+        out[f"{name}_per_statement"] = round(counts.get("published", 0) / max(1, counts.get("settle_statements", 0)), 1)
+    return out
 
 
-async def main(jobs: int, workers: int, database_url: str | None) -> dict:
+async def main(jobs: int, workers: int, batches: list[int], repeats: int, database_url: str | None) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="kairo-bench-publisher-"))
     handle = await open_postgres(database_url=database_url, data_dir=tmp, schema=f"bench_{uuid.uuid4().hex[:8]}", pool_max=6)
     db = handle.db
@@ -100,29 +134,26 @@ async def main(jobs: int, workers: int, database_url: str | None) -> dict:
             await store.save_connection(conn, cipher, ChannelConfig(
                 brand_id=world.brand_id, channel=Channel.YOUTUBE_SCRIPT, status=ChannelStatus.CONNECTED,
                 adapter=AdapterName.OUTBOX, endpoint=str(outbox)), store.Secrets())  # fmt: skip
-        results: dict = {"machine": machine(), "jobs": jobs, "workers": workers}
-
-        await seed(db, world, "linkedin", jobs, "raw")
-        started = time.perf_counter()
-        done = await raw_claim_loop(db, workers)
-        results["raw_skip_locked_jobs_per_s"] = round(done / (time.perf_counter() - started), 1)
-
+        results: dict = {"machine": machine(), "jobs": jobs, "workers": workers, "repeats": repeats,
+                         "load_before": round(os.getloadavg()[0], 2)}
         async with aiohttp.ClientSession() as session:
-            for name, channel in (("outbox", "youtube_script"), ("fake_mastodon", "mastodon")):
-                await seed(db, world, channel, jobs, name)
-                started = time.perf_counter()
-                await publish_all(db, cipher, session, workers, tmp)
-                elapsed = time.perf_counter() - started
-                async with db.connection() as conn:
-                    ok = await conn.fetchval("SELECT count(*) FROM publishing_jobs WHERE channel = $1 AND status = 'success'", channel)
-                results[f"publisher_{name}_jobs_per_s"] = round(ok / elapsed, 1)
-                results[f"publisher_{name}_succeeded"] = ok
+            for batch in batches:
+                await one_round(db, world, cipher, session, tmp, jobs=max(100, jobs // 10), workers=workers, batch=batch)  # warm-up
+                rounds = [await one_round(db, world, cipher, session, tmp, jobs=jobs, workers=workers, batch=batch)
+                          for _ in range(repeats)]  # fmt: skip
+                row = {f"{k}_jobs_per_s": [round(r[k], 1) for r in rounds] for k in ("raw", "outbox", "fake")}
+                for k in ("raw", "outbox", "fake"):
+                    row[f"{k}_median"] = round(statistics.median(r[k] for r in rounds), 1)
+                for k in ("outbox", "fake"):
+                    row[f"ratio_{k}"] = round(statistics.median(r[k] / r["raw"] for r in rounds), 3)
+                    row[f"ratio_{k}_min"] = round(min(r[k] / r["raw"] for r in rounds), 3)
+                    row[f"{k}_successes_per_settle_statement"] = statistics.median(r[f"{k}_per_statement"] for r in rounds)
+                    row[f"{k}_left_unsettled"] = max(r[f"{k}_unsettled"] for r in rounds)
+                results[f"batch_{batch}"] = row
+        results["load_after"] = round(os.getloadavg()[0], 2)
         lines = [json.loads(line)["key"] for line in outbox.read_text().splitlines()]
         results["duplicates_outbox"] = sum(n - 1 for n in Counter(lines).values())
         results["duplicates_fake"] = sum(n - 1 for n in Counter(p["text"] for p in fake.posts).values())
-        raw = results["raw_skip_locked_jobs_per_s"]
-        results["ratio_outbox"] = round(results["publisher_outbox_jobs_per_s"] / raw, 2)
-        results["ratio_fake"] = round(results["publisher_fake_mastodon_jobs_per_s"] / raw, 2)
         return results
     finally:
         try:
@@ -145,13 +176,15 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 20], help="claim sizes, the same on both sides")
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--database-url", default=None, help="default: an embedded PostgreSQL in a temp dir")
     args = parser.parse_args()
     import structlog, logging  # noqa: E401 - quiet the per-job info lines while measuring
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     try:
-        print(json.dumps(asyncio.run(stoppable(main(args.jobs, args.workers, args.database_url))), indent=2))
+        print(json.dumps(asyncio.run(stoppable(main(args.jobs, args.workers, args.batches, args.repeats, args.database_url))), indent=2))
     except (KeyboardInterrupt, asyncio.CancelledError):
         print("stopped; the embedded PostgreSQL was shut down", file=sys.stderr)
         sys.exit(130)

@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     publisher_poll_seconds: float = Field(default=2.0, gt=0, description="Wait between rounds when nothing was due.")
     publisher_http_timeout_seconds: float = Field(default=10.0, gt=0, description="Client timeout of one platform call.")
     publisher_platform_caps: dict[str, int] = Field(
-        default_factory=lambda: {"x": 4, "linkedin": 4, "mastodon": 4, "bluesky": 4, "webhook": 8, "outbox": 8},
+        default_factory=lambda: {"x": 4, "linkedin": 4, "mastodon": 4, "bluesky": 4, "webhook": 8, "outbox": 64},
         description="Concurrent calls per adapter and publisher process.",
     )
     publish_reconcile_delay_seconds: float = Field(

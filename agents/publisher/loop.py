@@ -45,12 +45,15 @@ from .performance import OutcomeSink
 from .performance import PerformanceIngest, PullSchedule
 from .policy import RetryPolicy
 from .ratelimit import Buckets
+from .settling import SuccessGroup
 from .threads import Thread, thread_parts
 
 log = structlog.get_logger(__name__)
 
 RECONCILE_MARGIN = timedelta(minutes=2)  # clock skew between us and the platform
-DEFAULT_CAPS = {"x": 4, "linkedin": 4, "mastodon": 4, "bluesky": 4, "webhook": 8, "outbox": 8}
+DEFAULT_CAPS = {"x": 4, "linkedin": 4, "mastodon": 4, "bluesky": 4, "webhook": 8, "outbox": 64}
+"""Concurrent creates per adapter in one publisher. The outbox writes the posts that arrive together
+under one lock and one fsync, so its cap is the size of that group, not a courtesy to a server."""
 
 
 @dataclass
@@ -77,6 +80,9 @@ class _BatchContext:
     connections: dict[tuple[UUID, str], tuple[ChannelConfig | None, store.Secrets]]
     threads: set[UUID] = field(default_factory=set)
     """Variants written as threads (posted as reply chains where the delivery can)."""
+    first_attempts: dict[UUID, PublishAttempt] = field(default_factory=dict)
+    """The in-flight first attempts the claim committed, by job: used by the job's first create,
+    or cancelled if that create is put off."""
 
 
 class Lost(Exception):
@@ -93,6 +99,11 @@ class PublishLoop:
                                              http_timeout=config.http_timeout, clock=clock)  # fmt: skip
         self._metrics_pulled_at = float("-inf")
         self.buckets = Buckets()
+        self.successes = SuccessGroup(db, config.owner)
+        self.known: dict[tuple[UUID, str], tuple[str, ChannelConfig, store.Secrets]] = {}
+        """The connections of earlier batches with the row version they were read at: where the
+        claim may commit first attempts, and what a batch need not read again while the claim
+        reports the same version (a reconnect, refresh, block or mark changes it)."""
         self.caps = {name: asyncio.Semaphore(n) for name, n in config.platform_caps.items()}
         self.counts: dict[str, int] = {}
         self.log = log.bind(owner=config.owner)
@@ -101,30 +112,53 @@ class PublishLoop:
 
     async def run_once(self) -> int:
         """Claim one batch and publish it; how many jobs were claimed."""
-        jobs = await store.claim_jobs(self.db, self.config.owner, self.config.lease_seconds, self.config.batch)
-        if jobs:
-            context = await self._batch_context(jobs)
-            await asyncio.gather(*(self._guarded(job, context) for job in jobs))
-        return len(jobs)
+        claimed = await store.claim_batch(self.db, self.config.owner, self.config.lease_seconds, self.config.batch,
+                                          first_attempts=self._sendable())
+        if claimed:
+            context = await self._batch_context(claimed)
+            await asyncio.gather(*(self._guarded(c.job, context) for c in claimed))
+        return len(claimed)
 
-    async def _batch_context(self, jobs: list[PublishingJob]) -> _BatchContext:
-        """What the batch's jobs need, read once: bodies, attempts, and each connection with its
-        secrets (a refresh later in the batch is picked up: a stale token's 401 finds the new one)."""
-        ids = [j.id for j in jobs]
-        async with self.db.connection() as conn:
-            bodies = {r["id"]: r["body"] for r in await conn.fetch(
-                "SELECT id, body FROM content_variants WHERE id = ANY($1::uuid[])", [j.content_variant_id for j in jobs])}
-            attempts: dict[UUID, list[PublishAttempt]] = {}
-            for attempt in await repo.publish_attempts.list(conn, "publishing_job_id = ANY($1::uuid[])", ids,
-                                                            order_by="publishing_job_id, attempt_index"):
-                attempts.setdefault(attempt.publishing_job_id, []).append(attempt)
-            connections: dict[tuple[UUID, str], tuple[ChannelConfig | None, store.Secrets]] = {}
-            for key in {(j.brand_id, j.channel.value) for j in jobs}:
-                config = await store.connection_for(conn, *key)
-                secrets = await store.open_secrets(conn, self.sealer, config.id) if config is not None else store.Secrets()
-                connections[key] = (config, secrets)
-            threads = await store.thread_variants(conn, [j.content_variant_id for j in jobs])
-        return _BatchContext(bodies, attempts, connections, threads)
+    def _sendable(self) -> dict[UUID, int]:
+        """How many creates each known connection would send right now (connected, not blocked,
+        no refresh due, tokens in its bucket): the claim commits that many first attempts on it.
+        A connection not seen yet gets none (its jobs make their attempt rows one by one)."""
+        now, budgets = self.clock(), {}
+        for _, config, _ in self.known.values():
+            adapter = ADAPTERS[config.adapter.value]
+            if (config.status is not ChannelStatus.CONNECTED or (config.blocked_until is not None and config.blocked_until > now)
+                    or (adapter.refreshes and self.config.policy.needs_refresh(config.token_expires_at, now))):
+                continue
+            budgets[config.id] = self._bucket(config, adapter).available(now) if adapter.default_rate else self.config.batch
+        return budgets
+
+    async def _batch_context(self, claimed: list[store.Claimed]) -> _BatchContext:
+        """What the batch's jobs need beyond the claim's rows: earlier attempts (only of jobs
+        that had any), and each connection with its secrets, read again only when the claim saw
+        a row version this publisher has not read (a refresh later in the batch is picked up: a
+        stale token's 401 finds the new one)."""
+        versions = {(c.job.brand_id, c.job.channel.value): c.connection_version for c in claimed}
+        stale = [key for key, version in versions.items() if version is None or self.known.get(key, ("",))[0] != version]
+        earlier = [c.job.id for c in claimed if c.had_attempts]
+        attempts: dict[UUID, list[PublishAttempt]] = {}
+        read: dict[tuple[UUID, str], tuple[ChannelConfig | None, store.Secrets]] = {}
+        if earlier or stale:
+            async with self.db.connection() as conn:
+                if earlier:
+                    for attempt in await repo.publish_attempts.list(conn, "publishing_job_id = ANY($1::uuid[])", earlier,
+                                                                    order_by="publishing_job_id, attempt_index"):
+                        attempts.setdefault(attempt.publishing_job_id, []).append(attempt)
+                if stale:
+                    read = await store.connections_with_secrets(conn, self.sealer, stale)
+        for key, (config, secrets) in read.items():
+            if config is not None and versions[key] is not None:
+                self.known[key] = (versions[key], config, secrets)
+            else:
+                self.known.pop(key, None)
+        connections = {key: read[key] if key in read else self.known[key][1:] for key in versions}
+        return _BatchContext(bodies={c.job.content_variant_id: c.body for c in claimed}, attempts=attempts,
+                             connections=connections, threads={c.job.content_variant_id for c in claimed if c.threaded},
+                             first_attempts={c.job.id: c.first_attempt for c in claimed if c.first_attempt is not None})
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until ``stop`` is set; a database outage is waited out, never fatal."""
@@ -179,9 +213,9 @@ class PublishLoop:
 
     # -- one job ----------------------------------------------------------------------------
 
-    async def process(self, job: PublishingJob, context: _BatchContext | None = None) -> str:
+    async def process(self, job: PublishingJob, context: _BatchContext) -> str:
         """Publish one claimed job; the name of what happened (for counters and tests)."""
-        context = context or await self._batch_context([job])
+        first = context.first_attempts.pop(job.id, None)  # only a job without earlier attempts has one
         config, secrets = context.connections[(job.brand_id, job.channel.value)]
         body = context.bodies[job.content_variant_id]
         attempts = context.attempts.get(job.id, [])
@@ -195,6 +229,8 @@ class PublishLoop:
         # Looking an unconfirmed create up is a read: done even on a connection in error.
         if config is None or (config.status is not ChannelStatus.CONNECTED and not (unconfirmed and config.status is ChannelStatus.ERROR)):
             reason = "channel not connected" if config is None else f"channel is {config.status.value}"
+            if first is not None:
+                await store.cancel_attempt(self.db, first, reason)
             if latest is not None and latest.status is AttemptStatus.IN_FLIGHT:
                 async with self.db.transaction() as conn:  # nobody can look it up now: say so
                     await store.finish_attempt(conn, latest.id, store.AttemptOutcome(
@@ -216,7 +252,7 @@ class PublishLoop:
             count_next = True
         elif job.reconcile_pending:
             count_next = True  # flagged, but no attempt was ever sent: a normal create, counted now
-        return await self._create(job, config, adapter, creds, state, count_next, thread)
+        return await self._create(job, config, adapter, creds, state, count_next, thread, first)
 
     @staticmethod
     def _request(job: PublishingJob, thread: Thread) -> PostRequest:
@@ -271,26 +307,34 @@ class PublishLoop:
                 raise Lost
         thread.confirm(decision.external_id or result.external_id, result.raw)
 
-    async def _create(self, job, config, adapter, creds, state: JobState, count_next: bool, thread: Thread) -> str:
+    async def _create(self, job, config, adapter, creds, state: JobState, count_next: bool, thread: Thread,
+                      first: PublishAttempt | None = None) -> str:
+        """The job's next create (each part of a thread in turn). ``first``: its attempt row,
+        committed by the claim; cancelled here when the create is put off."""
         now = self.clock()
-        if config.blocked_until is not None and config.blocked_until > now:
+        blocked = config.blocked_until is not None and config.blocked_until > now
+        wait = None if blocked or not adapter.default_rate else self._bucket(config, adapter).wait_until(now)
+        refresh = adapter.refreshes and self.config.policy.needs_refresh(config.token_expires_at, now)
+        if first is not None and (blocked or wait is not None or refresh):  # not sent now: nothing to look up later
+            await store.cancel_attempt(self.db, first, "put off before sending (rate limit, block or token refresh)")
+            first = None
+        if blocked:
             await store.release(self.db, job.id, self.config.owner, retry_at=config.blocked_until,
                                 reason="connection rate-limited", refund=not count_next)
             return "deferred"
-        wait = self._bucket(config, adapter).wait_until(now) if adapter.default_rate else None
         if wait is not None:
             await store.release(self.db, job.id, self.config.owner, retry_at=wait, reason="rate limit bucket empty",
                                 refund=not count_next)
             return "deferred"
-        if adapter.refreshes and self.config.policy.needs_refresh(config.token_expires_at, now):
+        if refresh:
             refreshed = await self._refresh(job, config, adapter, creds, force=False)
             if isinstance(refreshed, str):
                 return refreshed
             config, creds = refreshed
         request = self._request(job, thread)
         for _ in range(2 + len(thread.parts)):  # one more create only after a 401 and a refresh, or a confirmed part
-            attempt = await store.begin_attempt(self.db, job.id, self.config.owner, count=count_next,
-                                                lease_seconds=self.config.lease_seconds)
+            attempt, first = first or await store.begin_attempt(self.db, job.id, self.config.owner, count=count_next,
+                                                                lease_seconds=self.config.lease_seconds), None
             if attempt is None:
                 return await self._no_attempt(job, state)
             if count_next:
@@ -385,9 +429,8 @@ class PublishLoop:
                 and decision.attempt_status is AttemptStatus.SUCCESS and decision.mark_connection is None
                 and decision.block_connection_until is None and not decision.refund_attempt):
             # The common case in one statement: attempt, job and content together.
-            attempt_done, job_done = await store.settle_success(
-                self.db, job, self.config.owner, attempt.id, self._attempt_outcome(decision, result, thread),
-                reconcile_checks=decision.reconcile_checks)  # fmt: skip
+            attempt_done, job_done = await self.successes.settle(store.Success(
+                job, attempt.id, self._attempt_outcome(decision, result, thread), reconcile_checks=decision.reconcile_checks))
             if not (attempt_done and job_done):
                 raise Lost
             self.log.info("publisher.job", job_id=str(job.id), channel=job.channel.value, outcome="published")

@@ -47,6 +47,11 @@ class TokenBucket:
         rate = self.capacity / self.window.total_seconds()
         return now + timedelta(seconds=(1 - self.tokens) / rate)
 
+    def available(self, now: datetime) -> int:
+        """How many requests may go now (nothing is taken: :meth:`wait_until` takes)."""
+        self._refill(now)
+        return int(self.tokens)
+
     def observe(self, seen: RateWindow | None, now: datetime) -> None:
         """Adopt the platform's count from one answer's headers."""
         if seen is None:
