@@ -22,7 +22,7 @@ import structlog
 
 from agents.brand_brain.calibration_store import MemoryWriter, write_brain
 from agents.calibration.models import CalibrationInput, CalibrationResult
-from storage.errors import Conflict
+from storage.errors import expect_version
 
 from .commands import Calibrate, Calibrated
 
@@ -45,11 +45,7 @@ class CalibratingAgent(Protocol):
 async def calibrate(agent: CalibratingAgent, command: Calibrate) -> Calibrated:
     """Run ``command`` for ``agent`` (see the module docstring); the agent's cached snapshot and
     context are the written ones afterwards."""
-    if command.expected_version is not None and command.expected_version != agent.snapshot.version:
-        raise Conflict(
-            f"snapshot version {command.expected_version} is stale: current version is {agent.snapshot.version}",
-            details={"expected_version": command.expected_version, "current_version": agent.snapshot.version},
-        )
+    expect_version("snapshot", command.expected_version, agent.snapshot.version)
     result: CalibrationResult = await agent.engines.call("scout", "calibrate", CalibrationInput(
         snapshot=agent.snapshot, runtime_context=agent.context, examples=command.examples,
         banned_words=command.banned_words, trigger=command.trigger,

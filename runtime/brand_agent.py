@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from agents.brand_agent import is_due, schedule_next, transition
 from agents.brand_brain.defaults import default_override
-from storage.errors import Conflict, Invalid, KairoError
+from storage.errors import Conflict, Invalid, KairoError, expect_version
 from storage.objects import (
     AgentRun,
     AgentState,
@@ -222,7 +222,7 @@ class BrandAgent:
     # -- strategy and knobs ---------------------------------------------------------------------
 
     async def _update_runtime_context(self, command: UpdateRuntimeContext) -> BrandRuntimeContext:
-        self._expect("runtime context", command.expected_version, self.context.version)
+        expect_version("runtime context", command.expected_version, self.context.version)
         overrides = dict(self.context.channel_overrides)
         for channel in command.remove_channels:
             overrides.pop(channel, None)
@@ -242,7 +242,7 @@ class BrandAgent:
         return saved
 
     async def _create_snapshot(self, command: CreateSnapshot) -> SnapshotCreated:
-        self._expect("snapshot", command.expected_version, self.snapshot.version)
+        expect_version("snapshot", command.expected_version, self.snapshot.version)
         changes = command.model_dump(exclude_none=True, exclude={"kind", "expected_version"})
         draft = BrandBrainSnapshot.model_validate(
             {**self.snapshot.model_dump(), **changes, "id": new_id(), "created_at": utcnow()}
@@ -259,7 +259,7 @@ class BrandAgent:
         return SnapshotCreated(snapshot=snapshot, runtime_context=context)
 
     async def _set_schedule(self, command: SetSchedule) -> AgentView:
-        self._expect("agent status", command.expected_version, self.status.version)
+        expect_version("agent status", command.expected_version, self.status.version)
         changes = command.model_dump(exclude_none=True, include={"cadence_seconds", "paused"})
         status = schedule_next(AgentStatus.model_validate({**self.status.model_dump(), **changes}), now=utcnow())
         await self._save_status(status, "schedule changed", changes)
@@ -339,10 +339,3 @@ class BrandAgent:
             subject_type=subject_type, subject_id=str(subject_id), message=message, meta=meta,
         ))  # fmt: skip
 
-    @staticmethod
-    def _expect(what: str, expected: int, current: int) -> None:
-        if expected != current:
-            raise Conflict(
-                f"{what} version {expected} is stale: current version is {current}",
-                details={"expected_version": expected, "current_version": current},
-            )

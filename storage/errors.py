@@ -34,6 +34,14 @@ class Conflict(KairoError):
     code = "conflict"
 
 
+def expect_version(what: str, expected: int | None, current: int) -> None:
+    """A Conflict naming both versions when a caller's ``expected`` version of ``what`` is not the
+    ``current`` one (optimistic concurrency); None expects nothing."""
+    if expected is not None and expected != current:
+        raise Conflict(f"{what} version {expected} is stale: current version is {current}",
+                       details={"expected_version": expected, "current_version": current})
+
+
 class Invalid(KairoError):
     """Input that breaks an invariant; ``details['field']`` names the offending field."""
 

@@ -33,7 +33,7 @@ from pydantic import BaseModel
 
 from agents.calibration import Calibrator
 from agents.calibration.models import CalibrationEvent, CalibrationInput, CalibrationResult, CalibrationTrigger, Example
-from storage.errors import Conflict
+from storage.errors import Conflict, expect_version
 from storage.memory.store import MemoryDraft, MemoryStore
 from storage.objects import (
     BannedWord,
@@ -155,11 +155,7 @@ async def _store_then_compensate(
     brand_id = result.snapshot.brand_id
     async with db.connection() as conn:  # fail early, before anything is written
         latest = await repo.snapshots.latest(conn, brand_id)
-    if latest is None or latest.version != result.snapshot.version - 1:
-        raise Conflict(
-            f"snapshot version {result.snapshot.version - 1} is stale: the brand is at version {latest.version if latest else 0}",
-            details={"expected_version": result.snapshot.version - 1},
-        )
+    expect_version("snapshot", result.snapshot.version - 1, latest.version if latest else 0)
     fragments = await memory.add(list(result.memory_drafts)) if result.memory_drafts else []
     try:
         async with db.transaction() as conn:

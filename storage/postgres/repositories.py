@@ -11,7 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
-from storage.errors import Conflict, NotFound
+from storage.errors import Conflict, NotFound, expect_version
 from storage.objects import (
     AgentStatus,
     BrandBrainSnapshot,
@@ -55,11 +55,7 @@ class SnapshotRepository(Repository[BrandBrainSnapshot]):
             latest = await conn.fetchval(
                 "SELECT coalesce(max(version), 0) FROM brand_brain_snapshots WHERE brand_id = $1", draft.brand_id
             )
-        if expected_version is not None and latest != expected_version:
-            raise Conflict(
-                f"snapshot version {expected_version} is stale: the brand is at version {latest}",
-                details={"expected_version": expected_version, "current_version": latest},
-            )
+        expect_version("snapshot", expected_version, latest)
         snapshot = BrandBrainSnapshot.model_validate({**draft.model_dump(), "version": latest + 1})
         return await self.insert(conn, snapshot)
 
