@@ -4,7 +4,10 @@ A card brings its claim (the scout's angle) and a manual topic is its own thesis
 neither, so the thesis is read off the document: its most *central* early sentence, the one
 whose content words the whole page keeps coming back to (each word weighted by how often the
 page uses it), helped by the title and a lead bias (news and analysis state the claim early),
-never a question or a sentence that opens by pointing back at one it no longer follows. The
+never a question or a sentence that opens by pointing back at one it no longer follows. A
+claim is a general statement in the present: a sentence that narrates (the anecdote a feature
+opens with: past tense, "last March"), carries a figure (evidence) or a quotation (someone
+else's words) keeps only part of its score. The
 supporting points are then ranked against that thesis from the page (and the user's notes) as
 for a card (:func:`.argument.build_argument`), so every fact the variants say is the page's.
 
@@ -16,6 +19,7 @@ one in the brand's order on a tie or no overlap). Data: ``data/page.json``.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from uuid import UUID
@@ -29,6 +33,10 @@ from .models import BrandVoice, Named, PageTopic, SourceDoc
 from .text import STOPWORDS, as_sentence, load_json, word_count, words
 
 
+_DIGIT = re.compile(r"\d")
+_QUOTE = re.compile(r"[\"“”]")
+
+
 @dataclass(frozen=True)
 class PageConfig:
     lead_sentences: int
@@ -38,16 +46,62 @@ class PageConfig:
     position_decay: float
     stem_chars: int
     match_sentences: int
+    narrative_factor: float
+    figure_factor: float
+    quote_factor: float
+    past_forms: frozenset[str]
+    participle_auxiliaries: frozenset[str]
+    narrative_markers: tuple[tuple[str, ...], ...]
+    not_past: frozenset[str]
+    past_subjects: frozenset[str]
+    past_objects: frozenset[str]
 
     @classmethod
     def load(cls) -> PageConfig:
-        data = load_json("page.json")
-        return cls(**{k: v for k, v in data.items() if not k.startswith("_")})
+        data = {k: v for k, v in load_json("page.json").items() if not k.startswith("_")}
+        for key in ("past_forms", "participle_auxiliaries", "not_past", "past_subjects", "past_objects"):
+            data[key] = frozenset(data[key])
+        data["narrative_markers"] = tuple(tuple(words(m)) for m in data["narrative_markers"])
+        return cls(**data)
+
+
+def narrates(sentence: str, config: PageConfig) -> bool:
+    """Whether the sentence tells a story (past tense, a time marker) rather than states a claim."""
+    tokens = words(sentence)
+    for i, token in enumerate(tokens):
+        if token in config.past_forms:
+            return True
+        if not token.endswith("ed") or len(token) <= 4 or token in config.not_past:
+            continue
+        if config.participle_auxiliaries & set(tokens[max(0, i - 2):i]):  # "is planned": a participle
+            continue
+        before, after = tokens[i - 1] if i else "", tokens[i + 1] if i + 1 < len(tokens) else ""
+        if before in config.past_subjects or after in config.past_objects or after[:1].isdigit():
+            return True
+    return any(tuple(tokens[i:i + len(m)]) == m for m in config.narrative_markers for i in range(len(tokens)))
+
+
+def _factor(sentence: str, config: PageConfig) -> float:
+    """How much of its score a sentence keeps as a claim: less for a story, a figure, a quote."""
+    factor = config.narrative_factor if narrates(sentence, config) else 1.0
+    factor *= config.figure_factor if _DIGIT.search(sentence) else 1.0
+    return factor * (config.quote_factor if _QUOTE.search(sentence) else 1.0)
+
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def _stem(word: str, chars: int) -> str:
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-3] + "y" if word.endswith("ies") else word[:-1]
+    return word[:chars]
 
 
 def stems(text: str, config: PageConfig) -> list[str]:
-    """Content words of ``text`` cut to their first letters (truncation stemming), in order."""
-    return [w[: config.stem_chars] for w in words(text) if w not in STOPWORDS and len(w) > 2 and not w.isdigit()]
+    """Content words of ``text`` (hyphenated ones split), plural -s dropped, cut to their first
+    letters (truncation stemming), in order."""
+    return [_stem(w, config.stem_chars) for w in _TOKEN.findall(text.casefold())
+            if w not in STOPWORDS and len(w) > 2 and not w.isdigit()]  # fmt: skip
 
 
 def _untitled(sentence: str, title: str) -> str:
@@ -76,7 +130,7 @@ def thesis_of_document(doc: SourceDoc, config: PageConfig | None = None,
     body = page_sentences(doc)
     weights = {s: math.log1p(n) for s, n in Counter(stems(doc.text, config)).items()}
     title = set(stems(doc.title or "", config))
-    scored: list[tuple[float, float, int, str]] = []
+    scored: list[tuple[float, float, int, str, float]] = []
     for i, sentence in enumerate(body[: config.lead_sentences]):
         own = set(stems(sentence, config))
         if (not own or sentence.rstrip().endswith("?") or opens_with_anaphor(sentence, argument)
@@ -84,14 +138,15 @@ def thesis_of_document(doc: SourceDoc, config: PageConfig | None = None,
             continue
         centrality = sum(weights.get(s, 0.0) for s in own) / len(own)  # SumBasic: the mean weight
         overlap = len(own & title) / math.sqrt(len(title)) if title else 0.0
-        scored.append((centrality, overlap, i, sentence))
+        scored.append((centrality, overlap, i, sentence, _factor(sentence, config)))
     if not scored:
         fallback = doc.title or (body[0] if body else "")
         if not fallback.strip():
             raise Invalid("the page holds no sentence to write about", details={"field": "source.url"})
         return as_sentence(fallback)
-    top = max(c for c, _, _, _ in scored) or 1.0
-    best = max(scored, key=lambda t: ((t[0] / top + config.title_weight * t[1]) * config.position_decay ** t[2], -t[2]))
+    top = max(t[0] for t in scored) or 1.0
+    best = max(scored, key=lambda t: ((t[0] / top + config.title_weight * t[1]) * config.position_decay ** t[2] * t[4],
+                                      -t[2]))  # fmt: skip
     return as_sentence(best[3])
 
 
