@@ -268,3 +268,29 @@ async def test_a_plan_draws_its_hook_from_the_library_when_one_fits(db, world, t
                                        view.package.id)  # fmt: skip
     (plan,) = settings.values()
     assert plan["hook_id"] == str(near.id)
+
+
+async def test_regenerating_a_channel_replaces_every_variant_of_its_plan_and_nothing_else(db, world) -> None:
+    examples, card = world
+    agents = gateway(db)
+    brand = examples.brand.id
+    view = await agents.send(brand, WritePackage(card_id=card.id, channels=CHANNELS))
+    x_plan = next(p for p in view.plans if p.channel is Channel.X)
+    x_ids = {v.variant.id for v in view.variants if v.variant.channel_plan_id == x_plan.id}
+    others = {v.variant.id: v.variant for v in view.variants if v.variant.channel_plan_id != x_plan.id}
+    with pytest.raises(NotFound):
+        await agents.send(brand, RegenerateVariants(package_id=view.package.id, plan_id=uuid4(), expected_version=1))
+    with pytest.raises(Invalid):  # exactly one of variant_id and plan_id
+        await agents.send(brand, RegenerateVariants(package_id=view.package.id, expected_version=1))
+    after = await agents.send(brand, RegenerateVariants(package_id=view.package.id, plan_id=x_plan.id,
+                                                        expected_version=view.version, seed=11))  # fmt: skip
+    fresh = [v for v in after.variants if v.variant.origin.source_variant_id in x_ids]
+    assert {v.variant.origin.source_variant_id for v in fresh} == x_ids and all(v.current for v in fresh)
+    by_id = {v.variant.id: v for v in after.variants}
+    assert all(by_id[i].variant.status is VariantStatus.REJECTED and not by_id[i].current for i in x_ids)
+    assert all(by_id[i].variant == v and by_id[i].current for i, v in others.items())  # LinkedIn untouched
+    rounds = await count(db, "generation_sessions", "content_package_id = $1 AND round = 'regenerate'", view.package.id)
+    assert rounds == 1
+    with pytest.raises(Conflict):  # the package moved on: the version read before is stale
+        await agents.send(brand, RegenerateVariants(package_id=view.package.id, plan_id=x_plan.id,
+                                                    expected_version=view.version))  # fmt: skip
