@@ -82,6 +82,9 @@ class BrandRules(EngineModel):
     competitors: Annotated[list[str], Field(max_length=300)] = Field(
         default=[], description="the brand's competitors by name and handle: what trashing a competitor is about"
     )
+    own_names: Annotated[list[str], Field(max_length=300)] = Field(
+        default=[], description="the brand's own names and offers: never a client's name to the taboo gate"
+    )
     number_threads: bool = Field(default=True, description="number the parts of an X thread (1/3, 2/3, ...)")
 
     @classmethod
@@ -94,6 +97,7 @@ class BrandRules(EngineModel):
             competitors=list(dict.fromkeys(
                 name for c in snapshot.competitors for name in (c.name, *(h.lstrip("@").split("@")[0] for h in c.handles))
             )),
+            own_names=list(snapshot.offers),
             number_threads=number_threads,
         )
 

@@ -16,6 +16,7 @@ from functools import cache
 import regex
 
 from .rules import load_json
+from .tokens import words
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\uff07": "'"})
 
@@ -24,19 +25,30 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\uff07": "'"})
 def _patterns() -> tuple[regex.Pattern[str], dict[str, str]]:
     data = load_json("negation.json")
     contractions = {k.casefold(): v for k, v in data["contractions"].items()}
+    # Phrases that negate nothing come first in the alternation, so they are matched whole
+    # and kept as they are.
+    idioms = sorted((p.casefold() for p in data.get("not_negations", [])), key=len, reverse=True)
     alternatives = sorted([*contractions, *(w.casefold() for w in data["words"])], key=len, reverse=True)
-    pattern = regex.compile(r"(?<![\p{L}\p{N}'])(" + "|".join(regex.escape(a) for a in alternatives) + r")(?![\p{L}\p{N}'])\s*", regex.I)
+    body = "|".join(regex.escape(a) for a in [*idioms, *alternatives])
+    pattern = regex.compile(r"(?<![\p{L}\p{N}'])(" + body + r")(?![\p{L}\p{N}'])\s*", regex.I)
     return pattern, contractions
+
+
+@cache
+def _idioms() -> frozenset[str]:
+    return frozenset(p.casefold() for p in load_json("negation.json").get("not_negations", []))
 
 
 def denegated(sentence: str) -> str | None:
     """``sentence`` without its negation, or None when it has none."""
     pattern, contractions = _patterns()
     text = sentence.translate(_APOSTROPHES)
-    if not pattern.search(text):
+    if not any(m.group(1).casefold() not in _idioms() for m in pattern.finditer(text)):
         return None
 
     def positive(match: regex.Match[str]) -> str:
+        if match.group(1).casefold() in _idioms():
+            return match.group(0)
         replacement = contractions.get(match.group(1).casefold())
         return f"{replacement} " if replacement else ""
 
@@ -56,4 +68,22 @@ def negated_outside(text_words: list[str], phrases: tuple[str, ...]) -> bool:
     alone is no evidence of the act."""
     negating = _negating_tokens()
     inside = sum(1 for phrase in phrases for token in phrase.split() if token in negating)
-    return sum(1 for token in text_words if token in negating) > inside
+    idiomatic = sum(1 for idiom in _idiom_tokens() for token in idiom if token in negating
+                    for _ in range(_count(text_words, idiom)))  # fmt: skip
+    return sum(1 for token in text_words if token in negating) - idiomatic > inside
+
+
+@cache
+def _idiom_tokens() -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(words(p)) for p in load_json("negation.json").get("not_negations", []))
+
+
+def _count(text_words: list[str], phrase: tuple[str, ...]) -> int:
+    n = len(phrase)
+    return sum(1 for i in range(len(text_words) - n + 1) if tuple(text_words[i : i + n]) == phrase)
+
+
+def negated_inside(phrases: tuple[str, ...]) -> bool:
+    """Whether one of ``phrases`` (cues found) holds a negation of its own ("no * needed")."""
+    negating = _negating_tokens()
+    return any(token in negating for phrase in phrases for token in phrase.split())

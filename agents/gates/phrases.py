@@ -1,9 +1,11 @@
 """Token phrases as the taboo gate's lexical evidence: cue and object lists from data files.
 
 A phrase is matched on folded tokens (:mod:`.tokens`), like a banned word: ``can't lose`` is the
-token run ``can t lose`` and never matches inside a longer word. Two slots make a list general:
-``{number}`` is any token of digits (``{number} off`` matches "15% off"), ``{competitor}`` is
-any of the brand's competitors (their names and handles), filled in when the list is compiled.
+token run ``can t lose`` and never matches inside a longer word. Slots make a list general:
+``{number}`` is any token of digits (``{number} off`` matches "15% off"), ``{any}`` is any one
+token (``no {any} needed`` matches "no analysts needed"), ``{competitor}`` is any of the
+brand's competitors (their names and handles) and ``{name}`` any proper name found in the post
+(:mod:`.names`), both filled in when the list is compiled.
 """
 
 from __future__ import annotations
@@ -14,19 +16,21 @@ from dataclasses import dataclass
 from .tokens import words
 
 NUMBER = "{number}"
+ANY = "{any}"
 COMPETITOR = "{competitor}"
+NAME = "{name}"
 _NUMBER_TOKEN = "\x00number"
+_ANY_TOKEN = "\x00any"
+_SLOTS = {NUMBER: _NUMBER_TOKEN, ANY: _ANY_TOKEN}
 
 
-def _compile(phrase: str, competitors: tuple[str, ...]) -> list[tuple[str, ...]]:
-    if COMPETITOR in phrase:
-        return [t for name in competitors for t in _compile(phrase.replace(COMPETITOR, name), ())]
-    parts = phrase.split(NUMBER)
+def _compile(phrase: str, fillers: dict[str, tuple[str, ...]]) -> list[tuple[str, ...]]:
+    for slot, names in fillers.items():
+        if slot in phrase:
+            return [t for name in names for t in _compile(phrase.replace(slot, name, 1), fillers)]
     tokens: list[str] = []
-    for i, part in enumerate(parts):
-        if i:
-            tokens.append(_NUMBER_TOKEN)
-        tokens.extend(words(part))
+    for part in phrase.replace(NUMBER, f" {_NUMBER_TOKEN} ").replace(ANY, f" {_ANY_TOKEN} ").split():
+        tokens.extend([part] if part in _SLOTS.values() else words(part))
     return [tuple(tokens)] if tokens else []
 
 
@@ -37,9 +41,12 @@ class PhraseSet:
     phrases: tuple[tuple[str, ...], ...]
 
     @classmethod
-    def of(cls, phrases: Iterable[str], competitors: Iterable[str] = ()) -> PhraseSet:
-        names = tuple(dict.fromkeys(c for c in competitors if words(c)))
-        compiled = [t for p in phrases for t in _compile(p, names)]
+    def of(cls, phrases: Iterable[str], competitors: Iterable[str] = (), names: Iterable[str] = ()) -> PhraseSet:
+        fillers = {
+            COMPETITOR: tuple(dict.fromkeys(c for c in competitors if words(c))),
+            NAME: tuple(dict.fromkeys(n for n in names if words(n))),
+        }
+        compiled = [t for p in phrases for t in _compile(p, fillers)]
         return cls(tuple(dict.fromkeys(compiled)))
 
     def __bool__(self) -> bool:
@@ -51,10 +58,15 @@ class PhraseSet:
             n = len(needle)
             for i in range(len(text_words) - n + 1):
                 if all(_same(w, t) for w, t in zip(needle, text_words[i : i + n], strict=True)):
-                    found.append(" ".join("#" if w == _NUMBER_TOKEN else w for w in needle))
+                    found.append(" ".join(_SHOWN.get(w, w) for w in needle))
                     break
         return found
 
 
+_SHOWN = {_NUMBER_TOKEN: "#", _ANY_TOKEN: "*"}
+
+
 def _same(pattern: str, token: str) -> bool:
-    return token.isdigit() if pattern == _NUMBER_TOKEN else pattern == token
+    if pattern == _NUMBER_TOKEN:
+        return token.isdigit()
+    return pattern == _ANY_TOKEN or pattern == token

@@ -11,21 +11,27 @@ three kinds of evidence, on every sentence of the post and every pair of adjacen
    filled into both sides and its stances and recent passing posts (its ordinary voice) added
    to the contrasts. The *lean* of a sentence is the mean of its ``top_k`` best cosines to the
    acts minus the same to the contrasts.
-2. **Negation** (:mod:`.negation`): if taking the sentence's negation out makes it lean more
+2. **Calibration** (:mod:`.taboo_background`): raw cosines mean different things for different
+   probe sets, so the lean and the best act cosine are read in standard deviations of the same
+   measures on ordinary brand posts (``data/taboo_background.txt``): z-scores.
+3. **Negation** (:mod:`.negation`): if taking the sentence's negation out makes it lean more
    to the act, the negation argues against the act ("this is not a treatment for ..."), and the
    lean is lowered by ``negation_weight`` times that shift; a negation that is part of the act
    ("you can't lose") shifts the other way and is left alone.
-3. **Lexical evidence** (:mod:`.phrases`): a cue of the act and, for acts about something,
-   one of its objects ("cures" + "arthritis"; a competitor's name + "a joke"). With it a
-   sentence needs to lean only ``margin_cued`` to the act; without it, ``margin``.
+4. **Lexical evidence** (:mod:`.phrases`): a cue of the act and, for acts about something,
+   one of its objects ("cures" + "arthritis"; a competitor's name + "a joke"; "welcome" + a
+   proper name). The stronger the evidence, the less the sentence must lean (``margins_z``:
+   none, the object alone, a cue, a cue with its object); a hedge takes a cue back, and so
+   does a negation aimed at it ("we never say guaranteed").
 
-A sentence breaks the taboo when it is near an act (best cosine ``>= act_min``) and leans past
-its margin. The score is 50 at that boundary, lower the further past it (``score_scale`` per
-unit of cosine); the threshold (default 50) rejects below it, so a brand makes the gate
-stricter or looser with one number. Calibration: ``data/taboo.json``, measured on the
-calibration rows of the labelled gate table (``tests/data/gates/table.yml``) and reported on a
-held-out set (``taboo_holdout.yml``). Without an embedder the gate is skipped. An LLM judge may
-confirm a rejection where one is configured (not part of this gate).
+A sentence breaks the taboo when it is near an act (``act_z_min``) and leans past its margin
+(both by the strength of its evidence).
+The score is 50 at that boundary, lower the further past it (``score_scale`` per standard
+deviation); the threshold (default 50) rejects below it, so a brand makes the gate stricter or
+looser with one number. Calibration: ``data/taboo.json``, tuned on the calibration rows of the
+labelled gate table (``tests/data/gates/table.yml``) and reported on two held-out sets
+(``taboo_holdout.yml``, ``taboo_holdout2.yml``). Without an embedder the gate is skipped. An
+LLM judge may confirm a rejection where one is configured (not part of this gate).
 """
 
 from __future__ import annotations
@@ -38,8 +44,9 @@ import numpy as np
 from storage.objects import Gate
 
 from .model import GateResult
-from .negation import denegated, negated_outside
+from .negation import denegated, negated_inside, negated_outside
 from .rules import Context, Rule, finding, load_json, result
+from .taboo_background import Background, lean_and_act
 from .taboo_probes import TabooProbes, probes_for
 from .tokens import words
 
@@ -58,28 +65,40 @@ def units(text: str, max_sentences: int) -> list[str]:
     return parts + [f"{a} {b}" for a, b in pairwise(parts)]
 
 
-def _top_mean(similarities: np.ndarray, k: int) -> np.ndarray:
-    """Per row, the mean of the ``k`` highest similarities (steadier than the single best)."""
-    if similarities.shape[1] == 0:
-        return np.zeros(similarities.shape[0], dtype=np.float32)
-    k = max(1, min(k, similarities.shape[1]))
-    return np.sort(similarities, axis=1)[:, -k:].mean(axis=1)
-
-
-async def _scores(ctx: Context, probes: TabooProbes, texts: list[str], ordinary: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Per text: its lean to the act (act minus contrast) and its best cosine to an act."""
-    config = load_json("taboo.json")
-    vectors = await ctx.vectors(texts)
-    act = vectors @ (await ctx.vectors(list(probes.act))).T
-    contrast = vectors @ (await ctx.vectors(list(probes.contrast) + ordinary)).T
-    return _top_mean(act, config["top_k"]) - _top_mean(contrast, config["top_k"]), act.max(axis=1)
-
-
-def _strength(probes: TabooProbes, text_words: list[str]) -> int:
-    """The strength of the sentence's lexical evidence; none where a negation outside the cue
-    may be aimed at it ("we never say guaranteed")."""
+def _evidence(probes: TabooProbes, text_words: list[str]) -> tuple[int, bool]:
+    """The strength of a unit's lexical evidence, and whether its negation is part of the act
+    (it sits inside the cues found: "no analysts needed", "can't lose"). A cue that a negation
+    outside it may be aimed at ("we never say guaranteed") counts for nothing; the object stays."""
     evidence = probes.evidence(text_words)
-    return 0 if negated_outside(text_words, evidence.cues) else evidence.strength
+    if evidence.cues and negated_outside(text_words, evidence.cues):
+        return evidence.without_cues().strength, False
+    return evidence.strength, bool(evidence.cues) and negated_inside(evidence.cues)
+
+
+async def _scores(ctx: Context, probes: TabooProbes, parts: list[str], n_sentences: int, ordinary: list[str],
+                  act_negations: list[bool]) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Per unit: its lean to the act in background standard deviations, the negation's shift
+    taken off, and its best act cosine, likewise. A pair inherits the larger negation shift of
+    its two sentences (a sentence that argues against the act does so next to any other); a
+    negation that is part of the act's cue shifts nothing."""
+    config = load_json("taboo.json")
+    negations = [denegated(p) for p in parts]
+    positive = [n for n in negations if n]
+    lean, act = await lean_and_act(ctx, probes, parts + positive, ordinary)
+    background = await Background.of(ctx, probes, ordinary)
+    shift = np.zeros(len(parts), dtype=np.float32)
+    j = len(parts)
+    for i, n in enumerate(negations):
+        if n:
+            shift[i] = max(0.0, float(lean[j] - lean[i]) - config["negation_tolerance"])
+            j += 1
+    for i in range(n_sentences, len(parts)):  # pair i joins sentences k and k + 1
+        k = i - n_sentences
+        shift[i] = max(shift[i], shift[k], shift[k + 1])
+    shift[np.array(act_negations, dtype=bool)] = 0.0
+    is_pair = np.arange(len(parts)) >= n_sentences
+    lean = lean[: len(parts)] - config["negation_weight"] * shift
+    return background.lean_z(lean, is_pair), background.act_z(act[: len(parts)], is_pair)
 
 
 async def check(ctx: Context) -> GateResult:
@@ -88,11 +107,10 @@ async def check(ctx: Context) -> GateResult:
     if ctx.embedder is None or not c.brand.taboos:
         return result(RULE, 100.0, [], threshold, skipped=ctx.embedder is None and bool(c.brand.taboos))
     config = load_json("taboo.json")
+    n_sentences = len(sentences(c.text)[: config["max_sentences"]])
     parts = units(c.text, config["max_sentences"])
     if not parts:
         return result(RULE, 100.0, [], threshold)
-    negations = [denegated(p) for p in parts]
-    positive = [n for n in negations if n]
     # The brand's recent passing posts are its ordinary voice: contrast for every taboo, so a
     # sentence that is merely on the brand's subject is not mistaken for an act on it.
     ordinary = [s for prior in c.history if prior.text.strip() for s in sentences(prior.text)][: config["history_sentences"]]
@@ -100,18 +118,12 @@ async def check(ctx: Context) -> GateResult:
     findings, lowest = [], 100.0
     for taboo in c.brand.taboos:
         probes = await probes_for(ctx, taboo)
-        lean, best_act = await _scores(ctx, probes, parts + positive, ordinary)
-        shift = np.zeros(len(parts), dtype=np.float32)
-        j = len(parts)
-        for i, n in enumerate(negations):
-            if n:
-                shift[i] = max(0.0, float(lean[j] - lean[i]) - config["negation_tolerance"])
-                j += 1
-        lean, best_act = lean[: len(parts)] - config["negation_weight"] * shift, best_act[: len(parts)]
-        margin = np.array([config["margins"][_strength(probes, w)] for w in part_words])
-        act_min = config["act_min"] if probes.kinds else config["self_min"]
+        evidence = [_evidence(probes, w) for w in part_words]
+        lean_z, act_z = await _scores(ctx, probes, parts, n_sentences, ordinary, [inside for _, inside in evidence])
+        margin = np.array([config["margins_z"][strength] for strength, _ in evidence])
+        act_min = np.array([config["act_z_min"][strength] if probes.kinds else config["self_z_min"] for strength, _ in evidence])
         # Past the boundary on both conditions -> below 50; the weaker condition decides.
-        excess = np.minimum(best_act - act_min, lean - margin)
+        excess = np.minimum(act_z - act_min, lean_z - margin)
         scores = 50.0 - config["score_scale"] * excess
         worst = int(scores.argmin())
         score = float(np.clip(scores[worst], 0.0, 100.0))

@@ -1,69 +1,82 @@
 """A brand's taboo expanded into what the taboo gate compares sentences with.
 
 A taboo is a short text ("Never disparage competitors by name", "No discount talk"). It is
-expanded once per brand:
+expanded once per check (its vectors are cached across checks):
 
 1. **The act**: the prohibition words are taken off its front (``data/taboo_prohibitions.txt``),
    leaving the act ("disparage competitors by name").
-2. **Kinds of act** (``data/taboo_acts.json``): the act is matched to the kinds whose
-   description it is near (``kind_min``; else the nearest one from ``kind_floor``). Each kind
-   brings sentence probes that commit the act and *contrast* probes that name the same subject
-   neutrally or argue against it, plus lexical evidence: cue phrases of the act and, where the
-   act needs one, the objects it must be about (a condition for a health claim, a rival for
-   disparaging).
-3. **The brand brain**: the brand's competitors fill the kinds' ``{object}`` templates ("{object}'s
-   product is a joke" / "fair play to {object}"), so a post that names a competitor is compared
-   with acts *and* contrasts that name it too and the name itself weighs on neither side; they
-   are also objects (``{competitor}``). The brand's stances join the contrasts (its positions
-   are its ordinary voice, not acts).
+2. **Kinds of act** (``data/taboo_acts.json``): the act is matched to the kinds it is near,
+   each kind by the nearest of its description and the ways a brand may phrase such a taboo
+   ("bash other companies", "badmouth rivals"): every kind from ``kind_min``, else the nearest
+   one from ``kind_floor``. Each kind brings sentence probes that commit the act and *contrast*
+   probes that name the same subject neutrally or argue against it, plus lexical evidence: cue
+   phrases of the act, the objects the act must be about (a condition for a health claim, a
+   rival for disparaging, a proper name for naming a client) and hedges that take an absolute
+   claim back ("about", "most", "still").
+3. **The brand brain**: the brand's competitors fill the disparaging kind's ``{object}``
+   templates ("{object}'s product is a joke" / "fair play to {object}"), so a post that names a
+   competitor is compared with acts *and* contrasts that name it too and the name itself weighs
+   on neither side; they are also its objects (``{competitor}``). The proper names of the post
+   (:mod:`.names`, without the competitors and the brand's own names) are the objects of
+   naming a client (``{name}``). The brand's stances join the contrasts (its positions are its
+   ordinary voice, not acts).
 4. A taboo no kind covers is its own act probe, with its refusal ("we never ...") as contrast.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
-import numpy as np
-
-from .phrases import PhraseSet
+from .names import proper_names
+from .phrases import COMPETITOR, PhraseSet
 from .rules import Context, load_json, load_lines
 from .tokens import fold
 
 
 @dataclass(frozen=True)
-class Lexicon:
-    """One kind's lexical evidence: a sentence holds it when it has a cue and, if the kind has
-    objects, one of them."""
-
-    cues: PhraseSet
-    objects: PhraseSet | None
-
-    def evidence(self, text_words: list[str]) -> Evidence:
-        cues = self.cues.find(text_words)
-        if not cues:
-            return Evidence()
-        if self.objects is None:
-            return Evidence(cues=tuple(cues))
-        objects = self.objects.find(text_words)
-        return Evidence(cues=tuple(cues), objects=tuple(objects)) if objects else Evidence()
-
-
-@dataclass(frozen=True)
 class Evidence:
-    """The cue phrases (and objects) of a kind found in a sentence; ``strength`` 0 (none), 1 (a
-    cue of an act that needs no object), 2 (a cue and the object it is about)."""
+    """The cue phrases and objects of a kind found in a sentence. ``strength``: 0 none; 1 the
+    act's object alone (a competitor named, a client's name); 2 a cue of an act that needs no
+    object; 3 a cue and the object it is about, or two different cues of an act that needs none
+    ("25% off" and "free shipping")."""
 
     cues: tuple[str, ...] = ()
     objects: tuple[str, ...] = ()
+    needs_object: bool = False
 
     @property
     def strength(self) -> int:
-        return 0 if not self.cues else 2 if self.objects else 1
+        if self.cues:
+            if self.needs_object:
+                return 3 if self.objects else 0
+            return 3 if len(self.cues) >= 2 else 2
+        return 1 if self.objects else 0
 
     @property
     def phrases(self) -> tuple[str, ...]:
         return self.cues + self.objects
+
+    def without_cues(self) -> Evidence:
+        return Evidence(objects=self.objects, needs_object=self.needs_object)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """One kind's lexical evidence: its cues, the objects it must be about (if any) and the
+    hedges that take its claims back."""
+
+    cues: PhraseSet
+    objects: PhraseSet | None
+    hedges: PhraseSet | None = None
+
+    def evidence(self, text_words: list[str]) -> Evidence:
+        cues = tuple(self.cues.find(text_words))
+        if cues and self.hedges is not None and self.hedges.find(text_words):
+            cues = ()
+        if self.objects is None:
+            return Evidence(cues=cues)
+        return Evidence(cues=cues, objects=tuple(self.objects.find(text_words)), needs_object=True)
 
 
 @dataclass(frozen=True)
@@ -95,39 +108,58 @@ def _kinds() -> dict[str, dict]:
     return load_json("taboo_acts.json")["kinds"]
 
 
-@cache
-def _lexicon(kind: str, competitors: tuple[str, ...]) -> Lexicon | None:
+def _names_competitors(spec: dict) -> bool:
+    return any(COMPETITOR in o for o in spec.get("objects", []))
+
+
+@lru_cache(maxsize=4096)
+def _lexicon(kind: str, competitors: tuple[str, ...], names: tuple[str, ...]) -> Lexicon | None:
     spec = _kinds()[kind]
-    cues = PhraseSet.of(spec.get("cues", []), competitors)
+    cues = PhraseSet.of(spec.get("cues", []), competitors, names)
     if not cues:
         return None
-    objects = PhraseSet.of(spec["objects"], competitors) if spec.get("objects") else None
-    return Lexicon(cues=cues, objects=objects)
+    objects = PhraseSet.of(spec["objects"], competitors, names) if spec.get("objects") else None
+    hedges = PhraseSet.of(spec["hedges"]) if spec.get("hedges") else None
+    return Lexicon(cues=cues, objects=objects, hedges=hedges)
+
+
+async def kinds_of(ctx: Context, act_text: str) -> tuple[str, ...]:
+    """The kinds of act a taboo's act is about (nearest of each kind's description and phrasings)."""
+    config, kinds = load_json("taboo.json"), _kinds()
+    names = list(kinds)
+    phrasings = [(k, text) for k in names for text in [kinds[k]["description"], *kinds[k].get("taboos", [])]]
+    vectors = await ctx.vectors([act_text] + [text for _, text in phrasings])
+    near = vectors[1:] @ vectors[0]
+    best = {k: max(float(c) for (kind, _), c in zip(phrasings, near, strict=True) if kind == k) for k in names}
+    chosen = tuple(k for k in names if best[k] >= config["kind_min"])
+    if not chosen and max(best.values()) >= config["kind_floor"]:
+        chosen = (max(best, key=best.__getitem__),)
+    return chosen
 
 
 async def probes_for(ctx: Context, taboo: str) -> TabooProbes:
-    """The probes and lexical evidence of one of the brand's taboos."""
+    """The probes and lexical evidence of one of the brand's taboos for this check's post."""
     config, kinds = load_json("taboo.json"), _kinds()
     brand = ctx.candidate.brand
     competitors = tuple(brand.competitors)
+    names = tuple(proper_names(ctx.candidate.text, exclude=(*competitors, *brand.own_names)))
     act_text = act_of(taboo)
-    names = list(kinds)
-    vectors = await ctx.vectors([act_text] + [kinds[k]["description"] for k in names])
-    near = vectors[1:] @ vectors[0]
-    chosen = [k for k, cos in zip(names, near, strict=True) if cos >= config["kind_min"]]
-    if not chosen and float(np.max(near)) >= config["kind_floor"]:
-        chosen = [names[int(np.argmax(near))]]
+    chosen = await kinds_of(ctx, act_text)
     act: list[str] = []
     contrast: list[str] = []
     for kind in chosen:
         spec = kinds[kind]
-        objects = list(competitors[: config["competitors_max"]]) or spec.get("default_object", [])
+        fill = competitors[: config["competitors_max"]] if _names_competitors(spec) else ()
+        objects = list(fill) or spec.get("default_object", [])
         act += spec["act"] + [t.format(object=o) for t in spec.get("act_templates", []) for o in objects]
         contrast += spec["contrast"] + [t.format(object=o) for t in spec.get("contrast_templates", []) for o in objects]
     if not chosen:
         act = [act_text]
         contrast = [template.format(act=act_text) for template in config["refusal_templates"]]
     contrast += list(brand.stances)
-    lexicons = tuple(lex for k in chosen if (lex := _lexicon(k, competitors)) is not None)
-    return TabooProbes(taboo=taboo, act_text=act_text, kinds=tuple(chosen), act=tuple(dict.fromkeys(act)),
+    lexicons = tuple(lex for k in chosen if (lex := _lexicon(k, competitors, names)) is not None)
+    return TabooProbes(taboo=taboo, act_text=act_text, kinds=chosen, act=tuple(dict.fromkeys(act)),
                        contrast=tuple(dict.fromkeys(contrast)), lexicons=lexicons)  # fmt: skip
+
+
+__all__ = ["Evidence", "Lexicon", "TabooProbes", "act_of", "kinds_of", "probes_for"]

@@ -6,11 +6,12 @@ recall on rejects 100 %, false positives at most 5 % of the passing posts, every
 carries its expected reasons, soft flags raised exactly where expected, lengths exactly as the
 platform counts them.
 
-The taboo gate (meaning: MiniLM probes, negation, lexical evidence) is calibrated on the
-taboo rows of this table and measured again on a held-out set it was not tuned on
-(``taboo_holdout.yml``, one brand only there). It does not reach the 100 % recall floor: the
-measured figures are held as floors in ``test_taboo_*`` (see the numbers there). Its false
-rejections of passing posts count in the common false-positive floor.
+The taboo gate (meaning: MiniLM probes calibrated against ordinary text, negation, lexical
+evidence) is tuned on the taboo rows of this table, where it is held to the same floors
+(recall 100 %, false positives at most 5 %), and measured on two held-out sets it was not
+tuned on (``taboo_holdout.yml``, ``taboo_holdout2.yml``; brands of their own there): their
+measured figures are held as floors in ``test_taboo_gate_on_the_*held_out_set``. Its false
+rejections of passing posts count in the common false-positive floor too.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "gates"
 BRANDS = yaml.safe_load((DATA / "brands.yml").read_text(encoding="utf-8"))
 ROWS = yaml.safe_load((DATA / "table.yml").read_text(encoding="utf-8"))["rows"]
 HOLDOUT = yaml.safe_load((DATA / "taboo_holdout.yml").read_text(encoding="utf-8"))["rows"]
+HOLDOUT2 = yaml.safe_load((DATA / "taboo_holdout2.yml").read_text(encoding="utf-8"))["rows"]
 
 
 def text_of(row: dict) -> str:
@@ -44,6 +46,7 @@ def candidate(row: dict) -> GateInput:
         taboos=brand["taboos"],
         stances=brand.get("stances", []),
         competitors=brand.get("competitors", []),
+        own_names=brand.get("names", []),
         number_threads=brand["number_threads"],
     )
     history = [PriorVariant(**v) for v in brand["history"]]
@@ -60,6 +63,11 @@ async def holdout(minilm) -> dict[str, GateReport]:
     return {row["id"]: await run_gates(candidate(row), minilm) for row in HOLDOUT}
 
 
+@pytest.fixture(scope="module")
+async def holdout2(minilm) -> dict[str, GateReport]:
+    return {row["id"]: await run_gates(candidate(row), minilm) for row in HOLDOUT2}
+
+
 def test_the_table_is_what_it_claims():
     assert len(ROWS) >= 80 and len({r["id"] for r in ROWS}) == len(ROWS)
     assert {r["channel"] for r in ROWS} == {"x", "linkedin", "mastodon", "bluesky"}
@@ -68,17 +76,13 @@ def test_the_table_is_what_it_claims():
     assert 0.4 <= passing / len(ROWS) <= 0.65
 
 
-def _rule_reasons(report: GateReport) -> list[str]:
-    return [code for code in report.reasons if code != "taboo"]
-
-
 def _is_taboo_row(row: dict) -> bool:
     return "taboo" in row.get("reasons", [])
 
 
 def test_recall_on_rejects_is_total(reports):
     missed = [
-        r["id"] for r in ROWS if r["expect"] == "reject" and not _is_taboo_row(r) and not _rule_reasons(reports[r["id"]])
+        r["id"] for r in ROWS if r["expect"] == "reject" and not reports[r["id"]].reasons
     ]
     assert missed == []
 
@@ -94,7 +98,7 @@ def test_each_reject_carries_its_expected_reasons(reports):
     wrong = {
         r["id"]: reports[r["id"]].reasons
         for r in ROWS
-        if r["expect"] == "reject" and not _is_taboo_row(r) and not set(r["reasons"]) <= set(reports[r["id"]].reasons)
+        if r["expect"] == "reject" and not set(r["reasons"]) <= set(reports[r["id"]].reasons)
     }
     assert wrong == {}
 
@@ -115,30 +119,43 @@ def test_lengths_exactly_as_the_platform_counts(reports):
     assert wrong == {}
 
 
+def _taboo_figures(rows: list[dict], reports: dict[str, GateReport]) -> tuple[list[str], list[str], list[str]]:
+    """The taboo posts, those caught, and the passing posts wrongly rejected as taboo."""
+    acts = [r["id"] for r in rows if r["expect"] == "reject" and (_is_taboo_row(r) or "reasons" not in r)]
+    caught = [i for i in acts if "taboo" in reports[i].reasons]
+    wrongly = [r["id"] for r in rows if r["expect"] == "pass" and "taboo" in reports[r["id"]].reasons]
+    return acts, caught, wrongly
+
+
 def test_taboo_gate_on_its_calibration_rows(reports):
-    """Measured (MiniLM, data/taboo.json): 21 of 24 taboo posts rejected (87.5 %); 0 of 69
-    passing posts rejected as taboo, 0 of the 22 taboo decoys. Missed: two competitor put-downs
-    by idiom only ("without crying", "bleached flour with a marketing budget") and one
-    overpromise phrased as a plain feature ("tells you exactly which deals will close")."""
-    taboo_rows = [r for r in ROWS if _is_taboo_row(r)]
-    caught = [r["id"] for r in taboo_rows if "taboo" in reports[r["id"]].reasons]
+    """Tuned on these rows (MiniLM, data/taboo.json): every taboo post rejected (36 of 36) and
+    none of the 81 passing posts rejected as taboo (the 34 taboo decoys among them)."""
+    acts, caught, wrongly = _taboo_figures(ROWS, reports)
     decoys = [r for r in ROWS if r["id"].startswith("tb-decoy-")]
-    wrongly = [r["id"] for r in ROWS if r["expect"] == "pass" and "taboo" in reports[r["id"]].reasons]
-    assert len(taboo_rows) == 24 and len(decoys) == 22
-    assert len(caught) >= 21, sorted({r["id"] for r in taboo_rows} - set(caught))
-    assert wrongly == []
+    assert len(acts) == 36 and len(decoys) == 34
+    assert sorted(set(acts) - set(caught)) == []
+    passing = sum(r["expect"] == "pass" for r in ROWS)
+    assert len(wrongly) <= 0.05 * passing, wrongly
 
 
 def test_taboo_gate_on_the_held_out_set(holdout):
-    """Never tuned on. Measured: 11 of 12 taboo posts rejected (91.7 %; missed: naming two
-    clients, a taboo no lexical cue covers); 1 of 14 decoys rejected (7 %: "what a guaranteed
-    income really costs", a neutral explainer the meaning probes read as a promise)."""
-    acts = [r["id"] for r in HOLDOUT if r["expect"] == "reject"]
-    decoys = [r["id"] for r in HOLDOUT if r["expect"] == "pass"]
-    caught = [i for i in acts if "taboo" in holdout[i].reasons]
-    wrongly = [i for i in decoys if "taboo" in holdout[i].reasons]
-    assert len(acts) == 12 and len(decoys) == 14
-    assert len(caught) >= 11, sorted(set(acts) - set(caught))
+    """Never tuned on. Measured: 12 of 12 taboo posts rejected, 0 of 14 decoys rejected (the
+    first version of the gate: 11 of 12, 1 of 14)."""
+    acts, caught, wrongly = _taboo_figures(HOLDOUT, holdout)
+    assert len(acts) == 12 and len(HOLDOUT) - len(acts) == 14
+    assert len(caught) >= 12, sorted(set(acts) - set(caught))
+    assert wrongly == []
+
+
+def test_taboo_gate_on_the_second_held_out_set(holdout2):
+    """Written before this round of work and never tuned on; two brands appear only there.
+    Measured: 4 of 14 taboo posts rejected (the first version: 0 of 14), 1 of 16 decoys
+    rejected (first version: 2 of 16). Missed mostly: acts with no lexical evidence the data
+    files know (a health claim told as an anecdote, layoffs as "let 40 people go", a put-down
+    by a new image) where MiniLM's lean alone is not past the no-evidence margin."""
+    acts, caught, wrongly = _taboo_figures(HOLDOUT2, holdout2)
+    assert len(acts) == 14 and len(HOLDOUT2) - len(acts) == 16
+    assert len(caught) >= 4, sorted(set(acts) - set(caught))
     assert len(wrongly) <= 1, wrongly
 
 
