@@ -77,6 +77,7 @@ SOURCE_TEXT_MAX = 40_000
 MEMORY_LINES = 200
 HISTORY = 200
 MAX_ATTEMPTS = 3
+DIFF_MAX = 4000  # characters of an edit's unified diff kept on its event log line
 HOOKS_PER_PACKAGE = 12  # nearest hooks offered to the plans (each plan keeps the best that fits)
 
 
@@ -371,8 +372,10 @@ async def edit(agent: BrandAgent, command: EditVariant) -> PackageView:
                       details={"field": "text", "reasons": outcome.reasons, "length": outcome.report.length,
                                "limit": outcome.report.limit})  # fmt: skip
     distance = outcome.event.payload.edit_distance if outcome.event else None
+    # The feedback event keeps both texts and the distance (its schema, seed 004); the event
+    # log line carries the readable diff for a person looking at what changed.
     return await _save_one(agent, stored, outcome.variant, command.expected_version, "edited",
-                           {"edit_distance": distance}, outcome.event)  # fmt: skip
+                           {"edit_distance": distance, "diff": (outcome.diff or "")[:DIFF_MAX]}, outcome.event)  # fmt: skip
 
 
 async def review(agent: BrandAgent, command: ReviewVariant) -> PackageView:

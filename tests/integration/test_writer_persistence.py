@@ -161,6 +161,10 @@ async def test_review_edits_approvals_and_the_kill_chain(db, world) -> None:
     async with db.connection() as conn:
         events = await repo.feedback_events.list(conn, "content_variant_id = $1", x.variant.id)
     assert [e.feedback_type for e in events] == ["edit_applied"] and 0 < events[0].payload.edit_distance < 0.2
+    async with db.connection() as conn:
+        logged = await repo.event_log.list(conn, "brand_id = $1 AND subject_id = $2", brand, str(x.variant.id))
+    diff = next(e.meta["diff"] for e in logged if e.meta.get("action") == "edited")
+    assert f"-{x.variant.body.splitlines()[0]}" in diff and f"+{edited_text.splitlines()[0]}" in diff
 
     with pytest.raises(Conflict):  # stale version
         await agents.send(brand, ReviewVariant(package_id=pid, variant_id=x.variant.id, expected_version=1,
