@@ -7,7 +7,9 @@ the same run; duplicates counted on the outbox file and the fake.
 Fair by construction: for each batch size both sides claim that many jobs per claim, with the
 same number of workers (two, as two publisher actors), each worker stopping when a claim finds
 nothing; a warm-up round of each runs first; each round gets freshly seeded jobs; the figures
-are medians over the repetitions (and the median of the per-repetition ratios). The raw loop,
+are medians over the repetitions (and the median of the per-repetition ratios). For a batch
+above one, each repetition also runs the raw loop at one job per claim (the reference the goal
+was set against, as in the stack notes). The raw loop,
 per claim: BEGIN, ``SELECT … FOR UPDATE SKIP LOCKED LIMIT batch``, one UPDATE marking them
 done, COMMIT (no attempt rows, no platform): the ceiling of any claim-based worker. The
 publisher, per job: claimed under a lease with its first attempt row committed by the claim,
@@ -99,6 +101,11 @@ async def one_round(db, world, cipher, session, tmp: Path, *, jobs: int, workers
     started = time.perf_counter()
     done = await raw_claim_loop(db, workers, batch)
     out["raw"] = done / (time.perf_counter() - started)
+    if batch != 1:  # the reference loop, one job per claim, in the same repetition
+        await seed(db, world, "linkedin", jobs, "ref")
+        started = time.perf_counter()
+        done = await raw_claim_loop(db, workers, 1)
+        out["raw_one"] = done / (time.perf_counter() - started)
     for name, channel in (("outbox", "youtube_script"), ("fake", "mastodon")):
         await seed(db, world, channel, jobs, name)
         async with db.connection() as conn:
@@ -141,11 +148,14 @@ async def main(jobs: int, workers: int, batches: list[int], repeats: int, databa
                 await one_round(db, world, cipher, session, tmp, jobs=max(100, jobs // 10), workers=workers, batch=batch)  # warm-up
                 rounds = [await one_round(db, world, cipher, session, tmp, jobs=jobs, workers=workers, batch=batch)
                           for _ in range(repeats)]  # fmt: skip
-                row = {f"{k}_jobs_per_s": [round(r[k], 1) for r in rounds] for k in ("raw", "outbox", "fake")}
-                for k in ("raw", "outbox", "fake"):
+                kinds = ("raw", "outbox", "fake") + (("raw_one",) if batch != 1 else ())
+                row = {f"{k}_jobs_per_s": [round(r[k], 1) for r in rounds] for k in kinds}
+                for k in kinds:
                     row[f"{k}_median"] = round(statistics.median(r[k] for r in rounds), 1)
                 for k in ("outbox", "fake"):
                     row[f"ratio_{k}"] = round(statistics.median(r[k] / r["raw"] for r in rounds), 3)
+                    if batch != 1:
+                        row[f"ratio_{k}_to_one_per_claim"] = round(statistics.median(r[k] / r["raw_one"] for r in rounds), 3)
                     row[f"ratio_{k}_min"] = round(min(r[k] / r["raw"] for r in rounds), 3)
                     row[f"{k}_successes_per_settle_statement"] = statistics.median(r[f"{k}_per_statement"] for r in rounds)
                     row[f"{k}_left_unsettled"] = max(r[f"{k}_unsettled"] for r in rounds)

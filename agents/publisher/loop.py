@@ -12,6 +12,13 @@ once against one database (leases and row locks keep them apart). For each claim
 4. the state machine's decision is written in one transaction (attempt, job, connection,
    variant/package/opportunity/pattern usage on success).
 
+Round trips per batch, not per job: the claim itself commits the first attempt row of each fresh
+job on a connection this loop knows it will send on now (step 3 for most jobs; a row whose
+create is then put off is cancelled, never left in flight), the claim returns the variants'
+bodies and the connections' row versions (a connection is read again only when its version
+changed), and the successes that finish together are settled in one statement
+(:mod:`.settling`). None of it moves a send before its attempt row is committed.
+
 Whatever goes wrong on our side (database down, a bug), the job is handed back ``pending`` or,
 if even that fails, its lease runs out and the scheduler's sweep hands it back: never left
 ``running``.

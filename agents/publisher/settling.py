@@ -52,7 +52,7 @@ class SuccessGroup:
         try:
             self.statements += 1
             results = await store.settle_successes(self.db, self.owner, [s for s, _ in group])
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - handed to the caller(s), who handle it as their own write's
             if len(group) == 1:
                 _fail(group[0][1], exc)
                 return

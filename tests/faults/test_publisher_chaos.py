@@ -1,10 +1,15 @@
 """Chaos: 1,000+ jobs across the fakes and the outbox, with faults injected everywhere, two
 publishers racing all along, one of them killed mid-batch, PostgreSQL stopped and restarted.
+Among them, threads on X, Mastodon and Bluesky: posted part by part as reply chains, so the
+faults (a timeout after a part's write, a dropped connection, a 5xx, the killed publisher, the
+database going away) land between parts too.
 
-The end state is compared between the platforms' records and the database: no post twice on any
-platform, every post on a platform belongs to a job the database calls ``success`` with that
-post's id, and every job ended ``success`` or ``failed`` with a reason (none lost, none left
-pending or running).
+The end state is compared between the platforms' records and the database: no post (no thread
+part) twice on any platform, every post on a platform belongs to a job the database calls
+``success`` with that post's id (a thread: each part, in order, each replying to the one
+before), a failed thread has on the platform exactly the parts its attempts confirmed, and
+every job ended ``success`` or ``failed`` with a reason (none lost, none left pending or
+running).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import pytest
 
 from agents.publisher.loop import PublisherConfig, PublishLoop
 from agents.publisher.policy import RetryPolicy
+from agents.publisher.threads import thread_parts
 from agents.publisher.tokens import TokenCipher, new_key, parse_keys
 from runtime.fakes import FakeBluesky, FakeLinkedIn, FakeMastodon, FakeX
 from runtime.fakes.world import add_variants, make_world
@@ -35,6 +41,7 @@ from storage.postgres import repositories as repo
 pytestmark = pytest.mark.faults
 
 JOBS = {"x": 300, "linkedin": 200, "mastodon": 200, "bluesky": 150, "youtube_script": 150}  # 1,000
+THREADS = {"x": 30, "mastodon": 25, "bluesky": 25}  # more jobs, each a reply chain of several parts
 ACCOUNTS = {"x": "42", "linkedin": "urn:li:person:chaos", "mastodon": "chaos", "bluesky": "did:plc:chaos"}
 FAULTS = {"delay": 0.03, "drop": 0.04, "error_5xx": 0.04, "reset": 0.02}
 TIMEOUT = 0.5
@@ -47,11 +54,19 @@ async def _seed(db, fakes, cipher, outbox):
     async with db.transaction() as conn:
         world = await make_world(conn)
         for channel, count in JOBS.items():
-            variants = await add_variants(conn, world, channel, [f"chaos {channel} post #{i}: ship it (v{i}) https://k.example/{i}"
-                                                                for i in range(count)])
+            bodies = [f"chaos {channel} post #{i}: ship it (v{i}) https://k.example/{i}" for i in range(count)]
+            bodies += [_thread_text(channel, i) for i in range(THREADS.get(channel, 0))]
+            variants = await add_variants(conn, world, channel, bodies)
             await repo.publishing_jobs.insert_many(conn, [
                 PublishingJob(brand_id=world.brand_id, content_variant_id=v.id, channel=Channel(channel),
                               scheduled_at=utcnow() - timedelta(seconds=1)) for v in variants])  # fmt: skip
+        # The channels' plans were written as threads: a variant too long for one post goes out
+        # as a reply chain (a short one stays one post).
+        await conn.execute(
+            "INSERT INTO generation_sessions (brand_id, content_package_id, round, status, generator, seed, plan_settings)"
+            " VALUES ($1, $2, 'write', 'written', 'composer', 0, $3)", world.brand_id, world.package_id,
+            {str(world.plans[c]): {"thread": True, "budget": 280, "length_mode": "standard", "risk_mode": "safe"}
+             for c in THREADS})  # fmt: skip
         for channel, fake in fakes.items():
             grant = fake.connect(ACCOUNTS[channel])
             config = ChannelConfig(brand_id=world.brand_id, channel=Channel(channel), status=ChannelStatus.CONNECTED,
@@ -140,9 +155,15 @@ async def test_chaos_publishes_every_job_exactly_once(data_root, tmp_path):
     try:
         async with db.connection() as conn:
             jobs = await conn.fetch(
-                "SELECT j.id, j.channel, j.status, j.last_error, v.body, a.external_post_id FROM publishing_jobs j"
+                "SELECT j.id, j.channel, j.status, j.last_error, v.body, a.external_post_id, a.confirmed, a.parts FROM publishing_jobs j"
                 " JOIN content_variants v ON v.id = j.content_variant_id"
-                " LEFT JOIN publish_attempts a ON a.publishing_job_id = j.id AND a.status = 'success'")
+                " LEFT JOIN LATERAL (SELECT count(*) AS confirmed, (array_agg(external_post_id ORDER BY attempt_index))[1]"
+                "   AS external_post_id, array_agg(external_post_id ORDER BY attempt_index) AS parts FROM publish_attempts"
+                "   WHERE publishing_job_id = j.id AND status = 'success') a ON true")
+            interrupted = {r["id"] for r in await conn.fetch(  # a part's create met a fault after an earlier part was out
+                "SELECT DISTINCT f.publishing_job_id AS id FROM publish_attempts f JOIN publish_attempts ok"
+                " ON ok.publishing_job_id = f.publishing_job_id AND ok.status = 'success' AND ok.attempt_index < f.attempt_index"
+                " WHERE f.status <> 'success' OR f.error_code IS NOT NULL")}
             attempt_stats = await conn.fetch("SELECT status, error_code, count(*) AS n FROM publish_attempts GROUP BY 1, 2")
             refreshes = await conn.fetchval("SELECT sum(refreshes) FROM channel_credentials")
     finally:
@@ -151,11 +172,15 @@ async def test_chaos_publishes_every_job_exactly_once(data_root, tmp_path):
         await handle.close()
         server.stop()
 
-    assert len(jobs) == sum(JOBS.values()) >= 1000
+    assert len(jobs) == sum(JOBS.values()) + sum(THREADS.values()) >= 1000
     by_status = Counter(r["status"] for r in jobs)
     assert set(by_status) <= {"success", "failed"}, by_status  # none lost, none left pending or running
     assert all(r["last_error"] for r in jobs if r["status"] == "failed")
-    assert len({r["id"] for r in jobs}) == len(jobs)  # at most one success attempt per job
+    parts_of = {r["id"]: _parts(r["channel"], r["body"]) for r in jobs}
+    threads = {r["id"] for r in jobs if len(parts_of[r["id"]]) > 1}
+    assert len(threads) == sum(THREADS.values())  # every thread job really is a reply chain
+    single = [r for r in jobs if r["id"] not in threads]
+    assert all(r["confirmed"] <= 1 for r in single)  # at most one success attempt per single post
 
     outbox_lines = [json.loads(line) for line in outbox.read_text().splitlines()]
     posted = {channel: [p["text"] for p in fake.posts] for channel, fake in fakes.items()}
@@ -165,21 +190,57 @@ async def test_chaos_publishes_every_job_exactly_once(data_root, tmp_path):
 
     ids = {channel: {p["text"]: p["id"] for p in fake.posts} for channel, fake in fakes.items()}
     ids["youtube_script"] = {line["text"]: f"outbox:{line['key']}" for line in outbox_lines}
-    mismatched, unrecorded = [], []
-    for r in jobs:
+    replies = {channel: {p["id"]: p.get("in_reply_to") for p in fake.posts} for channel, fake in fakes.items()}
+    mismatched, unrecorded, broken_chains = [], [], []
+    for r in single:
         on_platform = ids[r["channel"]].get(_shown(r["channel"], r["body"]))
         if r["status"] == "success" and on_platform != r["external_post_id"]:
             mismatched.append((r["channel"], r["body"], on_platform, r["external_post_id"]))
         if r["status"] == "failed" and on_platform is not None:
             unrecorded.append((r["channel"], r["body"], r["last_error"]))
+    thread_outcomes: Counter[str] = Counter()
+    for r in (r for r in jobs if r["id"] in threads):
+        on_platform = [ids[r["channel"]].get(part) for part in parts_of[r["id"]]]
+        recorded = [i for i in (r["parts"] or []) if i is not None]
+        posted = [i for i in on_platform if i is not None]
+        if posted != recorded or on_platform[: len(posted)] != posted:  # parts out: exactly the confirmed ones, a prefix
+            unrecorded.append((r["channel"], r["body"][:40], on_platform, recorded, r["last_error"]))
+        if r["status"] == "success" and len(posted) != len(on_platform):
+            mismatched.append((r["channel"], r["body"][:40], on_platform, recorded))
+        if [replies[r["channel"]][i] for i in posted] != [None, *posted[:-1]][: len(posted)]:
+            broken_chains.append((r["channel"], r["body"][:40], posted))
+        thread_outcomes[f"{r['status']}:{len(posted)}/{len(on_platform)}" if r["status"] == "failed" else "success"] += 1
     assert mismatched == [] and unrecorded == []  # the platforms and the database agree
+    assert broken_chains == []  # each part replies to the one before it, the first to nothing
+    assert len(threads & interrupted) >= 3  # faults did land between parts, and were survived
     stats = {(r["status"], r["error_code"]): r["n"] for r in attempt_stats}
-    print("\nchaos:", dict(by_status), dict(events), "refreshes", refreshes, "faults",
+    print("\nchaos:", dict(by_status), "threads", dict(thread_outcomes), "interrupted", len(threads & interrupted),
+          dict(events), "refreshes", refreshes, "faults",
           {c: f.faults.applied for c, f in fakes.items()}, "attempts", stats)
     # The faults really happened and were survived.
     assert sum(n for (status, _), n in stats.items() if status == "unconfirmed" or _ == "not_published") > 0
     assert events["publisher_killed"] == 1 and events["postgres_restarted"] == 1 and refreshes >= 3
     assert by_status["success"] >= 0.98 * len(jobs)
+
+
+def _thread_text(channel: str, i: int) -> str:
+    """A post too long for one part on any of the thread channels, every sentence its own (so
+    no part of one thread reads like a part of another)."""
+    sentences = [
+        f"Thread {i} on {channel}, note one: our board stopped reading click dashboards last spring.",
+        f"Note two of thread {i}: finance asked for pipeline by stage, and which lever moved it.",
+        f"Note three ({channel} {i}): we rebuilt the report around three numbers the CFO already trusts.",
+        f"Note four, thread {i}: qualified pipeline created, pipeline advanced a stage, revenue closed.",
+        f"Note five of {i}: everything else went to an appendix that nobody has opened since.",
+        f"Note six ({i}): the meeting got shorter and the budget conversation got a lot easier.",
+        f"Note seven, {channel} thread {i}: agree stage definitions with sales first, or the numbers start a fight.",
+        f"Last note of thread {i}: the first month looks worse, because honest pipeline is smaller.",
+    ]
+    return " ".join(sentences)
+
+
+def _parts(channel: str, body: str) -> list[str]:
+    return thread_parts(Channel(channel), channel, body) if channel in THREADS else [body]
 
 
 def _shown(channel: str, body: str) -> str:
