@@ -47,10 +47,19 @@ def source_doc(doc: Any) -> SourceDoc:
     return SourceDoc(id=doc.id, title=doc.title, text=doc.text[:SOURCE_TEXT_MAX], url=doc.source_url)
 
 
+def page_key(url: str) -> str:
+    """The URL's normalized form; a URL ingestion cannot read is refused (``invalid_url``)."""
+    try:
+        return normalize_url(url, field=FIELD)
+    except (Invalid, ValueError) as exc:  # urlsplit raises ValueError on a broken IPv6 host
+        message = exc.message if isinstance(exc, Invalid) else f"invalid URL: {exc}"
+        raise _refused(message, "invalid_url") from None
+
+
 async def known_page(conn: Any, org_id: UUID, url: str) -> Any | None:
     """The newest document the tenant may read (public or its own) stored for the same URL
     (compared in normalized form: scheme, ``www.``, tracking parameters... aside)."""
-    key = normalize_url(url, field=FIELD)
+    key = page_key(url)
     host = key.split("/", 3)[2].split(":")[0]
     docs = await repo.source_docs.list(
         conn, "(org_id IS NULL OR org_id = $1) AND source_url IS NOT NULL AND position($2 in lower(source_url)) > 0",
@@ -126,4 +135,4 @@ async def page_source(agent: BrandAgent, ask: PageAsk) -> SourceDoc:
     return source_doc(found[0])
 
 
-__all__ = ["FIELD", "PAGE_FETCH", "fetch_page", "known_page", "page_source", "source_doc"]
+__all__ = ["FIELD", "PAGE_FETCH", "fetch_page", "known_page", "page_key", "page_source", "source_doc"]

@@ -136,6 +136,10 @@ async def test_a_refused_connection_and_a_timeout_leave_nothing(db, brand, site,
         await gateway(db).send(brand.brand.id, WritePackage(page=PageAsk(url="http://127.0.0.1:9/post"),
                                                             channels=CHANNELS))  # fmt: skip
     assert refused.value.details == {"field": "source.url", "reason": "connection", "status": None}
+    for broken in ("http://[fe80::1/post", "http://example.org:99999/post"):  # a host or port no fetcher can use
+        with pytest.raises(Invalid) as invalid:
+            await gateway(db).send(brand.brand.id, WritePackage(page=PageAsk(url=broken), channels=CHANNELS))
+        assert invalid.value.details == {"field": "source.url", "reason": "invalid_url"}
     monkeypatch.setattr(agent_pages, "PAGE_FETCH", FetchConfig(timeout_seconds=0.5))
     with pytest.raises(Invalid) as slow:
         await gateway(db).send(brand.brand.id, WritePackage(page=PageAsk(url=f"{site[0]}/slow"),
