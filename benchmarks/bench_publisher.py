@@ -1,5 +1,5 @@
 """Benchmark: publish jobs per second through the publisher, to the outbox and to a fake
-platform over HTTP, against a raw ``FOR UPDATE SKIP LOCKED`` claim loop on the same database in
+platform over HTTP (its own process), against a raw ``FOR UPDATE SKIP LOCKED`` claim loop on the same database in
 the same run; duplicates counted on the outbox file and the fake.
 
     .venv/bin/python benchmarks/bench_publisher.py --jobs 2000 --batches 1 20 --repeats 5
@@ -39,7 +39,6 @@ from common import machine
 from agents.publisher.loop import PublisherConfig, PublishLoop
 from agents.publisher.policy import RetryPolicy
 from agents.publisher.tokens import TokenCipher, new_key, parse_keys
-from runtime.fakes import FakeMastodon
 from runtime.fakes.world import add_variants, make_world
 from storage.bootstrap import open_postgres
 from storage.objects.base import utcnow
@@ -122,17 +121,57 @@ async def one_round(db, world, cipher, session, tmp: Path, *, jobs: int, workers
     return out
 
 
+_FAKE_PROCESS = """
+import asyncio
+from runtime.fakes import FakeMastodon
+
+async def main():
+    fake = FakeMastodon(limit=10**9)
+    print(await fake.start(), flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+class FakeProcess:
+    """The fake Mastodon in a process of its own, as a real platform would be: its CPU is not
+    the publisher's. Driven over its ``/_fake`` control routes."""
+
+    async def start(self, session: aiohttp.ClientSession) -> str:
+        self.session = session
+        self.proc = await asyncio.create_subprocess_exec(sys.executable, "-c", _FAKE_PROCESS, stdout=asyncio.subprocess.PIPE)
+        self.url = (await self.proc.stdout.readline()).decode().strip()
+        if not self.url.startswith("http"):
+            raise RuntimeError("the fake platform did not start")
+        return self.url
+
+    async def connect(self, account: str) -> dict:
+        async with self.session.post(f"{self.url}/_fake/tokens", json={"account": account}) as response:
+            return await response.json()
+
+    async def posts(self) -> list[dict]:
+        async with self.session.get(f"{self.url}/_fake/posts") as response:
+            return (await response.json())["posts"]
+
+    async def stop(self) -> None:
+        if getattr(self, "proc", None) is not None and self.proc.returncode is None:
+            self.proc.terminate()
+            await self.proc.wait()
+
+
 async def main(jobs: int, workers: int, batches: list[int], repeats: int, database_url: str | None) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="kairo-bench-publisher-"))
     handle = await open_postgres(database_url=database_url, data_dir=tmp, schema=f"bench_{uuid.uuid4().hex[:8]}", pool_max=6)
     db = handle.db
     cipher = TokenCipher(parse_keys(f"k1:{new_key()}"), "k1")
-    fake = FakeMastodon(limit=10**9)
-    await fake.start()
+    fake = FakeProcess()
+    control = aiohttp.ClientSession()
     try:
+        await fake.start(control)
+        grant = await fake.connect("bench")
         async with db.transaction() as conn:
             world = await make_world(conn)
-            grant = fake.connect("bench")
             await store.save_connection(conn, cipher, ChannelConfig(
                 brand_id=world.brand_id, channel=Channel.MASTODON, status=ChannelStatus.CONNECTED,
                 adapter=AdapterName.MASTODON, endpoint=fake.url, account_ref="bench"),
@@ -163,11 +202,12 @@ async def main(jobs: int, workers: int, batches: list[int], repeats: int, databa
         results["load_after"] = round(os.getloadavg()[0], 2)
         lines = [json.loads(line)["key"] for line in outbox.read_text().splitlines()]
         results["duplicates_outbox"] = sum(n - 1 for n in Counter(lines).values())
-        results["duplicates_fake"] = sum(n - 1 for n in Counter(p["text"] for p in fake.posts).values())
+        results["duplicates_fake"] = sum(n - 1 for n in Counter(p["text"] for p in await fake.posts()).values())
         return results
     finally:
         try:
             await fake.stop()
+            await control.close()
             async with db.pool.acquire() as conn:
                 await conn.execute(f"DROP SCHEMA {db.schema} CASCADE")
         finally:

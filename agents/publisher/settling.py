@@ -4,14 +4,17 @@ settled in one statement (``store.settle_successes``), not one round trip each.
 Nothing waits to fill a group: the first success starts a write at once, and the ones that
 arrive while it runs go together in the next. Each caller learns its own result only after the
 statement that carried it has committed. One refused row (a constraint) refuses the whole
-statement, so a refused group is written again one success at a time: only the success at
-fault fails, and the caller handles it as it would its own single write.
+statement, so a group refused for its data (a conflict, an invalid value) is written again one
+success at a time: only the success at fault fails, and its caller handles that as it would its
+own single write. A group that fails for any other reason (the database went away) fails for
+each of its callers.
 """
 
 from __future__ import annotations
 
 import asyncio
 
+from storage.errors import Conflict, Invalid
 from storage.postgres import Database
 from storage.postgres import publishing as store
 
@@ -42,9 +45,9 @@ class SuccessGroup:
             while self.pending:
                 group, self.pending = self.pending, []
                 await self._write(group)
-        except asyncio.CancelledError as exc:  # the loop is going away: nobody waits forever
+        except asyncio.CancelledError:  # the loop is going away: nobody waits forever
             for _, future in group + self.pending:
-                _fail(future, exc)
+                future.cancel()
             self.pending = []
             raise
 
@@ -52,12 +55,16 @@ class SuccessGroup:
         try:
             self.statements += 1
             results = await store.settle_successes(self.db, self.owner, [s for s, _ in group])
-        except Exception as exc:  # noqa: BLE001 - handed to the caller(s), who handle it as their own write's
+        except (Conflict, Invalid) as exc:  # a row refused: one at a time, so only the success at fault fails
             if len(group) == 1:
                 _fail(group[0][1], exc)
                 return
-            for item in group:  # one at a time: only the success at fault fails
+            for item in group:
                 await self._write([item])
+            return
+        except Exception as exc:  # noqa: BLE001 - the database is away: every caller handles it as its own write's
+            for _, future in group:
+                _fail(future, exc)
             return
         for (_, future), result in zip(group, results, strict=True):
             if not future.done():
