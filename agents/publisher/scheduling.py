@@ -82,10 +82,23 @@ def check(facts: store.ScheduleFacts, at: datetime, now: datetime, rules: Schedu
         if any(abs(other - at) < gap for other in [*facts.nearby, *facts.same_day]):
             refused.append(Refusal("min_gap", "scheduled_at",
                                    f"another post on this connection is less than {limits.min_gap_seconds} s away", True))
+    if limits is not None and limits.posts_per_hour and busiest_hour(at, facts.nearby) >= limits.posts_per_hour:
+        refused.append(Refusal("hourly_cap", "scheduled_at",
+                               f"this connection would have more than {limits.posts_per_hour} posts within an hour", True))
     if limits is not None and limits.posts_per_day and len(facts.same_day) >= limits.posts_per_day:
         refused.append(Refusal("daily_cap", "scheduled_at",
                                f"this connection already has {limits.posts_per_day} posts that day", True))
     return refused
+
+
+def busiest_hour(at: datetime, others: list[datetime]) -> int:
+    """The most other posts that share a 60-minute window with a post at ``at`` (any window, not
+    clock hours: a cap of N per hour allows no N + 1 posts within 60 minutes). ``others``: the
+    connection's other posts near ``at`` (``ScheduleFacts.nearby``), one entry per post."""
+    hour = timedelta(hours=1)
+    near = sorted(o for o in others if abs(o - at) < hour)
+    starts = [o for o in near if o <= at] + [at]
+    return max(sum(1 for o in near if start <= o < start + hour) for start in starts)
 
 
 async def schedule(db: Database, brand_id: UUID, variant_id: UUID, at: datetime, *, rules: ScheduleRules = ScheduleRules(),
@@ -130,4 +143,4 @@ async def cancel(db: Database, brand_id: UUID, job_id: UUID) -> PublishingJob:
         return await store.cancel_job(conn, job_id, brand_id)
 
 
-__all__ = ["Refusal", "ScheduleRules", "cancel", "check", "reschedule", "schedule"]
+__all__ = ["Refusal", "ScheduleRules", "busiest_hour", "cancel", "check", "reschedule", "schedule"]
