@@ -11,6 +11,7 @@ cached like the probes', so this costs one matrix product per taboo and check.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +57,9 @@ class Spread:
         return cls(float(lean.mean()), max(float(lean.std()), floor), float(act.mean()), max(float(act.std()), floor))
 
 
+BACKGROUNDS_MAX = 1024
+
+
 @dataclass(frozen=True)
 class Background:
     """The spreads of ordinary sentences and of ordinary pairs of sentences: a pair is longer
@@ -66,11 +70,22 @@ class Background:
 
     @classmethod
     async def of(cls, ctx: Context, probes: TabooProbes, ordinary: list[str]) -> Background:
+        """The background of a taboo's probes (with the brand's recent posts as contrasts),
+        kept per process: the same brand's checks measure it once."""
+        assert ctx.embedder is not None
+        key = (ctx.embedder.model_name, probes.act, probes.contrast, tuple(ordinary))
+        if (hit := _backgrounds.get(key)) is not None:
+            _backgrounds.move_to_end(key)
+            return hit
         floor = load_json("taboo.json")["sd_floor"]
         singles, pairs = background_units()
         lean, act = await lean_and_act(ctx, probes, singles + pairs, ordinary)
         n = len(singles)
-        return cls(Spread.of(lean[:n], act[:n], floor), Spread.of(lean[n:], act[n:], floor))
+        background = cls(Spread.of(lean[:n], act[:n], floor), Spread.of(lean[n:], act[n:], floor))
+        _backgrounds[key] = background
+        while len(_backgrounds) > BACKGROUNDS_MAX:
+            _backgrounds.popitem(last=False)
+        return background
 
     def _by_shape(self, values: np.ndarray, is_pair: np.ndarray, mean: str, sd: str) -> np.ndarray:
         s, p = self.sentence, self.pair
@@ -83,3 +98,6 @@ class Background:
 
     def act_z(self, act: np.ndarray, is_pair: np.ndarray) -> np.ndarray:
         return self._by_shape(act, is_pair, "act_mean", "act_sd")
+
+
+_backgrounds: OrderedDict[tuple, Background] = OrderedDict()

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from .names import proper_names
-from .phrases import COMPETITOR, PhraseSet
+from .phrases import COMPETITOR, NAME, PhraseSet
 from .rules import Context, load_json, load_lines
 from .tokens import fold
 
@@ -37,13 +37,15 @@ from .tokens import fold
 @dataclass(frozen=True)
 class Evidence:
     """The cue phrases and objects of a kind found in a sentence. ``strength``: 0 none; 1 the
-    act's object alone (a competitor named, a client's name); 2 a cue of an act that needs no
-    object; 3 a cue and the object it is about, or two different cues of an act that needs none
-    ("25% off" and "free shipping")."""
+    act's target alone, when it is a named party (a competitor named, a client's name; a topic
+    such as a condition or an election is named by neutral posts as often, so alone it is no
+    evidence); 2 a cue of an act that needs no object; 3 a cue and the object it is about, or
+    two different cues of an act that needs none ("25% off" and "free shipping")."""
 
     cues: tuple[str, ...] = ()
     objects: tuple[str, ...] = ()
     needs_object: bool = False
+    named: bool = False
 
     @property
     def strength(self) -> int:
@@ -51,14 +53,14 @@ class Evidence:
             if self.needs_object:
                 return 3 if self.objects else 0
             return 3 if len(self.cues) >= 2 else 2
-        return 1 if self.objects else 0
+        return 1 if self.named else 0
 
     @property
     def phrases(self) -> tuple[str, ...]:
         return self.cues + self.objects
 
     def without_cues(self) -> Evidence:
-        return Evidence(objects=self.objects, needs_object=self.needs_object)
+        return Evidence(objects=self.objects, needs_object=self.needs_object, named=self.named)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Lexicon:
     cues: PhraseSet
     objects: PhraseSet | None
     hedges: PhraseSet | None = None
+    parties: PhraseSet | None = None
 
     def evidence(self, text_words: list[str]) -> Evidence:
         cues = tuple(self.cues.find(text_words))
@@ -76,7 +79,8 @@ class Lexicon:
             cues = ()
         if self.objects is None:
             return Evidence(cues=cues)
-        return Evidence(cues=cues, objects=tuple(self.objects.find(text_words)), needs_object=True)
+        named = self.parties is not None and bool(self.parties.find(text_words))
+        return Evidence(cues=cues, objects=tuple(self.objects.find(text_words)), needs_object=True, named=named)
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,10 @@ def act_of(taboo: str) -> str:
     return taboo.strip()
 
 
+KINDS_OF_MAX = 4096
+_KINDS_OF: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
 @cache
 def _kinds() -> dict[str, dict]:
     return load_json("taboo_acts.json")["kinds"]
@@ -120,11 +128,18 @@ def _lexicon(kind: str, competitors: tuple[str, ...], names: tuple[str, ...]) ->
         return None
     objects = PhraseSet.of(spec["objects"], competitors, names) if spec.get("objects") else None
     hedges = PhraseSet.of(spec["hedges"]) if spec.get("hedges") else None
-    return Lexicon(cues=cues, objects=objects, hedges=hedges)
+    slots = [o for o in spec.get("objects", []) if COMPETITOR in o or NAME in o]
+    parties = PhraseSet.of(slots, competitors, names) if slots else None
+    return Lexicon(cues=cues, objects=objects, hedges=hedges, parties=parties or None)
 
 
 async def kinds_of(ctx: Context, act_text: str) -> tuple[str, ...]:
-    """The kinds of act a taboo's act is about (nearest of each kind's description and phrasings)."""
+    """The kinds of act a taboo's act is about (nearest of each kind's description and
+    phrasings); kept per process, as a brand's taboos recur on every check."""
+    assert ctx.embedder is not None
+    key = (ctx.embedder.model_name, act_text)
+    if key in _KINDS_OF:
+        return _KINDS_OF[key]
     config, kinds = load_json("taboo.json"), _kinds()
     names = list(kinds)
     phrasings = [(k, text) for k in names for text in [kinds[k]["description"], *kinds[k].get("taboos", [])]]
@@ -134,6 +149,8 @@ async def kinds_of(ctx: Context, act_text: str) -> tuple[str, ...]:
     chosen = tuple(k for k in names if best[k] >= config["kind_min"])
     if not chosen and max(best.values()) >= config["kind_floor"]:
         chosen = (max(best, key=best.__getitem__),)
+    if len(_KINDS_OF) < KINDS_OF_MAX:
+        _KINDS_OF[key] = chosen
     return chosen
 
 

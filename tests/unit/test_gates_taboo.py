@@ -185,6 +185,9 @@ async def test_probes_follow_the_kind_and_name_the_competitors(minilm):
     assert discount.kinds == ("discounting",)
     assert discount.evidence(words("Everything 20% off")).strength == 2
     assert discount.evidence(words("Everything 20% off, plus free delivery")).strength == 3  # two cues
+    health = await probes_for(ctx, "No medical claims")
+    assert health.evidence(words("Our programme eases arthritis")).strength == 3
+    assert health.evidence(words("A study on arthritis came out")).strength == 0  # a topic alone is no evidence
 
 
 async def test_a_taboo_no_kind_covers_is_its_own_probe(minilm):
