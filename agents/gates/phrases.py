@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from .tokens import words
 
@@ -52,15 +53,33 @@ class PhraseSet:
     def __bool__(self) -> bool:
         return bool(self.phrases)
 
+    @cached_property
+    def _by_first(self) -> tuple[dict[str, list[int]], list[int]]:
+        """Phrase indexes by their first token, and those that start with a slot."""
+        index: dict[str, list[int]] = {}
+        slotted: list[int] = []
+        for i, needle in enumerate(self.phrases):
+            if needle[0] in _SLOTS.values():
+                slotted.append(i)
+            else:
+                index.setdefault(needle[0], []).append(i)
+        return index, slotted
+
     def find(self, text_words: list[str]) -> list[str]:
-        found = []
-        for needle in self.phrases:
-            n = len(needle)
-            for i in range(len(text_words) - n + 1):
-                if all(_same(w, t) for w, t in zip(needle, text_words[i : i + n], strict=True)):
-                    found.append(" ".join(_SHOWN.get(w, w) for w in needle))
-                    break
-        return found
+        """The phrases found, in the order of the list."""
+        index, slotted = self._by_first
+        found: set[int] = set()
+        for start, token in enumerate(text_words):
+            for i in (*index.get(token, ()), *slotted):
+                needle = self.phrases[i]
+                if i not in found and _matches(needle, text_words, start):
+                    found.add(i)
+        return [" ".join(_SHOWN.get(w, w) for w in self.phrases[i]) for i in sorted(found)]
+
+
+def _matches(needle: tuple[str, ...], text_words: list[str], start: int) -> bool:
+    n = len(needle)
+    return start + n <= len(text_words) and all(_same(w, t) for w, t in zip(needle, text_words[start : start + n], strict=True))
 
 
 _SHOWN = {_NUMBER_TOKEN: "#", _ANY_TOKEN: "*"}

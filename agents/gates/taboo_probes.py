@@ -116,6 +116,11 @@ def _kinds() -> dict[str, dict]:
     return load_json("taboo_acts.json")["kinds"]
 
 
+def _names_parties(spec: dict) -> bool:
+    """Whether a kind's lists use the post's proper names (its lexicon is then per post)."""
+    return any(NAME in phrase for phrase in [*spec.get("objects", []), *spec.get("cues", [])])
+
+
 def _names_competitors(spec: dict) -> bool:
     return any(COMPETITOR in o for o in spec.get("objects", []))
 
@@ -174,7 +179,7 @@ async def probes_for(ctx: Context, taboo: str) -> TabooProbes:
         act = [act_text]
         contrast = [template.format(act=act_text) for template in config["refusal_templates"]]
     contrast += list(brand.stances)
-    lexicons = tuple(lex for k in chosen if (lex := _lexicon(k, competitors, names)) is not None)
+    lexicons = tuple(lex for k in chosen if (lex := _lexicon(k, competitors, names if _names_parties(kinds[k]) else ())) is not None)
     return TabooProbes(taboo=taboo, act_text=act_text, kinds=chosen, act=tuple(dict.fromkeys(act)),
                        contrast=tuple(dict.fromkeys(contrast)), lexicons=lexicons)  # fmt: skip
 
