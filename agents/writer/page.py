@@ -7,7 +7,8 @@ page uses it), helped by the title and a lead bias (news and analysis state the 
 never a question or a sentence that opens by pointing back at one it no longer follows. A
 claim is a general statement in the present: a sentence that narrates (the anecdote a feature
 opens with: past tense, "last March"), carries a figure (evidence) or a quotation (someone
-else's words) keeps only part of its score. The
+else's words) keeps only part of its score, as does advice (an imperative: the call to action
+a post ends on). The
 supporting points are then ranked against that thesis from the page (and the user's notes) as
 for a card (:func:`.argument.build_argument`), so every fact the variants say is the page's.
 
@@ -55,11 +56,15 @@ class PageConfig:
     not_past: frozenset[str]
     past_subjects: frozenset[str]
     past_objects: frozenset[str]
+    advice_factor: float
+    advice_verbs: frozenset[str]
+    advice_leads: frozenset[str]
 
     @classmethod
     def load(cls) -> PageConfig:
         data = {k: v for k, v in load_json("page.json").items() if not k.startswith("_")}
-        for key in ("past_forms", "participle_auxiliaries", "not_past", "past_subjects", "past_objects"):
+        for key in ("past_forms", "participle_auxiliaries", "not_past", "past_subjects", "past_objects", "advice_verbs",
+                    "advice_leads"):
             data[key] = frozenset(data[key])
         data["narrative_markers"] = tuple(tuple(words(m)) for m in data["narrative_markers"])
         return cls(**data)
@@ -81,9 +86,22 @@ def narrates(sentence: str, config: PageConfig) -> bool:
     return any(tuple(tokens[i:i + len(m)]) == m for m in config.narrative_markers for i in range(len(tokens)))
 
 
+def advises(sentence: str, config: PageConfig) -> bool:
+    """Whether the sentence is advice: it opens with an imperative verb, or does so after a lead
+    clause such as "If you try this," or "Before you publish,"."""
+    head, comma, rest = sentence.partition(",")
+    first = words(head)[:1]
+    if first and first[0] in config.advice_verbs:
+        return True
+    return bool(comma and first and first[0] in config.advice_leads and words(rest)[:1]
+                and words(rest)[0] in config.advice_verbs)  # fmt: skip
+
+
 def _factor(sentence: str, config: PageConfig) -> float:
-    """How much of its score a sentence keeps as a claim: less for a story, a figure, a quote."""
+    """How much of its score a sentence keeps as a claim: less for a story, advice, a figure,
+    a quote."""
     factor = config.narrative_factor if narrates(sentence, config) else 1.0
+    factor *= config.advice_factor if advises(sentence, config) else 1.0
     factor *= config.figure_factor if _DIGIT.search(sentence) else 1.0
     return factor * (config.quote_factor if _QUOTE.search(sentence) else 1.0)
 
@@ -199,5 +217,5 @@ def origin_note(page: PageTopic, doc: SourceDoc) -> str:
     return note if len(note) <= NOTE_MAX else f"page: {(doc.title or page.url)[: NOTE_MAX - 6]}"
 
 
-__all__ = ["PageConfig", "argument_from_page", "nearest", "origin_note", "page_sentences", "stems",
+__all__ = ["PageConfig", "advises", "argument_from_page", "nearest", "origin_note", "page_sentences", "stems",
            "thesis_of_document"]

@@ -1,7 +1,8 @@
 """Writing about a page (a URL) as pure logic: the thesis read off the page, the persona and
 pillar chosen from it, the argument built from its sentences, and the written package grounded
-on it. Quality on the labelled pages of tests/data/writer/pages.json (3 brands, 16 pages: 10
-the method was set on, 6 held out and measured once)."""
+on it. Quality on the labelled pages of tests/data/writer/pages.json (3 brands, 22 pages: 16
+the method was set on - 6 of them a first held-out batch, measured once before the advice cue
+was added - and 6 held out from the current method, measured once)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from agents.writer.grounding import References, check_grounding
 from agents.writer.models import Named, PageTopic, SourceDoc
 from agents.writer.page import (
     PageConfig,
+    advises,
     argument_from_page,
     narrates,
     nearest,
@@ -49,9 +51,10 @@ def hits(pages: list[dict]) -> int:
 def test_the_thesis_is_the_pages_claim_on_the_labelled_pages():
     held_out = [p for p in PAGES if p.get("held_out")]
     tuned = [p for p in PAGES if not p.get("held_out")]
-    assert len(PAGES) == 16 and len(held_out) == 6
-    # measured: 9/10 on the pages the method was set on, 3/6 held out (12/16 in all)
-    assert hits(tuned) >= 8
+    assert len(PAGES) == 22 and len(held_out) == 6
+    # measured: 13/16 on the pages the method was set on (the first held-out batch was 3/6
+    # before the advice cue, 4/6 after), 3/6 held out (16/22 in all)
+    assert hits(tuned) >= 12
     assert hits(held_out) >= 3
     assert hits(PAGES) / len(PAGES) >= 0.7
 
@@ -69,7 +72,7 @@ def test_the_thesis_is_a_sentence_of_the_page_never_its_heading_a_question_or_a_
 def test_the_pillar_is_the_one_the_page_is_about():
     right = sum(nearest(options(p, "pillars"), " ".join([p["title"], *page_sentences(doc_of(p))[:12]])).name
                 == p["pillar"] for p in PAGES)  # fmt: skip
-    assert right >= 13  # measured 14/16 (10/10 tuned, 4/6 held out)
+    assert right >= 17  # measured 18/22 (14/16 on the tuning pages, 4/6 held out)
 
 
 @pytest.mark.parametrize(
@@ -87,6 +90,21 @@ def test_the_pillar_is_the_one_the_page_is_about():
 )
 def test_a_story_is_told_apart_from_a_claim(sentence, story):
     assert narrates(sentence, PageConfig.load()) is story
+
+
+@pytest.mark.parametrize(
+    ("sentence", "advice"),
+    [
+        ("Start by looking at your own data for the hour after lunch.", True),
+        ("If you try this, start with the stage where deals stall the longest.", True),
+        ("Before you publish, ask who would push back on the post.", True),
+        ("Starting salaries rose again this spring.", False),
+        ("If the answer is nobody, the post is not worth publishing.", False),
+        ("Boards stop trusting marketing when the deck explains credit instead of revenue.", False),
+    ],
+)
+def test_advice_is_told_apart_from_a_claim(sentence, advice):
+    assert advises(sentence, PageConfig.load()) is advice
 
 
 def test_a_lede_anecdote_does_not_become_the_thesis():
