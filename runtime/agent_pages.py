@@ -12,6 +12,12 @@ A page that cannot become a document (refused, timed out, 404, too large, not HT
 text) is :class:`storage.errors.Invalid` naming ``source.url`` with a ``reason`` (the
 fetcher's error code, ``not_html`` or ``no_main_text``): the caller answers 422 and nothing was
 stored, neither a document nor a package nor a generation round.
+
+The page's persona and pillar, when the request does not lock them, are the ones the scout
+gives the document for this brand (:func:`page_focus`: its embedding match of the page's
+passages against the brand's pillars and personas, the same call that scores cards, in the
+scout pool; nothing it returns is stored). A scout that cannot answer leaves the choice to the
+writer's word-overlap fallback (:func:`agents.writer.page.nearest`).
 """
 
 from __future__ import annotations
@@ -19,19 +25,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import structlog
+
 from agents.ingest.fetch import FetchConfig, Fetcher, FetchRequest
 from agents.ingest.pages import HTML_TYPES, FetchedPage
 from agents.ingest.urls import normalize_url
-from agents.scout.service import ingest_input, store_ingested
+from agents.scout.models import ScoutInput, ScoutResult
+from agents.scout.service import brand_profile, ingest_input, scout_doc, store_ingested
 from agents.writer.models import SourceDoc
 from storage.errors import Invalid, KairoError, NotFound
 from storage.objects.base import utcnow
 from storage.postgres import repositories as repo
+from storage.postgres.sources import StoredDoc
 
 from .commands import PageAsk
 
 if TYPE_CHECKING:  # pragma: no cover
     from .brand_agent import BrandAgent
+
+log = structlog.get_logger(__name__)
 
 FIELD = "source.url"
 PAGE_FETCH = FetchConfig(timeout_seconds=15.0, max_bytes=5 * 1024 * 1024, max_redirects=5)
@@ -135,4 +147,29 @@ async def page_source(agent: BrandAgent, ask: PageAsk) -> SourceDoc:
     return source_doc(found[0])
 
 
-__all__ = ["FIELD", "PAGE_FETCH", "fetch_page", "known_page", "page_key", "page_source", "source_doc"]
+def focus_of(result: ScoutResult) -> tuple[UUID | None, UUID | None]:
+    """(persona, pillar) the scout matched the page to, whether or not it would make a card."""
+    score = result.scores[0] if result.scores else None
+    return (score.persona_id, score.pillar_id) if score else (None, None)
+
+
+async def page_focus(agent: BrandAgent, doc_id: UUID) -> tuple[UUID | None, UUID | None]:
+    """The persona and pillar the scout matches the stored page to for this brand; (None,
+    None) when it cannot say (the writer then picks by word overlap)."""
+    try:
+        async with agent.db.connection() as conn:
+            profile = await brand_profile(conn, agent.brand_id)
+            docs = await repo.source_docs.list(conn, "id = $1", doc_id)
+            rows = await conn.fetch("SELECT text, vector FROM source_doc_passages WHERE doc_id = $1 ORDER BY position",
+                                    doc_id)  # fmt: skip
+        if not docs or not rows:
+            return None, None
+        stored = StoredDoc(docs[0], [r["text"] for r in rows], [list(r["vector"]) for r in rows])
+        result = await _scout(agent, "scout", ScoutInput(brand=profile, docs=[scout_doc(stored)], now=utcnow()))
+    except Exception as exc:  # optional input (as the hook library is): the page is still written, its focus by word overlap
+        log.warning("writer.page_focus_unavailable", error=f"{type(exc).__name__}: {exc}"[:300])
+        return None, None
+    return focus_of(result)
+
+
+__all__ = ["FIELD", "focus_of", "page_focus", "PAGE_FETCH", "fetch_page", "known_page", "page_key", "page_source", "source_doc"]

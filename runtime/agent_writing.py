@@ -65,7 +65,7 @@ from .commands import (
     ReviewVariant,
     WritePackage,
 )
-from .agent_pages import page_source, source_doc
+from .agent_pages import page_focus, page_source, source_doc
 from .fencing import ActivationLost
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -283,6 +283,10 @@ async def write(agent: BrandAgent, command: WritePackage, *, run_id: UUID | None
         async with agent.db.connection() as conn:
             _check_topic(page, await brand_voice(conn, agent))
     page_doc = await page_source(agent, command.page) if command.page else None
+    if page is not None and page_doc is not None and (page.persona_id is None or page.pillar_id is None):
+        persona_id, pillar_id = await page_focus(agent, page_doc.id)  # what the scout matches the page to
+        page = page.model_copy(update={"persona_id": page.persona_id or persona_id,
+                                       "pillar_id": page.pillar_id or pillar_id})  # fmt: skip
     async with agent.db.connection() as conn:
         request = await write_request(conn, agent, card_id=command.card_id, topic=topic, page=page, page_doc=page_doc,
                                       channels=[_channel(c) for c in command.channels], seed=command.seed)  # fmt: skip

@@ -161,6 +161,11 @@ async def scout_brand(db: Database, engine: Any, brand_id: UUID, *, now: datetim
         return await save_scout(conn, state, result, docs=len(state.docs), now=now)
 
 
+async def brand_profile(conn: Any, brand_id: UUID) -> BrandProfile:
+    """The brand as the scout scores documents for it (pillars, personas, memory, competitors)."""
+    return (await _profile(conn, brand_id))[0]
+
+
 async def _profile(conn: Any, brand_id: UUID) -> tuple[BrandProfile, UUID, dict[str, float]]:
     brand = await repo.brands.find(conn, brand_id)
     snapshot = await repo.snapshots.latest(conn, brand_id)
@@ -205,5 +210,5 @@ def _mean(vectors: list[list[float]]) -> list[float]:
     return (mean / norm if norm else mean).tolist()
 
 
-__all__ = ["IngestReport", "ScoutReport", "ScoutState", "ingest", "ingest_input", "read_scout_state", "save_scout", "scout_brand",
+__all__ = ["IngestReport", "ScoutReport", "ScoutState", "brand_profile", "ingest", "ingest_input", "read_scout_state", "save_scout", "scout_brand",
            "scout_doc", "store_ingested"]

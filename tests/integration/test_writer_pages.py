@@ -65,6 +65,9 @@ async def test_a_page_becomes_a_package_grounded_on_it(db, brand, site) -> None:
     assert len(docs) == 1 and docs[0].org_id == brand.brand.org_id  # the brand's tenant's document
     doc = docs[0]
     assert session["source_doc_id"] == doc.id and session["status"] == "written"
+    # unlocked, the persona and pillar are those the scout matches the page to for this brand
+    focus = await agent_pages.page_focus(agents.agents[brand.brand.id], doc.id)
+    assert None not in focus and (argument.persona_id, argument.pillar_id) == focus
     # the thesis is one of the page's own sentences, and every supporting point is the page's too
     flat = " ".join(doc.text.split())
     assert argument.thesis in flat and not argument.thesis.startswith(doc.title)  # a sentence, not the heading
