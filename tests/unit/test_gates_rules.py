@@ -144,9 +144,10 @@ async def test_quality_report_row_of_an_attempt():
 
 GARBAGE_RULES = BrandRules(
     banned_words=[BannedWord(word="scrap"), BannedWord(word="e\u0301t\u00e9", severity="soft")],
-    taboos=["Trashing competitors", "No discount talk", "Never mention the founder's divorce"],
+    taboos=["Trashing competitors", "No discount talk", "Never mention the founder's divorce", "Never name our clients"],
     stances=["Slow bread is better bread"],
     competitors=["Tabulate", "Daily Loaf"],
+    own_names=["Ledgerly"],
 )
 
 
