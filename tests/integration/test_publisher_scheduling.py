@@ -132,3 +132,20 @@ async def test_calendar_lists_jobs_in_range_with_filters_and_attempts(env):
     assert [e.job.id for e in running] == [jobs[1].id] and [a.status.value for a in running[0].attempts] == ["in_flight"]
     assert other_channel == [] and len(by_pillar) == 3
     assert everything[0].body == "post 0"
+
+
+async def test_an_hourly_cap_holds_in_any_60_minutes_across_midnight(env):
+    db, world, *_ = env
+    async with db.transaction() as conn:
+        await store.save_connection(conn, Plain(), ChannelConfig(
+            brand_id=world.brand_id, channel=Channel.MASTODON, status=ChannelStatus.CONNECTED,
+            rate_limits=RateLimits(posts_per_hour=2)), store.Secrets())  # fmt: skip
+        posts = await add_variants(conn, world, "mastodon", [f"toot {i}" for i in range(4)])
+    midnight = (utcnow() + timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    await schedule(db, world.brand_id, posts[0].id, midnight - timedelta(minutes=20))
+    await schedule(db, world.brand_id, posts[1].id, midnight - timedelta(minutes=5))
+    with pytest.raises(Conflict) as capped:  # 23:40, 23:55 and 00:20 fit in one 60-minute window
+        await schedule(db, world.brand_id, posts[2].id, midnight + timedelta(minutes=20))
+    assert capped.value.details["rule"] == "hourly_cap"
+    assert await jobs_of(db, posts[2].id) == []
+    await schedule(db, world.brand_id, posts[3].id, midnight + timedelta(minutes=41))  # 23:40 is out of its window
