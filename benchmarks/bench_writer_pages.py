@@ -1,6 +1,7 @@
 """Benchmark: packages written about pages at URLs, end to end through the brand agent (in
 process, no Ray): fetching each page from a local site (127.0.0.1), extracting it (trafilatura),
-ingesting it (cleaning, language, dedupe, MiniLM passages), writing the package (composer,
+ingesting it (cleaning, language, dedupe, MiniLM passages), matching it to the brand's persona
+and pillar (the scout), writing the package (composer,
 grounding, every gate with MiniLM) and storing it. Then the same URLs again: a known URL is
 reused without fetching, so the second pass shows what the page costs on top of the writing.
 
@@ -9,7 +10,7 @@ reused without fetching, so the second pass shows what the page costs on top of 
 The 16 labelled pages of tests/data/writer/pages.json as HTML pages (a nav and a footer around
 the article), the seed brand, LinkedIn and X × 2 variants. Prints JSON: packages per second of
 each pass, p50/p95 latency, and the first pass's share of time in fetching, extraction,
-ingestion, writing and storing.
+ingestion, focusing (the scout's match), writing and storing.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from storage.objects import Channel
 from tests.integration.conftest import insert_examples
 
 PAGES = json.loads((ROOT / "tests" / "data" / "writer" / "pages.json").read_text())["pages"]
-SPENT = {"fetching": 0.0, "extracting": 0.0, "ingesting": 0.0, "writing": 0.0, "storing": 0.0}
+SPENT = {"fetching": 0.0, "extracting": 0.0, "ingesting": 0.0, "focusing": 0.0, "writing": 0.0, "storing": 0.0}
 
 
 def page_html(page: dict) -> bytes:
@@ -90,7 +91,7 @@ async def main() -> dict:
         calls = engines.call
 
         async def call(kind: str, op: str, payload):
-            name = {"extract_page": "extracting", "ingest": "ingesting"}.get(op, "writing")
+            name = {"extract_page": "extracting", "ingest": "ingesting", "scout": "focusing"}.get(op, "writing")
             return await timed(name, calls)(kind, op, payload)
 
         engines.call = call  # type: ignore[method-assign]
