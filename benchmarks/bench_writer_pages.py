@@ -30,7 +30,7 @@ from common import machine, percentile
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import runtime.agent_pages as agent_pages
+from runtime import agent_pages
 from runtime.commands import ChannelAsk, PageAsk, WritePackage
 from runtime.local import LocalAgentGateway, LocalEngines
 from storage.bootstrap import open_postgres

@@ -172,4 +172,4 @@ async def page_focus(agent: BrandAgent, doc_id: UUID) -> tuple[UUID | None, UUID
     return focus_of(result)
 
 
-__all__ = ["FIELD", "focus_of", "page_focus", "PAGE_FETCH", "fetch_page", "known_page", "page_key", "page_source", "source_doc"]
+__all__ = ["FIELD", "PAGE_FETCH", "fetch_page", "focus_of", "known_page", "page_focus", "page_key", "page_source", "source_doc"]

@@ -57,6 +57,7 @@ from storage.postgres import repositories as repo
 from storage.postgres import sources as source_store
 from storage.postgres import writing as store
 
+from .agent_pages import page_focus, page_source, source_doc
 from .commands import (
     ChannelAsk,
     EditVariant,
@@ -65,7 +66,6 @@ from .commands import (
     ReviewVariant,
     WritePackage,
 )
-from .agent_pages import page_focus, page_source, source_doc
 from .fencing import ActivationLost
 
 if TYPE_CHECKING:  # pragma: no cover

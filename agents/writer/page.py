@@ -33,7 +33,6 @@ from .argument import ArgumentConfig, build_argument, opens_with_anaphor
 from .models import BrandVoice, Named, PageTopic, SourceDoc
 from .text import STOPWORDS, as_sentence, load_json, word_count, words
 
-
 _DIGIT = re.compile(r"\d")
 _QUOTE = re.compile(r"[\"“”]")
 

@@ -11,9 +11,9 @@ from uuid import uuid4
 
 import pytest
 
-import runtime.agent_pages as agent_pages
 from agents.ingest.fetch import FetchConfig
 from agents.writer.grounding import References, check_grounding
+from runtime import agent_pages
 from runtime.commands import ChannelAsk, PageAsk, RegenerateVariants, WritePackage
 from runtime.local import LocalAgentGateway, LocalEngines
 from storage.errors import Invalid, NotFound

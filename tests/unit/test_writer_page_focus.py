@@ -15,7 +15,13 @@ import numpy as np
 
 from agents.engines import OpportunityScout
 from agents.ingest.passages import split_passages
-from agents.scout.models import BrandProfile, PersonaProfile, PillarProfile, ScoutDoc, ScoutInput
+from agents.scout.models import (
+    BrandProfile,
+    PersonaProfile,
+    PillarProfile,
+    ScoutDoc,
+    ScoutInput,
+)
 from agents.writer.models import Named, SourceDoc
 from agents.writer.page import nearest, page_sentences
 from runtime.agent_pages import focus_of

@@ -25,9 +25,9 @@ from runtime.commands import (
     ChannelAsk,
     EditVariant,
     KillPackage,
+    PageAsk,
     RegenerateVariants,
     ReviewVariant,
-    PageAsk,
     TopicAsk,
     WritePackage,
 )
