@@ -340,8 +340,9 @@ class PublishLoop:
             config, creds = refreshed
         request = self._request(job, thread)
         for _ in range(2 + len(thread.parts)):  # one more create only after a 401 and a refresh, or a confirmed part
-            attempt, first = first or await store.begin_attempt(self.db, job.id, self.config.owner, count=count_next,
-                                                                lease_seconds=self.config.lease_seconds), None
+            attempt = first or await store.begin_attempt(self.db, job.id, self.config.owner, count=count_next,
+                                                         lease_seconds=self.config.lease_seconds)
+            first = None  # the claim's row serves the first create only
             if attempt is None:
                 return await self._no_attempt(job, state)
             if count_next:
