@@ -80,6 +80,17 @@ def test_bucket_without_headers_refills_at_its_rate_and_blocks_on_429():
     assert bucket.wait_until(NOW + timedelta(hours=1)) == NOW + timedelta(hours=2)
 
 
+def test_available_counts_what_may_go_now_without_taking_it():
+    """What the claim's first attempts are budgeted by: a look, not a spend."""
+    bucket = TokenBucket(capacity=3, window=timedelta(seconds=60))
+    assert bucket.available(NOW) == 3 and bucket.available(NOW) == 3
+    assert bucket.wait_until(NOW) is None
+    assert bucket.available(NOW) == 2
+    bucket.block(NOW + timedelta(minutes=5))
+    assert bucket.available(NOW + timedelta(minutes=1)) == 0
+    assert bucket.available(NOW + timedelta(minutes=5)) == 3  # full again at the reset
+
+
 def test_buckets_are_per_connection():
     buckets = Buckets(default_capacity=1)
     assert buckets.get("a").wait_until(NOW) is None
