@@ -1,4 +1,5 @@
-"""Which way a sentence's negation works, for the taboo gate.
+"""Which way a sentence's negation works, for the taboo gate (and whether it reports a claim
+rather than making it).
 
 Sentence embeddings hardly see negation: "this is not a treatment for X" sits next to "this
 treats X". A cue list cannot decide either, because many acts are phrased with a negation
@@ -15,6 +16,7 @@ from functools import cache
 
 import regex
 
+from .phrases import PhraseSet
 from .rules import load_json
 from .tokens import words
 
@@ -87,3 +89,16 @@ def negated_inside(phrases: tuple[str, ...]) -> bool:
     """Whether one of ``phrases`` (cues found) holds a negation of its own ("no * needed")."""
     negating = _negating_tokens()
     return any(token in negating for phrase in phrases for token in phrase.split())
+
+
+@cache
+def _distancing() -> PhraseSet:
+    return PhraseSet.of(load_json("negation.json").get("distancing", []))
+
+
+def distanced(text_words: list[str], phrases: tuple[str, ...]) -> bool:
+    """Whether a sentence puts a claim in someone else's mouth or warns against it ("a rival
+    claims its gummies cure anxiety", "beware of ..."), outside the cue ``phrases`` themselves:
+    its cues are then reported, not made."""
+    found = _distancing().find(text_words)
+    return any(all(d not in p for p in phrases) for d in found)

@@ -21,8 +21,9 @@ three kinds of evidence, on every sentence of the post and every pair of adjacen
 4. **Lexical evidence** (:mod:`.phrases`): a cue of the act and, for acts about something,
    one of its objects ("cures" + "arthritis"; a competitor's name + "a joke"; "welcome" + a
    proper name). The stronger the evidence, the less the sentence must lean (``margins_z``:
-   none, the object alone, a cue, a cue with its object); a hedge takes a cue back, and so
-   does a negation aimed at it ("we never say guaranteed").
+   none, a named party alone, a cue, a cue with its object); a hedge takes a cue back, and so
+   do a negation aimed at it ("we never say guaranteed") and a frame that reports or warns
+   against the claim ("a rival claims ...", "beware of ...").
 
 A sentence breaks the taboo when it is near an act (``act_z_min``) and leans past its margin
 (both by the strength of its evidence).
@@ -44,7 +45,7 @@ import numpy as np
 from storage.objects import Gate
 
 from .model import GateResult
-from .negation import denegated, negated_inside, negated_outside
+from .negation import denegated, distanced, negated_inside, negated_outside
 from .rules import Context, Rule, finding, load_json, result
 from .taboo_background import Background, lean_and_act
 from .taboo_probes import TabooProbes, probes_for
@@ -68,9 +69,10 @@ def units(text: str, max_sentences: int) -> list[str]:
 def _evidence(probes: TabooProbes, text_words: list[str]) -> tuple[int, bool]:
     """The strength of a unit's lexical evidence, and whether its negation is part of the act
     (it sits inside the cues found: "no analysts needed", "can't lose"). A cue that a negation
-    outside it may be aimed at ("we never say guaranteed") counts for nothing; the object stays."""
+    outside it may be aimed at ("we never say guaranteed") counts for nothing, as does a cue the
+    sentence reports or warns against ("a rival claims it cures ..."); the object stays."""
     evidence = probes.evidence(text_words)
-    if evidence.cues and negated_outside(text_words, evidence.cues):
+    if evidence.cues and (negated_outside(text_words, evidence.cues) or distanced(text_words, evidence.cues)):
         return evidence.without_cues().strength, False
     return evidence.strength, bool(evidence.cues) and negated_inside(evidence.cues)
 

@@ -128,11 +128,11 @@ def _taboo_figures(rows: list[dict], reports: dict[str, GateReport]) -> tuple[li
 
 
 def test_taboo_gate_on_its_calibration_rows(reports):
-    """Tuned on these rows (MiniLM, data/taboo.json): every taboo post rejected (36 of 36) and
-    none of the 81 passing posts rejected as taboo (the 34 taboo decoys among them)."""
+    """Tuned on these rows (MiniLM, data/taboo.json): every taboo post rejected (43 of 43) and
+    none of the 91 passing posts rejected as taboo (the 44 taboo decoys among them)."""
     acts, caught, wrongly = _taboo_figures(ROWS, reports)
     decoys = [r for r in ROWS if r["id"].startswith("tb-decoy-")]
-    assert len(acts) == 36 and len(decoys) == 34
+    assert len(acts) == 43 and len(decoys) == 44
     assert sorted(set(acts) - set(caught)) == []
     passing = sum(r["expect"] == "pass" for r in ROWS)
     assert len(wrongly) <= 0.05 * passing, wrongly

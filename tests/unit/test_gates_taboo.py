@@ -12,7 +12,7 @@ import pytest
 
 from agents.gates import BrandRules, GateInput, run_gates
 from agents.gates.names import proper_names
-from agents.gates.negation import denegated, negated_inside, negated_outside
+from agents.gates.negation import denegated, distanced, negated_inside, negated_outside
 from agents.gates.phrases import PhraseSet
 from agents.gates.rules import Context
 from agents.gates.taboo import units
@@ -80,6 +80,13 @@ def test_a_negation_inside_a_cue_is_part_of_it():
 def test_phrases_whose_negation_negates_nothing_are_kept(sentence, positive):
     assert denegated(sentence) == positive
     assert not negated_outside(words("A guaranteed 8%, no matter what"), ("guaranteed",))
+
+
+def test_a_reported_or_warned_against_claim_is_distanced():
+    assert distanced(words("A rival claims its gummies cure anxiety"), ("cure", "anxiety"))
+    assert distanced(words("Beware of anyone selling guaranteed returns"), ("guaranteed",))
+    assert not distanced(words("Our gummies cure anxiety"), ("cure", "anxiety"))
+    assert not distanced(words("That is a promise"), ("a promise",))
 
 
 def test_a_negation_inside_the_cues_is_part_of_the_act():
