@@ -39,11 +39,11 @@ def text_of(row: dict) -> str:
     return row["text"]
 
 
-def candidate(row: dict) -> GateInput:
+def candidate(row: dict, taboos: dict[str, list[str]] | None = None) -> GateInput:
     brand = BRANDS[row["brand"]]
     rules = BrandRules(
         banned_words=[BannedWord(**w) for w in brand["banned_words"]],
-        taboos=brand["taboos"],
+        taboos=(taboos or {}).get(row["brand"], brand["taboos"]),
         stances=brand.get("stances", []),
         competitors=brand.get("competitors", []),
         own_names=brand.get("names", []),
@@ -136,6 +136,27 @@ def test_taboo_gate_on_its_calibration_rows(reports):
     assert sorted(set(acts) - set(caught)) == []
     passing = sum(r["expect"] == "pass" for r in ROWS)
     assert len(wrongly) <= 0.05 * passing, wrongly
+
+
+REWORDED = {
+    "ledgerly": ["Don't badmouth rival software", "Don't exaggerate what our AI can do"],
+    "verdant": ["Never say a supplement heals or prevents illness", "No promotions, coupons or price cuts"],
+    "northwind": ["Never promise returns", "Keep politics out of our posts"],
+    "hearth": ["No special offers", "Never knock other bakeries"],
+    "stride": ["Never claim the plans treat injuries or conditions", "No comments about people's weight or looks"],
+    "brightdesk": ["Keep customer names out of posts", "Never share staff cuts or company finances",
+                   "Don't criticise competing products"],
+}  # fmt: skip
+
+
+async def test_taboo_gate_with_the_taboos_reworded(minilm):
+    """The same rows with every brand's taboos said another way (the kinds are chosen by
+    meaning, not by the words of the table's taboos). Measured: 42 of 43 taboo posts rejected
+    (missed: "you can't lose", under "Never promise returns"), 0 of 91 passing posts."""
+    reports = {r["id"]: await run_gates(candidate(r, REWORDED), minilm) for r in ROWS}
+    acts, caught, wrongly = _taboo_figures(ROWS, reports)
+    assert len(caught) >= 42, sorted(set(acts) - set(caught))
+    assert wrongly == []
 
 
 def test_taboo_gate_on_the_held_out_set(holdout):
