@@ -38,7 +38,7 @@ from agents.writer.models import (
 )
 from agents.writer.records import current_variants, failure_of, records_of, written_of
 from agents.writer.review import approve_variant, kill_package, reject_variant
-from storage.errors import Conflict, Invalid, KairoError, NotFound, UpstreamFailure
+from storage.errors import Conflict, Invalid, KairoError, NotFound, UpstreamFailure, expect_version
 from storage.objects import (
     ChannelPlan,
     ContentPackage,
@@ -67,6 +67,7 @@ from .commands import (
     WritePackage,
 )
 from .fencing import ActivationLost
+from .gateway import pooled
 
 if TYPE_CHECKING:  # pragma: no cover
     from .brand_agent import BrandAgent
@@ -170,19 +171,6 @@ async def call_writer(agent: BrandAgent, op: str, payload: Any) -> Any:
         raise cause from None
 
 
-class _MinerPool:
-    """The miner pool with the engine's own call shape, for the miner's service functions."""
-
-    def __init__(self, agent: BrandAgent) -> None:
-        self._engines = agent.engines
-
-    def __getattr__(self, op: str) -> Any:
-        async def call(payload: Any) -> Any:
-            return await self._engines.call("miner", op, payload)
-
-        return call
-
-
 async def with_library_hooks(agent: BrandAgent, request: WriteRequest) -> WriteRequest:
     """The request with model openings from the hook library near its topic (the brand's own
     best hooks and the global ones, searched in the miner pool): the plans draw a hook from
@@ -201,7 +189,7 @@ async def with_library_hooks(agent: BrandAgent, request: WriteRequest) -> WriteR
     if not topic.strip():
         return request
     try:
-        found = await search_hooks(agent.db, _MinerPool(agent), topic, brand_id=agent.brand_id, k=HOOKS_PER_PACKAGE)
+        found = await search_hooks(agent.db, pooled(agent.engines, "miner"), topic, brand_id=agent.brand_id, k=HOOKS_PER_PACKAGE)
     except Exception as exc:  # the library is optional input: writing does not depend on it
         log.warning("writer.hooks_unavailable", error=f"{type(exc).__name__}: {exc}"[:300])
         return request
@@ -321,12 +309,6 @@ async def write(agent: BrandAgent, command: WritePackage, *, run_id: UUID | None
         return await package_view(conn, agent.brand_id, records.package.id)
 
 
-def _expect(what: str, expected: int, current: int) -> None:
-    if expected != current:
-        raise Conflict(f"{what} version {expected} is stale: current version is {current}",
-                       details={"field": "expected_version", "expected_version": expected, "current_version": current})  # fmt: skip
-
-
 def _live(package: ContentPackage) -> None:
     if package.status is PackageStatus.ARCHIVED:
         raise Conflict("the package was killed", details={"field": "package_id", "state": "archived"})
@@ -365,7 +347,7 @@ async def edit(agent: BrandAgent, command: EditVariant) -> PackageView:
     stored = await _load(agent, command.package_id)
     _live(stored.package)
     variant = stored.variant(command.variant_id)
-    _expect("variant", command.expected_version, stored.variant_versions[variant.id])
+    expect_version("variant", command.expected_version, stored.variant_versions[variant.id])
     settings = stored.plan_settings.get(variant.channel_plan_id)
     outcome = await call_writer(agent, "edit", EditInput(
         package=stored.package, variant=variant, text=command.text, brand=BrandRules.from_snapshot(agent.snapshot),
@@ -386,7 +368,7 @@ async def review(agent: BrandAgent, command: ReviewVariant) -> PackageView:
     stored = await _load(agent, command.package_id)
     _live(stored.package)
     variant = stored.variant(command.variant_id)
-    _expect("variant", command.expected_version, stored.variant_versions[variant.id])
+    expect_version("variant", command.expected_version, stored.variant_versions[variant.id])
     decided = (approve_variant if command.action == "approve" else reject_variant)(stored.package, variant)
     return await _save_one(agent, stored, decided, command.expected_version, f"{command.action}d", {})
 
@@ -396,7 +378,7 @@ async def kill(agent: BrandAgent, command: KillPackage) -> PackageView:
     manual assets, the package archived."""
     stored = await _load(agent, command.package_id)
     _live(stored.package)
-    _expect("package", command.expected_version, stored.version)
+    expect_version("package", command.expected_version, stored.version)
     async with agent.db.connection() as conn:
         edited = {r["content_variant_id"] for r in await conn.fetch(
             "SELECT DISTINCT content_variant_id FROM feedback_events WHERE feedback_type = 'edit_applied'"
@@ -423,7 +405,7 @@ async def regenerate(agent: BrandAgent, command: RegenerateVariants) -> PackageV
 
     stored = await _load(agent, command.package_id)
     _live(stored.package)
-    _expect("package", command.expected_version, stored.version)
+    expect_version("package", command.expected_version, stored.version)
     if (command.variant_id is None) == (command.plan_id is None):
         raise Invalid("regenerate exactly one of variant_id or plan_id", details={"field": "variant_id"})
     written = written_of(stored)

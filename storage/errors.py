@@ -39,7 +39,7 @@ def expect_version(what: str, expected: int | None, current: int) -> None:
     ``current`` one (optimistic concurrency); None expects nothing."""
     if expected is not None and expected != current:
         raise Conflict(f"{what} version {expected} is stale: current version is {current}",
-                       details={"expected_version": expected, "current_version": current})
+                       details={"field": "expected_version", "expected_version": expected, "current_version": current})
 
 
 class Invalid(KairoError):

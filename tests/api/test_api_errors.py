@@ -145,7 +145,7 @@ def test_409_for_duplicates_and_stale_versions(client, tenant_a, brand_url, oper
     context = client.get(f"{brand_url}/runtime-context", headers=h).json()
     stale = {"expected_version": context["version"] + 5, "remove_channels": ["x"]}
     error = assert_error(client.patch(f"{brand_url}/runtime-context", headers=h, json=stale), 409, "conflict")
-    assert error["details"] == {"expected_version": context["version"] + 5, "current_version": context["version"]}
+    assert error["details"] == {"field": "expected_version", "expected_version": context["version"] + 5, "current_version": context["version"]}
     latest = client.get(f"{brand_url}/snapshots", headers=h, params={"limit": 1}).json()["items"][0]["version"]
     assert_error(client.post(f"{brand_url}/snapshots", headers=h, json={"expected_version": latest + 1}), 409)
     status = client.get(f"{brand_url}/agent", headers=h).json()["status"]

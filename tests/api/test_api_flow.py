@@ -54,7 +54,7 @@ def test_snapshot_runtime_context_and_memory(client, tenant_a):
     assert [s["version"] for s in client.get(f"/v1/brands/{brand_id}/snapshots", headers=h).json()["items"]] == [2, 1]
     assert client.get(f"/v1/brands/{brand_id}/snapshots/2", headers=h).json()["id"] == created["snapshot"]["id"]
     stale = client.post(f"/v1/brands/{brand_id}/snapshots", headers=h, json={"expected_version": 1})
-    assert assert_error(stale, 409, "conflict")["details"] == {"expected_version": 1, "current_version": 2}
+    assert assert_error(stale, 409, "conflict")["details"] == {"field": "expected_version", "expected_version": 1, "current_version": 2}
 
     # The runtime context, read from PostgreSQL, then patched at its version; a stale patch is 409.
     context = client.get(f"/v1/brands/{brand_id}/runtime-context", headers=h).json()

@@ -82,7 +82,7 @@ async def test_same_expected_version_from_two_writers_one_wins(cluster_db, gatew
     losers = [o for o in outcomes if isinstance(o, Conflict)]
     assert len(winners) == 1 and len(losers) == 2
     assert winners[0].version == 2
-    assert losers[0].details == {"expected_version": 1, "current_version": 2}
+    assert losers[0].details == {"field": "expected_version", "expected_version": 1, "current_version": 2}
 
 
 async def test_a_write_made_around_the_agent_is_read_before_the_version_is_judged(cluster_db, gateway, tenant):
@@ -101,7 +101,7 @@ async def test_a_write_made_around_the_agent_is_read_before_the_version_is_judge
     assert updated.version == 3 and updated.channel_overrides["x"].risk_mode == "safe"
     with pytest.raises(Conflict) as stale:
         await gateway.send(brand.id, UpdateRuntimeContext(expected_version=2, channel_overrides=patch))
-    assert stale.value.details == {"expected_version": 2, "current_version": 3}
+    assert stale.value.details == {"field": "expected_version", "expected_version": 2, "current_version": 3}
 
 
 async def test_unknown_brand_is_not_found(gateway):

@@ -33,7 +33,7 @@ async def test_snapshot_from_stale_version_is_a_conflict(db, seeded):
     with pytest.raises(Conflict) as caught:
         async with db.transaction() as conn:
             await repo.snapshots.create_next(conn, draft, expected_version=2)
-    assert caught.value.details == {"expected_version": 2, "current_version": 3}
+    assert caught.value.details == {"field": "expected_version", "expected_version": 2, "current_version": 3}
     async with db.connection() as conn:
         assert (await repo.snapshots.latest(conn, seeded.brand.id)).version == 3
 
