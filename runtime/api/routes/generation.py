@@ -29,7 +29,7 @@ from ..access import READ, BrandAccess
 from ..routing import kairo_router
 from ..schemas import View
 from ..services import database
-from .queries import Cursor, Limit, by_created, owned, page_of, read_page
+from .queries import Cursor, Limit, brand_page, by_created, owned, page_of
 
 router = kairo_router("/v1/brands/{brand_id}/generation-sessions", "generation")
 
@@ -87,16 +87,11 @@ async def list_generation_sessions(
     db: Database = Depends(database),
 ) -> Any:  # fmt: skip
     """The brand's generation rounds, newest first; of one status, kind of round or package."""
-    where, args = "brand_id = $1", [access.brand.id]
     async with db.connection() as conn:
         if package_id is not None:
             await owned(conn, repo.packages, access.brand.id, package_id)
-            where, args = where + f" AND content_package_id = ${len(args) + 1}", [*args, package_id]
-        for column, value in (("status", status), ("round", round)):
-            if value is not None:
-                where, args = where + f" AND {column} = ${len(args) + 1}", [*args, value]
-        rows, next_cursor = await read_page(conn, store.sessions, where, *args, order=SESSIONS, cursor=cursor,
-                                            limit=limit)  # fmt: skip
+        rows, next_cursor = await brand_page(conn, store.sessions, access.brand.id, order=SESSIONS, cursor=cursor,
+                                             limit=limit, content_package_id=package_id, status=status, round=round)  # fmt: skip
         counts = await store.attempt_counts(conn, [r.id for r in rows])
     items = [_view(r, counts.get(r.id, (0, 0))) for r in rows]
     return GenerationSessionPage(items=items, next_cursor=next_cursor)

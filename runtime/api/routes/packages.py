@@ -42,7 +42,7 @@ from ..access import READ, STRATEGY, BrandAccess
 from ..routing import kairo_router
 from ..schemas import ApiModel
 from ..services import database, gateway
-from .queries import Cursor, Limit, by_created, page_of, read_page
+from .queries import Cursor, Limit, brand_page, by_created, page_of
 
 router = kairo_router("/v1/brands/{brand_id}", "packages")
 
@@ -159,12 +159,9 @@ async def list_packages(
     access: BrandAccess = READ, db: Database = Depends(database),
 ) -> Any:  # fmt: skip
     """The brand's packages, newest first, optionally of one status (``archived``: killed)."""
-    where, args = "brand_id = $1", [access.brand.id]
-    if status is not None:
-        where, args = where + " AND status = $2", [*args, status.value]
     async with db.connection() as conn:
-        items, next_cursor = await read_page(conn, repo.packages, where, *args, order=PACKAGES, cursor=cursor,
-                                             limit=limit)  # fmt: skip
+        items, next_cursor = await brand_page(conn, repo.packages, access.brand.id, order=PACKAGES, cursor=cursor,
+                                              limit=limit, status=status)  # fmt: skip
     return PackagePage(items=items, next_cursor=next_cursor)
 
 

@@ -21,7 +21,7 @@ from storage.postgres import repositories as repo
 from ..access import READ, BrandAccess
 from ..routing import kairo_router
 from ..services import database
-from .queries import Cursor, Limit, by_created, owned, page_of, read_page
+from .queries import Cursor, Limit, brand_page, by_created, owned, page_of
 
 router = kairo_router("/v1/brands/{brand_id}/quality-reports", "quality")
 
@@ -35,15 +35,11 @@ async def list_quality_reports(
     limit: Limit = 50, cursor: Cursor = None, access: BrandAccess = READ, db: Database = Depends(database),
 ) -> Any:  # fmt: skip
     """The brand's quality reports, newest first; of one subject, or of one variant's attempts."""
-    where, args = "brand_id = $1", [access.brand.id]
     async with db.connection() as conn:
         if content_variant_id is not None:
             await owned(conn, repo.variants, access.brand.id, content_variant_id)
-            where, args = where + f" AND content_variant_id = ${len(args) + 1}", [*args, content_variant_id]
-        if subject is not None:
-            where, args = where + f" AND subject = ${len(args) + 1}", [*args, subject]
-        items, next_cursor = await read_page(conn, quality.REPORT_LOG, where, *args, order=REPORTS, cursor=cursor,
-                                             limit=limit)  # fmt: skip
+        items, next_cursor = await brand_page(conn, quality.REPORT_LOG, access.brand.id, order=REPORTS, cursor=cursor,
+                                              limit=limit, content_variant_id=content_variant_id, subject=subject)  # fmt: skip
     return QualityReportPage(items=items, next_cursor=next_cursor)
 
 
