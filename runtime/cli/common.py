@@ -61,6 +61,13 @@ async def find_brand(db: Any, brand_ref: str) -> Any:
     return found[0] if found else None
 
 
+def agent_gateway(settings: Settings) -> Any:
+    """The brand agents of the running Kairo (joined first)."""
+    from ..hosts import RayAgentGateway
+
+    return RayAgentGateway(settings)
+
+
 @asynccontextmanager
 async def opened_brand(settings: Settings, brand_ref: str) -> AsyncIterator[tuple[Settings, Any, Any]]:
     """The resolved settings, an open database and the brand ``brand_ref`` names (None, said on the

@@ -25,7 +25,7 @@ def demo(settings: Settings, _: argparse.Namespace) -> int:
     _print_gates(result.gate_report)
     _print_board(result)
     _print_publishing(result.publishing)
-    _print_package(result.package)
+    print_package(result.package)
     return 0
 
 
@@ -82,7 +82,7 @@ def _print_gates(report: Any) -> None:
     console.print(gates)
 
 
-def _print_package(view: Any) -> None:
+def print_package(view: Any) -> None:
     """The package the demo wrote: each variant with its status, attempts and gate scores."""
     if view is None or isinstance(view, str):
         console.print(f"no package: {view or 'the board has no card to write'}")

@@ -9,14 +9,15 @@ from storage.errors import KairoError
 from ..logs import configure_logging
 from ..loopback import prepare_local_ray
 from ..settings import get_settings
-from . import brands, demo, ops
+from . import brands, demo, ops, writing
 from .common import console
 
 CHANNELS = ["x", "linkedin", "mastodon", "bluesky", "youtube_script"]
 
 HANDLERS = {"up": ops.up, "status": ops.status, "brand": ops.brand, "db": ops.db, "fakes": ops.fakes,
             "keys": ops.keys, "demo": demo.demo, "calibrate": brands.calibrate, "mine": brands.mine,
-            "check": brands.check, "ingest": brands.ingest, "scout": brands.scout, "calendar": brands.calendar}
+            "check": brands.check, "ingest": brands.ingest, "scout": brands.scout, "calendar": brands.calendar,
+            "write": writing.write}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -58,6 +59,7 @@ def parser() -> argparse.ArgumentParser:
     scout = commands.add_parser("scout", help="scout a brand's documents into cards now and print its board")
     scout.add_argument("brand", help="the brand's id or slug")
     scout.add_argument("--top", type=int, default=10, help="cards shown (default 10)")
+    writing.add_parser(commands)
     fakes = commands.add_parser("fakes", help="run offline fakes of the publishing platforms until Ctrl-C")
     fakes.add_argument("--port", type=int, default=8701, help="first port (0: any free ports)")
     keys = commands.add_parser("keys", help="the keys sealing channel tokens")
