@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 
 from aiohttp import web
-from common import machine, percentile
+from common import machine, percentile, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,16 +51,6 @@ def page_html(page: dict) -> bytes:
             f"<nav><a href='/'>Home</a> <a href='/pricing'>Pricing</a></nav><article><h1>{html.escape(title)}</h1>"
             f"{paragraphs}</article><footer>Copyright 2026</footer></body></html>").encode()  # fmt: skip
 
-
-def timed(name: str, fn):
-    async def wrapper(*args, **kwargs):
-        t = time.perf_counter()
-        try:
-            return await fn(*args, **kwargs)
-        finally:
-            SPENT[name] += time.perf_counter() - t
-
-    return wrapper
 
 
 async def site() -> tuple[web.AppRunner, str]:
@@ -92,11 +82,11 @@ async def main() -> dict:
 
         async def call(kind: str, op: str, payload):
             name = {"extract_page": "extracting", "ingest": "ingesting", "scout": "focusing"}.get(op, "writing")
-            return await timed(name, calls)(kind, op, payload)
+            return await timed(SPENT, name, calls)(kind, op, payload)
 
         engines.call = call  # type: ignore[method-assign]
-        agent_pages.fetch_page = timed("fetching", agent_pages.fetch_page)
-        store.save_written = timed("storing", store.save_written)
+        agent_pages.fetch_page = timed(SPENT, "fetching", agent_pages.fetch_page)
+        store.save_written = timed(SPENT, "storing", store.save_written)
         gateway = LocalAgentGateway(db, engines)
         channels = [ChannelAsk(channel=Channel.LINKEDIN), ChannelAsk(channel=Channel.X)]
         await gateway.send(e.brand.id, WritePackage(topic=None, page=PageAsk(url=f"{base}/pages/0"),

@@ -21,7 +21,7 @@ import time
 import uuid
 from pathlib import Path
 
-from common import machine, percentile
+from common import machine, percentile, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -48,16 +48,6 @@ from tests.integration.conftest import insert_examples
 SPENT = {"reading": 0.0, "writing": 0.0, "storing": 0.0}
 
 
-def timed(name: str, fn):
-    async def wrapper(*args, **kwargs):
-        t = time.perf_counter()
-        try:
-            return await fn(*args, **kwargs)
-        finally:
-            SPENT[name] += time.perf_counter() - t
-
-    return wrapper
-
 
 async def main(packages: int, database_url: str | None) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="kairo-bench-writer-"))
@@ -80,9 +70,9 @@ async def main(packages: int, database_url: str | None) -> dict:
             await repo.source_docs.insert_many(conn, docs)
             await repo.opportunity_cards.insert_many(conn, cards)
         engines = LocalEngines(Embedder(num_threads=1))
-        engines.call = timed("writing", engines.call)  # type: ignore[method-assign]
-        agent_writing.write_request = timed("reading", agent_writing.write_request)
-        store.save_written = timed("storing", store.save_written)
+        engines.call = timed(SPENT, "writing", engines.call)  # type: ignore[method-assign]
+        agent_writing.write_request = timed(SPENT, "reading", agent_writing.write_request)
+        store.save_written = timed(SPENT, "storing", store.save_written)
         gateway = LocalAgentGateway(db, engines)
         channels = [ChannelAsk(channel=Channel.LINKEDIN), ChannelAsk(channel=Channel.X)]
         await gateway.send(e.brand.id, WritePackage(card_id=cards[0].id, channels=channels))  # warm-up: the model

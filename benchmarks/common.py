@@ -14,3 +14,20 @@ def percentile(values: list[float], q: float) -> float:
     """The ``q`` quantile (0..1) of ``values``, nearest rank."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def timed(spent: dict[str, float], name: str, fn):
+    """``fn`` (a coroutine function) adding the seconds each call takes to ``spent[name]``: a
+    benchmark's share of time per stage."""
+    import functools
+    import time
+
+    @functools.wraps(fn)
+    async def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return await fn(*args, **kwargs)
+        finally:
+            spent[name] += time.perf_counter() - start
+
+    return wrapper
