@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 
 import asyncpg
 import pytest
 
 from storage.examples import SeedExamples, load_seed_examples
+from storage.objects import GlobalSourceDoc, OpportunityCard, OpportunityType, SourceDocType, SourceRef
 from storage.postgres import Database
 from storage.postgres import repositories as repo
 
@@ -35,6 +37,25 @@ async def raw(db: Database):
     )
     yield conn
     await conn.close()
+
+
+ARTICLE = (Path(__file__).parents[1] / "data" / "writer" / "attribution_article.txt").read_text()
+
+
+async def insert_article_card(db: Database, examples: SeedExamples) -> OpportunityCard:
+    """A card of the seed brand (its first card's persona and pillar) on a real article of its
+    subject, stored with the article: something to write a package about."""
+    doc = GlobalSourceDoc(source_type=SourceDocType.ARTICLE, title="Why attribution reports lose the board",
+                          language="en", text=ARTICLE)  # fmt: skip
+    persona, pillar = examples.opportunity_cards[0].persona_id, examples.opportunity_cards[0].pillar_id
+    card = OpportunityCard(brand_id=examples.brand.id, persona_id=persona, pillar_id=pillar,
+                           source_refs=[SourceRef(global_source_doc_id=doc.id, relevance_note="attribution article")],
+                           angle_summary="Attribution reports lose the board when they ignore offline touchpoints.",
+                           opportunity_type=OpportunityType.TREND, score=80)  # fmt: skip
+    async with db.transaction() as conn:
+        await repo.source_docs.insert(conn, doc)
+        await repo.opportunity_cards.insert(conn, card)
+    return card
 
 
 async def insert_examples(db: Database, examples: SeedExamples) -> None:

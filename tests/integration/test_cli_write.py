@@ -4,19 +4,16 @@ printed with its variants, and bad options are refused before anything is writte
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from runtime.cli import common
 from runtime.database import open_database
 from runtime.local import LocalAgentGateway, LocalEngines
-from storage.objects import GlobalSourceDoc, OpportunityCard, OpportunityState, OpportunityType, SourceDocType, SourceRef
+from storage.objects import OpportunityState
 from storage.postgres import repositories as repo
+from tests.integration.conftest import insert_article_card
 
 pytestmark = pytest.mark.integration
-
-ARTICLE = (Path(__file__).parents[1] / "data" / "writer" / "attribution_article.txt").read_text()
 
 
 class _InProcessAgents:
@@ -37,17 +34,7 @@ class _InProcessAgents:
 async def card(db, seeded, kairo, monkeypatch, minilm):
     monkeypatch.setattr(common, "join", lambda settings: None)
     monkeypatch.setattr(common, "agent_gateway", lambda settings: _InProcessAgents(settings, minilm))
-    doc = GlobalSourceDoc(source_type=SourceDocType.ARTICLE, title="Why attribution reports lose the board",
-                          language="en", text=ARTICLE)  # fmt: skip
-    template = seeded.opportunity_cards[0]
-    card = OpportunityCard(brand_id=seeded.brand.id, persona_id=template.persona_id, pillar_id=template.pillar_id,
-                           source_refs=[SourceRef(global_source_doc_id=doc.id, relevance_note="attribution article")],
-                           angle_summary="Attribution reports lose the board when they ignore offline touchpoints.",
-                           opportunity_type=OpportunityType.TREND, score=80)  # fmt: skip
-    async with db.transaction() as conn:
-        await repo.source_docs.insert(conn, doc)
-        await repo.opportunity_cards.insert(conn, card)
-    return card
+    return await insert_article_card(db, seeded)
 
 
 async def test_write_a_cards_package_and_print_it(db, seeded, card, kairo, capsys):

@@ -6,7 +6,6 @@ the kill chain write with versions and refuse stale or killed targets."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -25,22 +24,16 @@ from storage.errors import Conflict, Invalid, NotFound, UpstreamFailure
 from storage.memory import HashingEmbedder
 from storage.objects import (
     Channel,
-    GlobalSourceDoc,
-    OpportunityCard,
     OpportunityState,
-    OpportunityType,
     PackageStatus,
-    SourceDocType,
-    SourceRef,
     VariantStatus,
 )
 from storage.postgres import repositories as repo
 from storage.postgres import writing as store
-from tests.integration.conftest import insert_examples
+from tests.integration.conftest import insert_article_card, insert_examples
 
 pytestmark = pytest.mark.integration
 
-ARTICLE = (Path(__file__).parents[1] / "data" / "writer" / "attribution_article.txt").read_text()
 CHANNELS = [ChannelAsk(channel=Channel.LINKEDIN), ChannelAsk(channel=Channel.X)]
 
 
@@ -48,17 +41,7 @@ CHANNELS = [ChannelAsk(channel=Channel.LINKEDIN), ChannelAsk(channel=Channel.X)]
 async def world(db, examples):
     """The seed brand with a card on a real article of its subject."""
     await insert_examples(db, examples)
-    doc = GlobalSourceDoc(source_type=SourceDocType.ARTICLE, title="Why attribution reports lose the board",
-                          language="en", text=ARTICLE)  # fmt: skip
-    persona, pillar = examples.opportunity_cards[0].persona_id, examples.opportunity_cards[0].pillar_id
-    card = OpportunityCard(brand_id=examples.brand.id, persona_id=persona, pillar_id=pillar,
-                           source_refs=[SourceRef(global_source_doc_id=doc.id, relevance_note="attribution article")],
-                           angle_summary="Attribution reports lose the board when they ignore offline touchpoints.",
-                           opportunity_type=OpportunityType.TREND, score=80)  # fmt: skip
-    async with db.transaction() as conn:
-        await repo.source_docs.insert(conn, doc)
-        await repo.opportunity_cards.insert(conn, card)
-    return examples, card
+    return examples, await insert_article_card(db, examples)
 
 
 def gateway(db, generator=None) -> LocalAgentGateway:
