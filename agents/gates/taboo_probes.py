@@ -128,7 +128,8 @@ def _names_competitors(spec: dict) -> bool:
 @lru_cache(maxsize=4096)
 def _lexicon(kind: str, competitors: tuple[str, ...], names: tuple[str, ...]) -> Lexicon | None:
     spec = _kinds()[kind]
-    cues = PhraseSet.of(spec.get("cues", []), competitors, names)
+    listed = [cue for name in spec.get("cue_lists", []) for cue in load_lines(name)]
+    cues = PhraseSet.of([*spec.get("cues", []), *listed], competitors, names)
     if not cues:
         return None
     objects = PhraseSet.of(spec["objects"], competitors, names) if spec.get("objects") else None

@@ -8,11 +8,10 @@ platform counts them.
 
 The taboo gate (meaning: MiniLM probes calibrated against ordinary text, negation, lexical
 evidence) is tuned on the taboo rows of this table, where it is held to the same floors
-(recall 100 %, false positives at most 5 %), and measured on two held-out sets it was not
-tuned on (``taboo_holdout.yml``, ``taboo_holdout2.yml``, ``taboo_holdout3.yml``; brands of
-their own there): their
-measured figures are held as floors in ``test_taboo_gate_on_the_*held_out_set``. Its false
-rejections of passing posts count in the common false-positive floor too.
+(recall 100 %, false positives at most 5 %), and measured on four held-out sets it was not
+tuned on (``taboo_holdout*.yml``; brands of their own there): their measured figures are held as floors in
+``test_taboo_gate_on_the_*held_out_set``. Its false rejections of passing posts count in the
+common false-positive floor too.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ ROWS = yaml.safe_load((DATA / "table.yml").read_text(encoding="utf-8"))["rows"]
 HOLDOUT = yaml.safe_load((DATA / "taboo_holdout.yml").read_text(encoding="utf-8"))["rows"]
 HOLDOUT2 = yaml.safe_load((DATA / "taboo_holdout2.yml").read_text(encoding="utf-8"))["rows"]
 HOLDOUT3 = yaml.safe_load((DATA / "taboo_holdout3.yml").read_text(encoding="utf-8"))["rows"]
+HOLDOUT4 = yaml.safe_load((DATA / "taboo_holdout4.yml").read_text(encoding="utf-8"))["rows"]
 
 
 def text_of(row: dict) -> str:
@@ -73,6 +73,11 @@ async def holdout2(minilm) -> dict[str, GateReport]:
 @pytest.fixture(scope="module")
 async def holdout3(minilm) -> dict[str, GateReport]:
     return {row["id"]: await run_gates(candidate(row), minilm) for row in HOLDOUT3}
+
+
+@pytest.fixture(scope="module")
+async def holdout4(minilm) -> dict[str, GateReport]:
+    return {row["id"]: await run_gates(candidate(row), minilm) for row in HOLDOUT4}
 
 
 def test_the_table_is_what_it_claims():
@@ -189,14 +194,24 @@ def test_taboo_gate_on_the_second_held_out_set(holdout2):
 
 def test_taboo_gate_on_the_third_held_out_set(holdout3):
     """Written after the second round and never tuned on; one brand appears only there.
-    Measured: 1 of 12 taboo posts rejected (a client named: "Kestrel Airways now handles all
-    of its customer email in BrightDesk"), 0 of 12 decoys rejected. Every act there is worded
-    with cues the data files do not hold ("half dead", "an abacus with a subscription fee",
-    "shrugs off every winter bug", "melts the fat off"), and MiniLM's lean alone stays under
-    the no-evidence margin: the gate's recall on new wording is its cue lists' coverage."""
+    Measured: 3 of 12 taboo posts rejected, 0 of 12 decoys rejected (before the general
+    lexicons: 1 of 12, 0 of 12). Most acts there are worded with cues the data files do not
+    hold ("half dead", "an abacus with a subscription fee", "a bumper crop whatever the
+    weather"), and MiniLM's lean alone stays under the no-evidence margin: the gate's recall
+    on new wording is its cue lists' coverage."""
     acts, caught, wrongly = _taboo_figures(HOLDOUT3, holdout3)
     assert len(acts) == 12 and len(HOLDOUT3) - len(acts) == 12
-    assert len(caught) >= 1, sorted(set(acts) - set(caught))
+    assert len(caught) >= 3, sorted(set(acts) - set(caught))
+    assert wrongly == []
+
+
+def test_taboo_gate_on_the_fourth_held_out_set(holdout4):
+    """Written before the general lexicons (negative evaluation, outcome verbs) and never tuned
+    on, by the same hand that wrote the lexicons (so a weaker test than the others). Measured:
+    8 of 10 taboo posts rejected, 0 of 10 decoys (before the lexicons: 4 of 10, 0 of 10)."""
+    acts, caught, wrongly = _taboo_figures(HOLDOUT4, holdout4)
+    assert len(acts) == 10 and len(HOLDOUT4) - len(acts) == 10
+    assert len(caught) >= 8, sorted(set(acts) - set(caught))
     assert wrongly == []
 
 

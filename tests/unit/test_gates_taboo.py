@@ -187,6 +187,8 @@ async def test_probes_follow_the_kind_and_name_the_competitors(minilm):
     assert "Slow bread is better bread" in probes.contrast
     assert probes.evidence(words("Daily Loaf sells overpriced junk")).strength == 3
     assert probes.evidence(words("Daily Loaf opened on Hill Street")).strength == 1  # the object alone
+    assert probes.evidence(words("Daily Loaf's rolls are soggy")).strength == 3  # the negative-evaluation list
+    assert probes.evidence(words("Our rolls were soggy once; we fixed the oven")).strength == 0  # about no rival
     assert probes.evidence(words("Our rye sells out by noon")).strength == 0
     discount = await probes_for(ctx, "No discount talk")
     assert discount.kinds == ("discounting",)
