@@ -85,15 +85,24 @@ def check(settings: Settings, args: argparse.Namespace) -> int:
 
     text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
     common.join_unless_configured(settings)
-    return asyncio.run(check_text(settings, args.brand, args.channel, text, args.thread))
+    return asyncio.run(check_text(settings, args.brand, args.channel, text, args.thread, spoiler=args.spoiler,
+                                  limit=args.limit))  # fmt: skip
 
 
-async def check_text(settings: Settings, brand_ref: str, channel: str, text: str, thread: bool) -> int:
+async def check_text(settings: Settings, brand_ref: str, channel: str, text: str, thread: bool, *,
+                     spoiler: str | None = None, limit: int | None = None) -> int:  # fmt: skip
+    from pydantic import ValidationError
+
     from agents.engines import ContentWriter
     from runtime.api.routes.gates import GateCheck, gate_candidate
     from storage.memory import Embedder
 
-    body = GateCheck(channel=channel, text=text, thread=thread)
+    try:
+        body = GateCheck(channel=channel, text=text, thread=thread, spoiler_text=spoiler, limit=limit)
+    except ValidationError as exc:  # as the check API would answer: the option at fault, and why
+        first = exc.errors()[0]
+        option = {"spoiler_text": "--spoiler", "limit": "--limit"}.get(str(first["loc"][0]), str(first["loc"][0]))
+        return error(f"{option}: {first['msg']}")
     async with common.opened_brand(settings, brand_ref) as (_, db, brand):
         if brand is None:
             return 1

@@ -52,6 +52,8 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("channel", choices=CHANNELS)
     check.add_argument("file", help="the post's text file, or - for standard input")
     check.add_argument("--thread", action="store_true", help="X: split an over-long post into a thread")
+    check.add_argument("--spoiler", help="Mastodon: the content warning, counted towards the limit")
+    check.add_argument("--limit", type=int, help="Mastodon: the instance's max_characters (default 500)")
     ingest = commands.add_parser("ingest", help="ingest a feed, bulk file, page or text (file or URL) as documents")
     ingest.add_argument("source", help=".rss/.atom/.xml feed, .json/.jsonl/.csv bulk import, .html page, any other "
                         "file as text, or an http(s) URL (a feed or a page)")

@@ -25,6 +25,17 @@ async def test_check_exits_by_the_verdict(seeded, kairo, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "reject" in out and "over_length" in out
 
+    warned = tmp_path / "warned.txt"
+    warned.write_text("Churn fell 12% in the quarter after we cut one onboarding step. " * 6)  # 384 characters
+    assert await kairo("check", seeded.brand.slug, "mastodon", str(warned)) == 0
+    assert "length 384/500" in capsys.readouterr().out
+    assert await kairo("check", seeded.brand.slug, "mastodon", str(warned), "--spoiler", "Numbers " * 15) == 1
+    assert "over_length" in capsys.readouterr().out  # the content warning counts
+    assert await kairo("check", seeded.brand.slug, "mastodon", str(warned), "--limit", "300") == 1
+    assert await kairo("check", seeded.brand.slug, "x", str(good), "--spoiler", "Numbers") == 1
+    refused = capsys.readouterr().out
+    assert "--spoiler" in refused and "Mastodon only" in refused
+
     assert await kairo("check", "no-such-brand", "x", str(good)) == 1
     assert "no brand 'no-such-brand'" in capsys.readouterr().out
 
