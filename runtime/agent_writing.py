@@ -350,7 +350,7 @@ async def edit(agent: BrandAgent, command: EditVariant) -> PackageView:
     expect_version("variant", command.expected_version, stored.variant_versions[variant.id])
     settings = stored.plan_settings.get(variant.channel_plan_id)
     outcome = await call_writer(agent, "edit", EditInput(
-        package=stored.package, variant=variant, text=command.text, brand=BrandRules.from_snapshot(agent.snapshot),
+        package=stored.package, variant=variant, text=command.text, brand=BrandRules.from_snapshot(agent.snapshot, brand_name=agent.brand.name),
         limit=settings.limit if settings else None, thread=settings.thread if settings else False,
         user_id=command.user_id))  # fmt: skip
     if not outcome.accepted:

@@ -88,7 +88,10 @@ class BrandRules(EngineModel):
     number_threads: bool = Field(default=True, description="number the parts of an X thread (1/3, 2/3, ...)")
 
     @classmethod
-    def from_snapshot(cls, snapshot: BrandBrainSnapshot, *, number_threads: bool = True) -> BrandRules:
+    def from_snapshot(cls, snapshot: BrandBrainSnapshot, *, brand_name: str | None = None,
+                      number_threads: bool = True) -> BrandRules:  # fmt: skip
+        """The rules of the brand's ``snapshot``; ``brand_name`` (the brand's own) is never taken
+        for a client's name."""
         return cls(
             snapshot_id=snapshot.id,
             banned_words=list(snapshot.banned_words),
@@ -97,7 +100,7 @@ class BrandRules(EngineModel):
             competitors=list(dict.fromkeys(
                 name for c in snapshot.competitors for name in (c.name, *(h.lstrip("@").split("@")[0] for h in c.handles))
             )),
-            own_names=list(snapshot.offers),
+            own_names=list(dict.fromkeys([*([brand_name] if brand_name else []), *snapshot.offers])),
             number_threads=number_threads,
         )
 

@@ -143,7 +143,8 @@ async def _candidate(request: WriteRequest, argument: CoreArgument, package: Con
                      replaces: UUID | None = None) -> Candidate:  # fmt: skip
     """One variant slot of a plan through the critic loop."""
     plan, binding = draft.plan, draft.plan.pattern_bindings[0]
-    rules = BrandRules.from_snapshot(request.brand.snapshot, number_threads=request.brand.number_threads)
+    rules = BrandRules.from_snapshot(request.brand.snapshot, brand_name=request.brand.name,
+                                     number_threads=request.brand.number_threads)
     known = list(history)
 
     def gate_input(text: str) -> GateInput:

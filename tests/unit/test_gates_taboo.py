@@ -177,6 +177,19 @@ def test_competitors_and_their_handles_come_from_the_snapshot():
     assert rules.stances == ["Slow bread is better bread"]
 
 
+async def test_the_brands_own_name_is_never_a_clients(minilm):
+    snapshot = BrandBrainSnapshot(brand_id=uuid.uuid4(), version=1, positioning="Helpdesk software",
+                                  taboos=["Never name our clients"], offers=["Inbox Zero plan"])  # fmt: skip
+    text = "Welcome to Harbor Desk Live, everyone: we helped Harbor Desk users answer twice as fast this year."
+    own = BrandRules.from_snapshot(snapshot, brand_name="Harbor Desk")
+    assert own.own_names == ["Harbor Desk", "Inbox Zero plan"]
+    passed = await run_gates(GateInput(channel=Channel.LINKEDIN, text=text, brand=own), minilm)
+    assert "taboo" not in {f.code for r in passed.results for f in r.findings}
+    unnamed = await run_gates(GateInput(channel=Channel.LINKEDIN, text=text, brand=BrandRules.from_snapshot(snapshot)),
+                              minilm)  # fmt: skip
+    assert "taboo" in {f.code for r in unnamed.results for f in r.findings}  # without it, the name reads as a client
+
+
 async def test_probes_follow_the_kind_and_name_the_competitors(minilm):
     brand = BrandRules(taboos=["Never disparage competitors by name"], competitors=["Daily Loaf"],
                        stances=["Slow bread is better bread"])  # fmt: skip

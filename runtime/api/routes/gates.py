@@ -171,11 +171,12 @@ async def gate_candidate(db: Database, brand_id: Any, body: GateCheck) -> GateIn
     passing variants on the channel plus the drafts to compare with, its rubric."""
     async with db.connection() as conn:
         snapshots = await repo.snapshots.list(conn, "brand_id = $1", brand_id, order_by="version DESC", limit=1)
+        brand_row = await repo.brands.get(conn, brand_id)
         variants = await repo.variants.list(
             conn, "brand_id = $1 AND channel = $2 AND status = ANY($3::text[])", brand_id, body.channel.value,
             list(PASSING_STATUSES), order_by="updated_at DESC", limit=HISTORY_LIMIT,
         )  # fmt: skip
-    brand = BrandRules.from_snapshot(snapshots[0]) if snapshots else BrandRules()
+    brand = BrandRules.from_snapshot(snapshots[0], brand_name=brand_row.name) if snapshots else BrandRules()
     history = [PriorVariant(id=str(v.id), channel=v.channel, text=v.body) for v in variants]
     history += [
         PriorVariant(id=draft.id or f"draft-{i}", channel=body.channel, text=draft.text)
