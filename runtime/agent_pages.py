@@ -46,7 +46,10 @@ if TYPE_CHECKING:  # pragma: no cover
 log = structlog.get_logger(__name__)
 
 FIELD = "source.url"
-PAGE_FETCH = FetchConfig(timeout_seconds=15.0, max_bytes=5 * 1024 * 1024, max_redirects=5)
+PAGE_FETCH_LIMITS = {"timeout_seconds": 15.0, "max_bytes": 5 * 1024 * 1024, "max_redirects": 5}
+# An agent without a fetch configuration of its own (tools, tests): these limits, no address policy.
+# Brand hosts give their agents the deployment's (Settings.fetch_config: public addresses only).
+PAGE_FETCH = FetchConfig(**PAGE_FETCH_LIMITS)
 SOURCE_TEXT_MAX = 40_000
 KNOWN_SCAN = 200  # documents on the URL's host read to find the same URL
 
@@ -121,7 +124,7 @@ async def page_source(agent: BrandAgent, ask: PageAsk) -> SourceDoc:
         known = await known_page(conn, org_id, ask.url)
     if known is not None:
         return source_doc(known)
-    page = await fetch_page(ask.url, PAGE_FETCH)
+    page = await fetch_page(ask.url, agent.fetch or PAGE_FETCH)
     try:
         item = await _scout(agent, "extract_page", page)
     except Invalid as exc:

@@ -85,13 +85,15 @@ class BrandAgent:
     ``runtime.local``); ``on_lost`` is called once, with the agent, when a write was refused."""
 
     def __init__(self, brand_id: UUID, db: Database, engines: EngineCaller, host: str, *,
-                 fence: Fence | None = None, on_lost: Callable[[BrandAgent], None] | None = None) -> None:
+                 fence: Fence | None = None, on_lost: Callable[[BrandAgent], None] | None = None,
+                 fetch: Any = None) -> None:
         self.brand_id = brand_id
         self.db = db
         self.engines = engines
         self.host = host
         self.fence = fence
         self.on_lost = on_lost
+        self.fetch = fetch  # the FetchConfig of the pages it is asked to write about (None: agent_pages.PAGE_FETCH)
         self.lost = False
         self._commits = 0  # fenced transactions committed by the current command
         self.lock = asyncio.Lock()

@@ -43,6 +43,7 @@ from storage.objects import EventLog, EventType
 from storage.postgres import repositories as repo
 
 from .database import open_database
+from .agent_pages import PAGE_FETCH_LIMITS
 from .brand_agent import BrandAgent, EngineCaller
 from .commands import GetStatus, Noop, Wake
 from .fencing import ActivationLost, Fence
@@ -211,7 +212,8 @@ class BrandHostCore:
         pg = self._pg
         assert pg is not None and self._engines is not None
         fence = Fence(brand_id, self.name, self.incarnation)
-        agent = BrandAgent(brand_id, pg.db, self._engines, self.name, fence=fence, on_lost=self._forget)
+        agent = BrandAgent(brand_id, pg.db, self._engines, self.name, fence=fence, on_lost=self._forget,
+                           fetch=self.settings.fetch_config(**PAGE_FETCH_LIMITS))  # fmt: skip
         async with pg.db.transaction() as conn:
             if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM brands WHERE id = $1)", brand_id):
                 raise NotFound(f"Brand {brand_id} not found", details={"id": str(brand_id)})

@@ -48,8 +48,9 @@ class LocalEngines:
 
 
 class LocalAgentGateway:
-    def __init__(self, db: Database, engines: EngineCaller, host: str = "local") -> None:
+    def __init__(self, db: Database, engines: EngineCaller, host: str = "local", *, fetch: Any = None) -> None:
         self.db = db
+        self.fetch = fetch
         self.engines = engines
         self.host = host
         self.agents: dict[UUID, BrandAgent] = {}
@@ -69,7 +70,7 @@ class LocalAgentGateway:
                 self._activating.pop(brand_id, None)
 
     async def _activate(self, brand_id: UUID) -> BrandAgent:
-        agent = BrandAgent(brand_id, self.db, self.engines, self.host)
+        agent = BrandAgent(brand_id, self.db, self.engines, self.host, fetch=self.fetch)
         await agent.load()
         self.agents[brand_id] = agent
         return agent

@@ -28,7 +28,7 @@ import ray
 import structlog
 from ray.actor import ActorHandle
 
-from agents.ingest.fetch import FetchConfig, Fetcher
+from agents.ingest.fetch import Fetcher
 from agents.ingest.health import BackoffPolicy
 from agents.scout.feeds import FeedPolling, PollReport, poll_due_feeds
 from storage.postgres import Database
@@ -149,8 +149,8 @@ class FeedPoller:
     in the process that polls; ``poll(db)`` is one pass (:func:`agents.scout.feeds.poll_due_feeds`)."""
 
     def __init__(self, settings: Settings, engines: Any) -> None:
-        self.fetcher = Fetcher(FetchConfig(timeout_seconds=settings.feed_fetch_timeout_seconds,
-                                           max_bytes=settings.feed_max_bytes))  # fmt: skip
+        self.fetcher = Fetcher(settings.fetch_config(timeout_seconds=settings.feed_fetch_timeout_seconds,
+                                                     max_bytes=settings.feed_max_bytes))  # fmt: skip
         self.engine = _ScoutPool(engines)
         self.polling = FeedPolling(
             batch=settings.feed_poll_batch, concurrency=settings.feed_poll_concurrency,

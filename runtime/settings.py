@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     pattern_deprecate_min_uses: int = Field(default=10, ge=1, description="Measured uses before a template may be deprecated.")
     pattern_deprecate_window: int = Field(default=10, ge=1, description="Recent measured uses judged for deprecation.")
     pattern_deprecate_ratio: float = Field(default=0.7, ge=0, description="Below this × channel median over the window: deprecated.")
+    # -- fetching the URLs tenants give (feeds, pages to write about, calibration pages) ------
+    fetch_public_only: bool = Field(
+        default=True, description="Tenants' URLs are fetched from public addresses only: no private, loopback, "
+        "link-local or reserved address, checked after DNS and on every redirect (blocked_address).")
+    fetch_allowed_networks: list[str] = Field(
+        default_factory=list, max_length=100,
+        description="Private networks (CIDR) tenants' URLs may still reach, e.g. [\"10.20.0.0/16\"] for an intranet feed.")
     # -- feeds (polled by the scheduler) --------------------------------------------------
     feeds_poll: bool = Field(default=True, description="The scheduler polls due feed subscriptions each tick.")
     feed_poll_batch: int = Field(default=50, ge=1, le=1000, description="Due feeds claimed per scheduler tick.")
@@ -133,6 +140,26 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=60.0, gt=0, description="Timeout of one chat-completions request.")
     llm_max_retries: int = Field(default=3, ge=0, le=10, description="Retries on 429/5xx/timeouts, with exponential backoff.")
     llm_backoff_seconds: float = Field(default=1.0, ge=0, description="First backoff delay; doubles each retry.")
+
+    @field_validator("fetch_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not a network (CIDR, e.g. 10.20.0.0/16)") from None
+        return value
+
+    def fetch_config(self, **fields: Any) -> Any:
+        """The fetcher's configuration for a URL a tenant gave (``fields``: timeout, size cap,
+        redirects), with this deployment's address policy."""
+        from agents.ingest.fetch import FetchConfig
+
+        return FetchConfig(public_only=self.fetch_public_only, allowed_networks=tuple(self.fetch_allowed_networks),
+                           **fields)  # fmt: skip
 
     @field_validator("data_dir")
     @classmethod

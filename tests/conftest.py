@@ -17,6 +17,9 @@ from storage.postgres import EmbeddedPostgres
 prepare_local_ray()
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# The suite's feeds and pages are served on loopback: let tenants' URLs reach it (a deployment's
+# default reaches public addresses only; tests/unit/test_fetch_policy.py checks the default).
+os.environ.setdefault("KAIRO_FETCH_ALLOWED_NETWORKS", '["127.0.0.0/8"]')
 
 
 @pytest.fixture(scope="session")

@@ -11,11 +11,19 @@ feed or the run instead of crashing.
 * gzip and deflate are asked for and decoded by aiohttp; the cap counts *decoded* bytes while
   they stream in, so neither a huge body nor a small gzip bomb is ever held in memory whole.
 * The timeout covers the whole exchange (connect, headers and body).
+* ``public_only``: every connection, a redirect's included, goes to a public address (or one of
+  ``allowed_networks``); a URL that resolves to a private, loopback, link-local or reserved
+  address fails as ``blocked_address`` before any byte is sent. The check is made on the very
+  address being connected, after DNS, so neither a redirect nor a name resolving to an internal
+  address (DNS rebinding) reaches the service's network. The runtime turns it on for every URL a
+  tenant gives (feeds, pages, calibration pages).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -28,7 +36,8 @@ from storage.errors import Invalid
 from .models import IngestModel
 from .urls import normalize_url
 
-ErrorCode = Literal["timeout", "connection", "http_status", "too_large", "too_many_redirects", "bad_body", "invalid_url"]
+ErrorCode = Literal["timeout", "connection", "http_status", "too_large", "too_many_redirects", "bad_body", "invalid_url",
+                    "blocked_address"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,41 @@ class FetchConfig:
     max_redirects: int = 5
     user_agent: str = "Kairo/1.0 (+https://github.com/kairo; feed reader)"
     chunk_bytes: int = 64 * 1024
+    public_only: bool = False
+    allowed_networks: tuple[str, ...] = ()  # with public_only: private networks a fetch may still reach
+
+    def __post_init__(self) -> None:
+        for network in self.allowed_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise Invalid(f"{network!r} is not a network (CIDR, e.g. 10.1.0.0/16)",
+                              details={"field": "allowed_networks", "value": network}) from None
+
+
+class BlockedAddress(OSError):
+    """A connection to an address the fetcher may not reach (raised before the socket exists)."""
+
+
+class AddressGuard:
+    """The socket factory of a public-only fetcher: refuses every address that is not global
+    unless it is in ``allowed``."""
+
+    def __init__(self, allowed: tuple[str, ...] = ()) -> None:
+        self.allowed = tuple(ipaddress.ip_network(n, strict=False) for n in allowed)
+
+    def permits(self, host: str) -> bool:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return address.is_global or any(address in network for network in self.allowed)
+
+    def __call__(self, addr_info: tuple) -> socket.socket:
+        family, type_, proto, _, sockaddr = addr_info
+        if not self.permits(sockaddr[0]):
+            raise BlockedAddress(f"{sockaddr[0]} is a private, loopback or reserved address; this fetcher reaches "
+                                 "public addresses only")  # fmt: skip
+        return socket.socket(family=family, type=type_, proto=proto)
 
 
 class FetchRequest(IngestModel):
@@ -87,8 +131,10 @@ class Fetcher:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
+            connector = (aiohttp.TCPConnector(socket_factory=AddressGuard(self.config.allowed_networks))
+                         if self.config.public_only else None)  # fmt: skip
             self._session = aiohttp.ClientSession(
-                headers={"User-Agent": self.config.user_agent, "Accept-Encoding": "gzip, deflate"}
+                headers={"User-Agent": self.config.user_agent, "Accept-Encoding": "gzip, deflate"}, connector=connector
             )
         return self._session
 
@@ -150,4 +196,7 @@ class Fetcher:
         except (aiohttp.InvalidURL, ValueError) as exc:
             return done(outcome="error", error_code="invalid_url", error=f"invalid URL: {exc}"[:500])
         except (aiohttp.ClientError, OSError) as exc:
+            blocked = getattr(exc, "os_error", exc)
+            if isinstance(blocked, BlockedAddress):
+                return done(outcome="error", error_code="blocked_address", error=str(blocked)[:500])
             return done(outcome="error", error_code="connection", error=f"{type(exc).__name__}: {exc}"[:500])

@@ -149,3 +149,20 @@ async def test_a_refused_connection_and_a_timeout_leave_nothing(db, brand, site,
                                                             channels=CHANNELS))  # fmt: skip
     assert slow.value.details["reason"] == "timeout"
     assert {t: await count(db, t) for t in TABLES} == before
+
+
+async def test_a_deployments_agent_reaches_no_internal_address(db, brand, site) -> None:
+    """Brand hosts give their agents the deployment's fetch policy (public addresses only unless
+    a network is allowed): a page on loopback is refused before any request reaches it."""
+    from runtime.settings import Settings
+
+    base, hits = site
+    before = {t: await count(db, t) for t in TABLES}
+    guarded = Settings(fetch_allowed_networks=[]).fetch_config(**agent_pages.PAGE_FETCH_LIMITS)
+    agents = LocalAgentGateway(db, LocalEngines(HashingEmbedder()), fetch=guarded)
+    served = sum(hits.values())
+    with pytest.raises(Invalid) as blocked:
+        await agents.send(brand.brand.id, WritePackage(page=PageAsk(url=f"{base}/pipeline-review"), channels=CHANNELS))
+    assert blocked.value.details["field"] == "source.url" and blocked.value.details["reason"] == "blocked_address"
+    assert sum(hits.values()) == served  # the page was never asked for
+    assert {t: await count(db, t) for t in TABLES} == before

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from pydantic import Field
 
 from agents.brand_brain.calibration_store import SUBJECT
@@ -22,7 +22,7 @@ from agents.calibration import fetch_examples, parse_examples
 from agents.calibration.importing import require_enough
 from agents.calibration.models import CalibrationEvent, CalibrationTrigger, MarkerEvidence, ToneProfile
 from agents.calibration.pages import page_text
-from agents.ingest.fetch import FetchConfig, Fetcher
+from agents.ingest.fetch import Fetcher
 from runtime.agent_calibration import remember
 from runtime.commands import Calibrate
 from runtime.gateway import AgentGateway, MemoryClient
@@ -41,7 +41,7 @@ from .queries import Cursor, Limit, by_created, page_of, read_page
 router = kairo_router("/v1/brands/{brand_id}", "calibration")
 
 IMPORT_MAX_CHARS = 1_000_000
-URL_FETCH = FetchConfig(timeout_seconds=15.0, max_bytes=5 * 1024 * 1024)
+URL_FETCH = {"timeout_seconds": 15.0, "max_bytes": 5 * 1024 * 1024}  # with the deployment's address policy
 BANNED_MAX = 200
 
 
@@ -111,6 +111,7 @@ def _in_body(exc: Invalid) -> Invalid:
 @router.post("/calibrations", response_model=CalibrationCreated, status_code=201)
 async def create_calibration(
     body: CalibrationCreate,
+    request: Request,
     access: BrandAccess = STRATEGY,
     agents: AgentGateway = Depends(gateway),
     store: MemoryClient = Depends(memory),
@@ -123,7 +124,7 @@ async def create_calibration(
         raise Invalid(f"format {body.format} takes {wanted}, not {unwanted}", details={"field": f"body.{wanted}"})
     try:
         if body.url is not None:
-            async with Fetcher(URL_FETCH) as fetcher:
+            async with Fetcher(request.app.state.settings.fetch_config(**URL_FETCH)) as fetcher:
                 parsed = await fetch_examples(body.url, page_text(fetcher))
         else:
             parsed = parse_examples(body.content or "", body.format, text_field=body.text_field)
