@@ -24,6 +24,7 @@ import ray
 import structlog
 from ray.actor import ActorHandle
 
+from agents.addresses import AddressGuard
 from agents.publisher.loop import PublisherConfig, PublishLoop
 from agents.publisher.performance import OutcomeSink, PullSchedule
 from agents.publisher.policy import RetryPolicy
@@ -63,6 +64,15 @@ async def count_due(db: Database) -> int:
         return await conn.fetchval(
             "SELECT count(*) FROM publishing_jobs WHERE status = 'pending' AND scheduled_at <= now()"
         )
+
+
+def tenant_session(settings: Settings) -> aiohttp.ClientSession:
+    """The publisher's HTTP session. A connection's endpoint is its tenant's (a Mastodon instance,
+    a webhook, any platform's base URL), so it reaches what tenants' URLs reach: public addresses
+    and ``KAIRO_FETCH_ALLOWED_NETWORKS`` (a blocked create fails for good as ``blocked_address``)."""
+    if not settings.fetch_public_only:
+        return aiohttp.ClientSession()
+    return aiohttp.ClientSession(connector=AddressGuard(tuple(settings.fetch_allowed_networks)).connector())
 
 
 def token_cipher(settings: Settings) -> TokenCipher:
@@ -149,7 +159,7 @@ class Publisher:
         db = await self._db()
         async with self._lock:
             if self._loop is None:
-                self._session = aiohttp.ClientSession()
+                self._session = tenant_session(self.settings)
                 self._loop = PublishLoop(db, token_cipher(self.settings), self._session,
                                          publisher_config(self.settings, self.owner),
                                          outcome=pattern_outcomes(self.settings, db))  # fmt: skip

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import socket
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -31,6 +30,7 @@ from typing import Literal
 import aiohttp
 from pydantic import Field
 
+from agents.addresses import AddressGuard, BlockedAddress
 from storage.errors import Invalid
 
 from .models import IngestModel
@@ -57,31 +57,6 @@ class FetchConfig:
             except ValueError:
                 raise Invalid(f"{network!r} is not a network (CIDR, e.g. 10.1.0.0/16)",
                               details={"field": "allowed_networks", "value": network}) from None
-
-
-class BlockedAddress(OSError):
-    """A connection to an address the fetcher may not reach (raised before the socket exists)."""
-
-
-class AddressGuard:
-    """The socket factory of a public-only fetcher: refuses every address that is not global
-    unless it is in ``allowed``."""
-
-    def __init__(self, allowed: tuple[str, ...] = ()) -> None:
-        self.allowed = tuple(ipaddress.ip_network(n, strict=False) for n in allowed)
-
-    def permits(self, host: str) -> bool:
-        address = ipaddress.ip_address(host.split("%", 1)[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        return address.is_global or any(address in network for network in self.allowed)
-
-    def __call__(self, addr_info: tuple) -> socket.socket:
-        family, type_, proto, _, sockaddr = addr_info
-        if not self.permits(sockaddr[0]):
-            raise BlockedAddress(f"{sockaddr[0]} is a private, loopback or reserved address; this fetcher reaches "
-                                 "public addresses only")  # fmt: skip
-        return socket.socket(family=family, type=type_, proto=proto)
 
 
 class FetchRequest(IngestModel):
@@ -131,8 +106,7 @@ class Fetcher:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = (aiohttp.TCPConnector(socket_factory=AddressGuard(self.config.allowed_networks))
-                         if self.config.public_only else None)  # fmt: skip
+            connector = AddressGuard(self.config.allowed_networks).connector() if self.config.public_only else None
             self._session = aiohttp.ClientSession(
                 headers={"User-Agent": self.config.user_agent, "Accept-Encoding": "gzip, deflate"}, connector=connector
             )

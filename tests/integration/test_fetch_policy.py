@@ -97,3 +97,31 @@ async def test_the_feed_poller_fetches_with_the_deployments_policy():
     finally:
         await poller.fetcher.close()
     assert not FeedPoller(Settings(fetch_public_only=False), engines=None).fetcher.config.public_only
+
+
+async def test_a_publisher_session_posts_to_no_internal_endpoint():
+    """A connection's endpoint is the tenant's: the publisher's session (runtime.publisher) keeps
+    the deployment's policy, and a create to an internal address fails for good, unsent."""
+    from datetime import UTC, datetime
+
+    from agents.publisher.adapters.base import Credentials, PostRequest
+    from agents.publisher.adapters.webhook import WebhookAdapter
+    from agents.publisher.outcomes import Outcome
+    from runtime.fakes import FakeWebhookReceiver
+    from runtime.publisher import tenant_session
+
+    hook = FakeWebhookReceiver(secret="s3cret")
+    await hook.start()
+    now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    post = PostRequest(job_id="job-1", text="to the hook", channel="webhook", scheduled_at=now, created_at=now)
+    creds = Credentials(endpoint=f"{hook.url}/hook", secret="s3cret")
+    try:
+        async with tenant_session(Settings(fetch_allowed_networks=[])) as guarded:
+            refused = await WebhookAdapter(guarded, timeout=2.0).publish(creds, post)
+        assert (refused.outcome, refused.error_code) == (Outcome.PERMANENT, "blocked_address")
+        assert hook.received == 0
+        async with tenant_session(Settings(fetch_allowed_networks=["127.0.0.0/8"])) as allowed:
+            assert (await WebhookAdapter(allowed, timeout=2.0).publish(creds, post)).outcome is Outcome.PUBLISHED
+        assert hook.received == 1
+    finally:
+        await hook.stop()

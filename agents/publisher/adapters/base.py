@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 import aiohttp
 from pydantic import BaseModel, ConfigDict
 
+from agents.addresses import BlockedAddress
+
 from ..outcomes import Outcome, PublishResult, RateWindow, TokenGrant
 from ..redact import redact
 
@@ -194,7 +196,11 @@ class Adapter(ABC):
                 except ValueError:
                     body = None
                 return Response(resp.status, {k.lower(): v for k, v in resp.headers.items()}, body, text)
-        except (aiohttp.ClientConnectorError, aiohttp.InvalidURL) as exc:
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, BlockedAddress):  # the connection's endpoint is an internal address
+                return PublishResult(outcome=Outcome.PERMANENT, error_code="blocked_address", message=_brief(exc.os_error))
+            return PublishResult(outcome=Outcome.NOT_SENT, error_code="connect_failed", message=_brief(exc))
+        except aiohttp.InvalidURL as exc:
             return PublishResult(outcome=Outcome.NOT_SENT, error_code="connect_failed", message=_brief(exc))
         except (asyncio.TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
             outcome = Outcome.UNCONFIRMED if write else Outcome.NOT_SENT
