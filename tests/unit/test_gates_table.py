@@ -29,10 +29,25 @@ pytestmark = pytest.mark.unit
 DATA = Path(__file__).resolve().parents[1] / "data" / "gates"
 BRANDS = yaml.safe_load((DATA / "brands.yml").read_text(encoding="utf-8"))
 ROWS = yaml.safe_load((DATA / "table.yml").read_text(encoding="utf-8"))["rows"]
-HOLDOUT = yaml.safe_load((DATA / "taboo_holdout.yml").read_text(encoding="utf-8"))["rows"]
-HOLDOUT2 = yaml.safe_load((DATA / "taboo_holdout2.yml").read_text(encoding="utf-8"))["rows"]
-HOLDOUT3 = yaml.safe_load((DATA / "taboo_holdout3.yml").read_text(encoding="utf-8"))["rows"]
-HOLDOUT4 = yaml.safe_load((DATA / "taboo_holdout4.yml").read_text(encoding="utf-8"))["rows"]
+# The held-out taboo sets, never tuned on (each file's header says when it was written), with
+# what was measured on them, asserted as floors: (taboo posts, decoys, posts caught at least,
+# decoys rejected at most).
+HELD_OUT = {
+    # 12 of 12 acts, 0 of 14 decoys (the first version of the gate: 11 of 12, 1 of 14).
+    "taboo_holdout.yml": (12, 14, 12, 0),
+    # Two brands appear only there. 4 of 14 acts (first version: 0), 1 of 16 decoys (first: 2).
+    # Missed mostly: acts with no lexical evidence the data files know (a health claim told as an
+    # anecdote, layoffs as "let 40 people go", a put-down by a new image), where MiniLM's lean
+    # alone is not past the no-evidence margin.
+    "taboo_holdout2.yml": (14, 16, 4, 1),
+    # One brand appears only there. 3 of 12 acts, 0 of 12 decoys (before the general lexicons:
+    # 1 of 12). Most acts are worded with cues the data files do not hold ("half dead", "an
+    # abacus with a subscription fee"): the gate's recall on new wording is its cue lists' coverage.
+    "taboo_holdout3.yml": (12, 12, 3, 0),
+    # Written before the general lexicons by the hand that wrote them (a weaker test): 8 of 10
+    # acts, 0 of 10 decoys (before the lexicons: 4 of 10).
+    "taboo_holdout4.yml": (10, 10, 8, 0),
+}
 
 
 def text_of(row: dict) -> str:
@@ -58,26 +73,6 @@ def candidate(row: dict, taboos: dict[str, list[str]] | None = None) -> GateInpu
 @pytest.fixture(scope="module")
 async def reports(minilm) -> dict[str, GateReport]:
     return {row["id"]: await run_gates(candidate(row), minilm) for row in ROWS}
-
-
-@pytest.fixture(scope="module")
-async def holdout(minilm) -> dict[str, GateReport]:
-    return {row["id"]: await run_gates(candidate(row), minilm) for row in HOLDOUT}
-
-
-@pytest.fixture(scope="module")
-async def holdout2(minilm) -> dict[str, GateReport]:
-    return {row["id"]: await run_gates(candidate(row), minilm) for row in HOLDOUT2}
-
-
-@pytest.fixture(scope="module")
-async def holdout3(minilm) -> dict[str, GateReport]:
-    return {row["id"]: await run_gates(candidate(row), minilm) for row in HOLDOUT3}
-
-
-@pytest.fixture(scope="module")
-async def holdout4(minilm) -> dict[str, GateReport]:
-    return {row["id"]: await run_gates(candidate(row), minilm) for row in HOLDOUT4}
 
 
 def test_the_table_is_what_it_claims():
@@ -171,48 +166,15 @@ async def test_taboo_gate_with_the_taboos_reworded(minilm):
     assert wrongly == []
 
 
-def test_taboo_gate_on_the_held_out_set(holdout):
-    """Never tuned on. Measured: 12 of 12 taboo posts rejected, 0 of 14 decoys rejected (the
-    first version of the gate: 11 of 12, 1 of 14)."""
-    acts, caught, wrongly = _taboo_figures(HOLDOUT, holdout)
-    assert len(acts) == 12 and len(HOLDOUT) - len(acts) == 14
-    assert len(caught) >= 12, sorted(set(acts) - set(caught))
-    assert wrongly == []
-
-
-def test_taboo_gate_on_the_second_held_out_set(holdout2):
-    """Written before this round of work and never tuned on; two brands appear only there.
-    Measured: 4 of 14 taboo posts rejected (the first version: 0 of 14), 1 of 16 decoys
-    rejected (first version: 2 of 16). Missed mostly: acts with no lexical evidence the data
-    files know (a health claim told as an anecdote, layoffs as "let 40 people go", a put-down
-    by a new image) where MiniLM's lean alone is not past the no-evidence margin."""
-    acts, caught, wrongly = _taboo_figures(HOLDOUT2, holdout2)
-    assert len(acts) == 14 and len(HOLDOUT2) - len(acts) == 16
-    assert len(caught) >= 4, sorted(set(acts) - set(caught))
-    assert len(wrongly) <= 1, wrongly
-
-
-def test_taboo_gate_on_the_third_held_out_set(holdout3):
-    """Written after the second round and never tuned on; one brand appears only there.
-    Measured: 3 of 12 taboo posts rejected, 0 of 12 decoys rejected (before the general
-    lexicons: 1 of 12, 0 of 12). Most acts there are worded with cues the data files do not
-    hold ("half dead", "an abacus with a subscription fee", "a bumper crop whatever the
-    weather"), and MiniLM's lean alone stays under the no-evidence margin: the gate's recall
-    on new wording is its cue lists' coverage."""
-    acts, caught, wrongly = _taboo_figures(HOLDOUT3, holdout3)
-    assert len(acts) == 12 and len(HOLDOUT3) - len(acts) == 12
-    assert len(caught) >= 3, sorted(set(acts) - set(caught))
-    assert wrongly == []
-
-
-def test_taboo_gate_on_the_fourth_held_out_set(holdout4):
-    """Written before the general lexicons (negative evaluation, outcome verbs) and never tuned
-    on, by the same hand that wrote the lexicons (so a weaker test than the others). Measured:
-    8 of 10 taboo posts rejected, 0 of 10 decoys (before the lexicons: 4 of 10, 0 of 10)."""
-    acts, caught, wrongly = _taboo_figures(HOLDOUT4, holdout4)
-    assert len(acts) == 10 and len(HOLDOUT4) - len(acts) == 10
-    assert len(caught) >= 8, sorted(set(acts) - set(caught))
-    assert wrongly == []
+@pytest.mark.parametrize("name", HELD_OUT)
+async def test_taboo_gate_on_the_held_out_sets(name, minilm):
+    rows = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))["rows"]
+    reports = {row["id"]: await run_gates(candidate(row), minilm) for row in rows}
+    n_acts, n_decoys, at_least, at_most = HELD_OUT[name]
+    acts, caught, wrongly = _taboo_figures(rows, reports)
+    assert len(acts) == n_acts and len(rows) - len(acts) == n_decoys
+    assert len(caught) >= at_least, sorted(set(acts) - set(caught))
+    assert len(wrongly) <= at_most, wrongly
 
 
 def test_a_taboo_rejection_names_the_taboo_and_the_sentence(reports):
