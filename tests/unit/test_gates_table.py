@@ -10,7 +10,7 @@ The taboo gate (meaning: MiniLM probes calibrated against ordinary text, negatio
 evidence) is tuned on the taboo rows of this table, where it is held to the same floors
 (recall 100 %, false positives at most 5 %), and measured on four held-out sets it was not
 tuned on (``taboo_holdout*.yml``; brands of their own there): their measured figures are held as floors in
-``test_taboo_gate_on_the_*held_out_set``. Its false rejections of passing posts count in the
+``test_taboo_gate_on_the_held_out_sets``. Its false rejections of passing posts count in the
 common false-positive floor too.
 """
 
