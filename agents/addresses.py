@@ -15,6 +15,21 @@ import socket
 import aiohttp
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(networks: tuple[str, ...] | list[str]) -> tuple[Network, ...]:
+    """``networks`` as networks (CIDR; a bare address is its own /32 or /128); ValueError naming
+    the first that is none."""
+    parsed = []
+    for network in networks:
+        try:
+            parsed.append(ipaddress.ip_network(network, strict=False))
+        except ValueError:
+            raise ValueError(f"{network!r} is not a network (CIDR, e.g. 10.20.0.0/16)") from None
+    return tuple(parsed)
+
+
 class BlockedAddress(OSError):
     """A connection to an address the guard does not permit (raised before the socket exists)."""
 
@@ -24,7 +39,7 @@ class AddressGuard:
     link-local, shared, reserved; IPv4-mapped IPv6 judged as IPv4) unless it is in ``allowed``."""
 
     def __init__(self, allowed: tuple[str, ...] = ()) -> None:
-        self.allowed = tuple(ipaddress.ip_network(n, strict=False) for n in allowed)
+        self.allowed = parse_networks(allowed)
 
     def permits(self, host: str) -> bool:
         address = ipaddress.ip_address(host.split("%", 1)[0])
@@ -44,4 +59,4 @@ class AddressGuard:
         return aiohttp.TCPConnector(socket_factory=self)
 
 
-__all__ = ["AddressGuard", "BlockedAddress"]
+__all__ = ["AddressGuard", "BlockedAddress", "parse_networks"]

@@ -105,6 +105,7 @@ class BrandHostCore:
         configure_logging(settings.log_level, settings.log_format)  # JSON lines in this actor too
         self.name = name
         self.settings = settings
+        self._page_fetch = settings.fetch_config(**PAGE_FETCH_LIMITS)  # the agents' pages, with the address policy
         self.incarnation = uuid4()
         self.born_at: Any = None  # the database's clock when this incarnation started
         self.lease_lost = 0  # times the heartbeats failed for longer than the lease
@@ -213,7 +214,7 @@ class BrandHostCore:
         assert pg is not None and self._engines is not None
         fence = Fence(brand_id, self.name, self.incarnation)
         agent = BrandAgent(brand_id, pg.db, self._engines, self.name, fence=fence, on_lost=self._forget,
-                           fetch=self.settings.fetch_config(**PAGE_FETCH_LIMITS))  # fmt: skip
+                           fetch=self._page_fetch)  # fmt: skip
         async with pg.db.transaction() as conn:
             if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM brands WHERE id = $1)", brand_id):
                 raise NotFound(f"Brand {brand_id} not found", details={"id": str(brand_id)})

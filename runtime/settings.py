@@ -144,13 +144,9 @@ class Settings(BaseSettings):
     @field_validator("fetch_allowed_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
-        import ipaddress
+        from agents.addresses import parse_networks
 
-        for network in value:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError:
-                raise ValueError(f"{network!r} is not a network (CIDR, e.g. 10.20.0.0/16)") from None
+        parse_networks(value)  # ValueError naming the first that is not a network
         return value
 
     def fetch_config(self, **fields: Any) -> Any:

@@ -22,7 +22,6 @@ feed or the run instead of crashing.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -30,7 +29,7 @@ from typing import Literal
 import aiohttp
 from pydantic import Field
 
-from agents.addresses import AddressGuard, BlockedAddress
+from agents.addresses import AddressGuard, BlockedAddress, parse_networks
 from storage.errors import Invalid
 
 from .models import IngestModel
@@ -51,12 +50,10 @@ class FetchConfig:
     allowed_networks: tuple[str, ...] = ()  # with public_only: private networks a fetch may still reach
 
     def __post_init__(self) -> None:
-        for network in self.allowed_networks:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError:
-                raise Invalid(f"{network!r} is not a network (CIDR, e.g. 10.1.0.0/16)",
-                              details={"field": "allowed_networks", "value": network}) from None
+        try:
+            parse_networks(self.allowed_networks)
+        except ValueError as exc:
+            raise Invalid(str(exc), details={"field": "allowed_networks"}) from None
 
 
 class FetchRequest(IngestModel):
