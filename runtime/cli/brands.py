@@ -100,9 +100,7 @@ async def check_text(settings: Settings, brand_ref: str, channel: str, text: str
     try:
         body = GateCheck(channel=channel, text=text, thread=thread, spoiler_text=spoiler, limit=limit)
     except ValidationError as exc:  # as the check API would answer: the option at fault, and why
-        first = exc.errors()[0]
-        option = {"spoiler_text": "--spoiler", "limit": "--limit"}.get(str(first["loc"][0]), str(first["loc"][0]))
-        return error(f"{option}: {first['msg']}")
+        return common.option_error(exc, {"spoiler_text": "--spoiler", "limit": "--limit"})
     async with common.opened_brand(settings, brand_ref) as (_, db, brand):
         if brand is None:
             return 1

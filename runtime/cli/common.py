@@ -83,3 +83,11 @@ def error(message: str) -> int:
     """Say what is wrong and return the failing exit code."""
     console.print(f"[red]error[/red] {message}")
     return 1
+
+
+def option_error(exc: Any, options: dict[str, str]) -> int:
+    """A pydantic ValidationError of a command's input said as the command-line option that
+    carried the field (``options``: field -> option), and why; the failing exit code."""
+    first = exc.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else "input"
+    return error(f"{options.get(field, field)}: {first['msg']}")

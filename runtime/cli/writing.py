@@ -54,8 +54,7 @@ async def write_package(settings: Settings, args: argparse.Namespace) -> int:
         try:
             command = _command(args, channels)
         except ValidationError as exc:  # a malformed URL or text, named as the option that carries it
-            first = exc.errors()[0]
-            return error(f"{_OPTIONS.get(str(first['loc'][0]), first['loc'][0])}: {first['msg']}")
+            return common.option_error(exc, _OPTIONS)
         view = await common.agent_gateway(resolved).send(brand.id, command)
     print_package(view)
     return 0
