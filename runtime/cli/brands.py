@@ -104,7 +104,7 @@ async def check_text(settings: Settings, brand_ref: str, channel: str, text: str
     async with common.opened_brand(settings, brand_ref) as (_, db, brand):
         if brand is None:
             return 1
-        candidate = await gate_candidate(db, brand.id, body)
+        candidate = await gate_candidate(db, brand, body)
     report = await ContentWriter(Embedder(num_threads=settings.embedding_threads)).check(candidate)
     colour = {"pass": "green", "flag": "yellow", "reject": "red"}[report.verdict]
     table = Table(title=f"[{colour}]{report.verdict}[/{colour}]  {report.channel} length {report.length}/{report.limit}")

@@ -28,7 +28,7 @@ from agents.gates import (
     draft_check,
 )
 from agents.gates.model import TEXT_MAX, Severity
-from storage.objects import Channel
+from storage.objects import Brand, Channel
 from storage.objects.base import PROSE_CHARS_PATTERN, ShortText
 from storage.postgres import Database, quality
 from storage.postgres import repositories as repo
@@ -166,25 +166,24 @@ async def load_rubric(db: Database, brand_id: Any) -> Rubric:
     return Rubric(overrides=[RubricOverride(**dict(row)) for row in rows])
 
 
-async def gate_candidate(db: Database, brand_id: Any, body: GateCheck) -> GateInput:
-    """The gates' input for ``body`` on ``brand_id``: its latest snapshot's rules, its recent
-    passing variants on the channel plus the drafts to compare with, its rubric."""
+async def gate_candidate(db: Database, brand: Brand, body: GateCheck) -> GateInput:
+    """The gates' input for ``body`` on ``brand``: its latest snapshot's rules (its own name never
+    a client's), its recent passing variants on the channel plus the drafts to compare with, its rubric."""
     async with db.connection() as conn:
-        snapshots = await repo.snapshots.list(conn, "brand_id = $1", brand_id, order_by="version DESC", limit=1)
-        brand_row = await repo.brands.get(conn, brand_id)
+        snapshot = await repo.snapshots.latest(conn, brand.id)
         variants = await repo.variants.list(
-            conn, "brand_id = $1 AND channel = $2 AND status = ANY($3::text[])", brand_id, body.channel.value,
+            conn, "brand_id = $1 AND channel = $2 AND status = ANY($3::text[])", brand.id, body.channel.value,
             list(PASSING_STATUSES), order_by="updated_at DESC", limit=HISTORY_LIMIT,
         )  # fmt: skip
-    brand = BrandRules.from_snapshot(snapshots[0], brand_name=brand_row.name) if snapshots else BrandRules()
+    rules = BrandRules.from_snapshot(snapshot, brand_name=brand.name) if snapshot else BrandRules()
     history = [PriorVariant(id=str(v.id), channel=v.channel, text=v.body) for v in variants]
     history += [
         PriorVariant(id=draft.id or f"draft-{i}", channel=body.channel, text=draft.text)
         for i, draft in enumerate(body.compare_with, start=1)
     ]
     return GateInput(
-        channel=body.channel, text=body.text, brand=brand, limit=body.limit, thread=body.thread,
-        spoiler_text=body.spoiler_text, history=history, rubric=await load_rubric(db, brand_id),
+        channel=body.channel, text=body.text, brand=rules, limit=body.limit, thread=body.thread,
+        spoiler_text=body.spoiler_text, history=history, rubric=await load_rubric(db, brand.id),
     )  # fmt: skip
 
 
@@ -195,7 +194,7 @@ async def check_gates(
     """Every quality gate on a draft: the verdict, each gate's score and reasons, the length as
     the platform counts it, and the text to send (escaped where the channel needs it). The
     check is stored as a quality report of subject ``draft`` (``report_id``)."""
-    candidate = await gate_candidate(db, access.brand.id, body)
+    candidate = await gate_candidate(db, access.brand, body)
     produced = await engines.call("writer", "check", candidate)
     report = produced if isinstance(produced, GateReport) else GateReport.model_validate(produced, from_attributes=True)
     check = draft_check(report, brand_id=access.brand.id, text=body.text)
