@@ -201,7 +201,7 @@ class PublishLoop:
     def _count(self, key: str) -> None:
         self.counts[key] = self.counts.get(key, 0) + 1
 
-    async def _guarded(self, job: PublishingJob, context: _BatchContext | None = None) -> None:
+    async def _guarded(self, job: PublishingJob, context: _BatchContext) -> None:
         try:
             outcome = await self.process(job, context)
             self._count(outcome)

@@ -30,7 +30,8 @@ class SuccessGroup:
         """Statements written (successes per statement = settled / statements)."""
 
     async def settle(self, success: store.Success) -> tuple[bool, bool]:
-        """(attempt written, job written) of one success, as :func:`store.settle_success`."""
+        """(attempt written, job written) of one success, settled with the others that finish
+        with it (:func:`store.settle_successes`)."""
         future = asyncio.get_running_loop().create_future()
         self.pending.append((success, future))
         if self.task is None or self.task.done():

@@ -71,9 +71,8 @@ class Thread:
         """The reply refs of the next part: the previous part and the first."""
         if not self.confirmed:
             return None
-        cids = self.cids + [None] * (len(self.confirmed) - len(self.cids))
-        return ReplyRef(parent_id=self.confirmed[-1], parent_cid=cids[len(self.confirmed) - 1],
-                        root_id=self.confirmed[0], root_cid=cids[0])
+        return ReplyRef(parent_id=self.confirmed[-1], parent_cid=self.cids[-1],  # cids grow with confirmed
+                        root_id=self.confirmed[0], root_cid=self.cids[0])
 
     @property
     def complete(self) -> bool:

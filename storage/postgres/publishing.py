@@ -45,7 +45,6 @@ from .publishing_jobs import (
     record_failed,
     record_published,
     release,
-    settle_success,
     settle_successes,
     thread_variants,
     update_job,
@@ -56,5 +55,5 @@ __all__ = [
     "ScheduleFacts", "Sealer", "Secrets", "Success", "attempts_of", "begin_attempt", "block_connection", "calendar",
     "cancel_attempt", "cancel_job", "claim_batch", "claim_jobs", "connection_for", "connections_with_secrets", "disconnect", "finish_attempt", "mark_connection", "mark_package_scheduled", "open_secrets",
     "record_failed", "record_published", "refresh_tokens", "release", "rotate_keys", "save_connection", "schedule_facts",
-    "settle_success", "settle_successes", "thread_variants", "update_job",
+    "settle_successes", "thread_variants", "update_job",
 ]  # fmt: skip

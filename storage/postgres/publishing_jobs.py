@@ -331,13 +331,6 @@ async def settle_successes(db: Database, owner: str, successes: Sequence[Success
     return [(s.job.id in attempts, s.job.id in jobs) for s in successes]
 
 
-async def settle_success(db: Database, job: PublishingJob, owner: str, attempt_id: UUID, outcome: AttemptOutcome,
-                         *, reconcile_checks: int = 0) -> tuple[bool, bool]:
-    """One success in one statement: :func:`settle_successes` of one."""
-    (result,) = await settle_successes(db, owner, [Success(job, attempt_id, outcome, reconcile_checks)])
-    return result
-
-
 async def cancel_attempt(db: Database, attempt: PublishAttempt, reason: str) -> bool:
     """Close an ``in_flight`` attempt that was never sent (made by the claim, then the create
     was put off): ``cancelled``, so nothing looks it up as possibly published."""
@@ -385,5 +378,5 @@ async def thread_variants(conn: asyncpg.Connection, variant_ids: list[UUID]) -> 
 __all__ = [
     "ATTEMPT_INDEX_CEILING", "AttemptOutcome", "Claimed", "JobUpdate", "Success", "attempts_of", "begin_attempt",
     "cancel_attempt", "claim_batch", "claim_jobs", "finish_attempt", "record_failed", "record_published", "release",
-    "settle_success", "settle_successes", "thread_variants", "update_job",
+    "settle_successes", "thread_variants", "update_job",
 ]  # fmt: skip
