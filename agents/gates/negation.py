@@ -101,4 +101,4 @@ def distanced(text_words: list[str], phrases: tuple[str, ...]) -> bool:
     claims its gummies cure anxiety", "beware of ..."), outside the cue ``phrases`` themselves:
     its cues are then reported, not made."""
     found = _distancing().find(text_words)
-    return any(all(d not in p for p in phrases) for d in found)
+    return any(all(f" {d} " not in f" {p} " for p in phrases) for d in found)  # whole tokens, as found

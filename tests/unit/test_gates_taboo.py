@@ -87,6 +87,9 @@ def test_a_reported_or_warned_against_claim_is_distanced():
     assert distanced(words("Beware of anyone selling guaranteed returns"), ("guaranteed",))
     assert not distanced(words("Our gummies cure anxiety"), ("cure", "anxiety"))
     assert not distanced(words("That is a promise"), ("a promise",))
+    # a distancing word is inside a cue only as a whole token: "claimed" is not in "unclaimed"
+    assert distanced(words("A rival claimed every buyer wins an unclaimed prize"), ("unclaimed prize",))
+    assert not distanced(words("Everyone wins an unclaimed prize"), ("unclaimed prize",))
 
 
 def test_a_negation_inside_the_cues_is_part_of_the_act():
