@@ -77,14 +77,13 @@ def _evidence(probes: TabooProbes, text_words: list[str]) -> tuple[int, bool]:
     return evidence.strength, bool(evidence.cues) and negated_inside(evidence.cues)
 
 
-async def _scores(ctx: Context, probes: TabooProbes, parts: list[str], n_sentences: int, ordinary: list[str],
-                  act_negations: list[bool]) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+async def _scores(ctx: Context, probes: TabooProbes, parts: list[str], negations: list[str | None], n_sentences: int,
+                  ordinary: list[str], act_negations: list[bool]) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Per unit: its lean to the act in background standard deviations, the negation's shift
     taken off, and its best act cosine, likewise. A pair inherits the larger negation shift of
     its two sentences (a sentence that argues against the act does so next to any other); a
     negation that is part of the act's cue shifts nothing."""
     config = load_json("taboo.json")
-    negations = [denegated(p) for p in parts]
     positive = [n for n in negations if n]
     lean, act = await lean_and_act(ctx, probes, parts + positive, ordinary)
     background = await Background.of(ctx, probes, ordinary)
@@ -117,11 +116,13 @@ async def check(ctx: Context) -> GateResult:
     # sentence that is merely on the brand's subject is not mistaken for an act on it.
     ordinary = [s for prior in c.history if prior.text.strip() for s in sentences(prior.text)][: config["history_sentences"]]
     part_words = [words(p) for p in parts]
+    negations = [denegated(p) for p in parts]  # each unit without its negation (None: it has none), for every taboo
     findings, lowest = [], 100.0
     for taboo in c.brand.taboos:
         probes = await probes_for(ctx, taboo)
         evidence = [_evidence(probes, w) for w in part_words]
-        lean_z, act_z = await _scores(ctx, probes, parts, n_sentences, ordinary, [inside for _, inside in evidence])
+        lean_z, act_z = await _scores(ctx, probes, parts, negations, n_sentences, ordinary,
+                                      [inside for _, inside in evidence])  # fmt: skip
         margin = np.array([config["margins_z"][strength] for strength, _ in evidence])
         act_min = np.array([config["act_z_min"][strength] if probes.kinds else config["self_z_min"] for strength, _ in evidence])
         # Past the boundary on both conditions -> below 50; the weaker condition decides.
