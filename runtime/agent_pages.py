@@ -33,12 +33,13 @@ from agents.ingest.urls import normalize_url
 from agents.scout.models import ScoutInput, ScoutResult
 from agents.scout.service import brand_profile, ingest_input, scout_doc, store_ingested
 from agents.writer.models import SourceDoc
-from storage.errors import Invalid, KairoError, NotFound
+from storage.errors import Invalid, NotFound
 from storage.objects.base import utcnow
 from storage.postgres import repositories as repo
 from storage.postgres.sources import StoredDoc
 
 from .commands import PageAsk
+from .gateway import call_engine
 
 if TYPE_CHECKING:  # pragma: no cover
     from .brand_agent import BrandAgent
@@ -90,13 +91,7 @@ async def known_page(conn: Any, org_id: UUID, url: str) -> Any | None:
 
 async def _scout(agent: BrandAgent, op: str, payload: Any) -> Any:
     """The scout pool's answer; an error the engine raised on purpose is raised as itself."""
-    try:
-        return await agent.engines.call("scout", op, payload)
-    except Exception as exc:
-        cause = exc if isinstance(exc, KairoError) else getattr(exc, "cause", None)
-        if isinstance(cause, KairoError):
-            raise cause from None
-        raise
+    return await call_engine(agent.engines, "scout", op, payload)
 
 
 async def fetch_page(url: str, config: FetchConfig | None = None) -> FetchedPage:

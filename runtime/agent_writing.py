@@ -38,7 +38,7 @@ from agents.writer.models import (
 )
 from agents.writer.records import current_variants, failure_of, records_of, written_of
 from agents.writer.review import approve_variant, kill_package, reject_variant
-from storage.errors import Conflict, Invalid, KairoError, NotFound, UpstreamFailure, expect_version
+from storage.errors import Conflict, Invalid, NotFound, UpstreamFailure, expect_version
 from storage.objects import (
     ChannelPlan,
     ContentPackage,
@@ -67,14 +67,13 @@ from .commands import (
     WritePackage,
 )
 from .fencing import ActivationLost
-from .gateway import pooled
+from .gateway import call_engine, pooled
 
 if TYPE_CHECKING:  # pragma: no cover
     from .brand_agent import BrandAgent
 
 log = structlog.get_logger(__name__)
 
-SOURCE_TEXT_MAX = 40_000
 MEMORY_LINES = 200
 HISTORY = 200
 MAX_ATTEMPTS = 3
@@ -132,7 +131,7 @@ async def brand_voice(conn: Any, agent: BrandAgent) -> BrandVoice:
 
 async def _sources(conn: Any, ids: list[UUID]) -> list[SourceDoc]:
     docs = await repo.source_docs.list(conn, "id = ANY($1::uuid[])", ids)
-    return [SourceDoc(id=d.id, title=d.title, text=d.text[:SOURCE_TEXT_MAX], url=d.source_url) for d in docs][:20]
+    return [source_doc(d) for d in docs][:20]
 
 
 async def write_request(conn: Any, agent: BrandAgent, *, card_id: UUID | None, topic: ManualTopic | None,
@@ -161,14 +160,11 @@ async def call_writer(agent: BrandAgent, op: str, payload: Any) -> Any:
     way) is raised as itself. The brand's sources or brain holding too few facts for a core
     argument is the brand's state, not the request: a Conflict."""
     try:
-        return await agent.engines.call("writer", op, payload)
-    except Exception as exc:
-        cause = exc if isinstance(exc, KairoError) else getattr(exc, "cause", None)
-        if not isinstance(cause, KairoError):
-            raise
-        if isinstance(cause, Invalid) and cause.details.get("field") == "sources":
-            raise Conflict(cause.message, details=cause.details) from None
-        raise cause from None
+        return await call_engine(agent.engines, "writer", op, payload)
+    except Invalid as exc:
+        if exc.details.get("field") == "sources":
+            raise Conflict(exc.message, details=exc.details) from None
+        raise
 
 
 async def with_library_hooks(agent: BrandAgent, request: WriteRequest) -> WriteRequest:

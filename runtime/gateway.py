@@ -59,6 +59,22 @@ class PooledEngine:
         return call
 
 
+async def call_engine(engines: EngineCaller, kind: str, op: str, payload: Any) -> Any:
+    """``op`` of ``kind``'s pool; an error the engine raised on purpose (a KairoError, wrapped by
+    Ray on the way as the ``cause`` of a task error) is raised as itself."""
+    from storage.errors import KairoError
+
+    try:
+        return await engines.call(kind, op, payload)
+    except KairoError:
+        raise
+    except Exception as exc:
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, KairoError):
+            raise cause from None
+        raise
+
+
 def pooled(engines: EngineCaller, kind: str) -> Any:
     """``kind``'s pool, called as the engine is (typed ``Any``: it answers the engine's ops)."""
     return PooledEngine(engines, kind)
