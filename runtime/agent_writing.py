@@ -136,9 +136,10 @@ async def _sources(conn: Any, ids: list[UUID]) -> list[SourceDoc]:
 
 async def write_request(conn: Any, agent: BrandAgent, *, card_id: UUID | None, topic: ManualTopic | None,
                         channels: list[ChannelRequest], seed: int, page: PageTopic | None = None,
-                        page_doc: SourceDoc | None = None) -> WriteRequest:  # fmt: skip
+                        page_doc: SourceDoc | None = None, voice: BrandVoice | None = None) -> WriteRequest:  # fmt: skip
     """Everything the writer pool needs for one package, read in one connection (a page's
-    document, already stored, comes in as ``page_doc``: the first and only source)."""
+    document, already stored, comes in as ``page_doc``: the first and only source; the brand's
+    ``voice`` when the caller has read it already)."""
     brand_id = agent.brand_id
     card = await source_store.card(conn, brand_id, card_id) if card_id is not None else None
     sources = await _sources(conn, [r.global_source_doc_id for r in card.source_refs if r.global_source_doc_id]) if card else []
@@ -150,7 +151,7 @@ async def write_request(conn: Any, agent: BrandAgent, *, card_id: UUID | None, t
                        details={"field": "templates"})  # fmt: skip
     history = [PriorVariant(id=str(i), channel=c, text=b[:2000]) for i, c, b in await store.recent_bodies(conn, brand_id, limit=HISTORY)]
     weights = dict(agent.preferences.pattern_weights) if agent.preferences else {}
-    return WriteRequest(brand=await brand_voice(conn, agent), runtime=agent.context, card=card, topic=topic,
+    return WriteRequest(brand=voice or await brand_voice(conn, agent), runtime=agent.context, card=card, topic=topic,
                         page=page, sources=sources, templates=templates[:500], pattern_weights=weights, channels=channels,
                         history=history, seed=seed, max_attempts=MAX_ATTEMPTS)  # fmt: skip
 
@@ -263,17 +264,20 @@ async def write(agent: BrandAgent, command: WritePackage, *, run_id: UUID | None
         raise Invalid("a package starts from exactly one of card_id, topic or page", details={"field": "card_id"})
     topic = ManualTopic(**command.topic.model_dump()) if command.topic else None
     page = PageTopic(**command.page.model_dump()) if command.page else None
+    voice = None
     if page is not None:  # a foreign persona or pillar is refused before anything is fetched
         async with agent.db.connection() as conn:
-            _check_topic(page, await brand_voice(conn, agent))
+            voice = await brand_voice(conn, agent)
+        _check_topic(page, voice)
     page_doc = await page_source(agent, command.page) if command.page else None
-    if page is not None and page_doc is not None and (page.persona_id is None or page.pillar_id is None):
+    if page is not None and (page.persona_id is None or page.pillar_id is None):
         persona_id, pillar_id = await page_focus(agent, page_doc.id)  # what the scout matches the page to
         page = page.model_copy(update={"persona_id": page.persona_id or persona_id,
                                        "pillar_id": page.pillar_id or pillar_id})  # fmt: skip
     async with agent.db.connection() as conn:
         request = await write_request(conn, agent, card_id=command.card_id, topic=topic, page=page, page_doc=page_doc,
-                                      channels=[_channel(c) for c in command.channels], seed=command.seed)  # fmt: skip
+                                      channels=[_channel(c) for c in command.channels], seed=command.seed,
+                                      voice=voice)  # fmt: skip
     _check_topic(request.topic or request.page, request.brand)
     request = await with_library_hooks(agent, request)
     if request.card is not None:
