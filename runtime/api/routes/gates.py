@@ -5,8 +5,9 @@ latest snapshot gives the banned words, taboos, stances and competitors, its rec
 variants on the channel (plus ``compare_with``, drafts not stored yet) the near-duplicate
 history, its rubric the thresholds. The gates run in the content writer's pool (they need the
 MiniLM model): the API replica only gathers the inputs and forwards one ``check`` call. Every
-check is kept as a quality report of subject ``draft`` (with the draft's text: no variant
-exists to point at), so a verdict can be explained later (``GET …/quality-reports/{id}``).
+check through the API is kept as a quality report of subject ``draft`` (with the draft's text:
+no variant exists to point at), so a verdict can be explained later (``GET …/quality-reports/{id}``);
+``kairo check``, a shell lint of a local file, stores nothing.
 """
 
 from __future__ import annotations
