@@ -73,7 +73,9 @@ def quality_report(
                                 **_summary(report), **_detail(report))  # fmt: skip
 
 
-def draft_check(report: GateReport, *, brand_id: UUID, text: str) -> DraftCheck:
-    """The stored check of a draft that is not a variant (the check API's lint)."""
-    return DraftCheck(brand_id=brand_id, text=text, length=report.length, char_limit=report.limit,
-                      **_summary(report), **_detail(report))  # fmt: skip
+def draft_check(report: GateReport, *, brand_id: UUID, text: str, spoiler_text: str | None = None,
+                thread: bool = False) -> DraftCheck:  # fmt: skip
+    """The stored check of a draft that is not a variant (the check API's lint), with what it
+    was checked with, so that the check can be run again."""
+    return DraftCheck(brand_id=brand_id, text=text, spoiler_text=spoiler_text, thread=thread, length=report.length,
+                      char_limit=report.limit, **_summary(report), **_detail(report))  # fmt: skip

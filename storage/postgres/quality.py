@@ -91,6 +91,9 @@ class DraftCheck(KairoObject):
     brand_id: UUID
     channel: Channel
     text: Annotated[str, Field(max_length=DRAFT_TEXT_MAX)]
+    spoiler_text: Annotated[str, Field(min_length=1, max_length=DRAFT_TEXT_MAX)] | None = Field(
+        default=None, description="Mastodon only: the content warning checked with the text (counted in its length)")
+    thread: bool = Field(default=False, description="whether the draft was checked as a thread (X splits one)")
     verdict: Verdict
     overall_pass: bool
     length: int = Field(ge=0, description="the text's length as the platform counts it")
@@ -108,6 +111,8 @@ class DraftCheck(KairoObject):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         _verdict_agrees(self.verdict, self.overall_pass)
+        if self.spoiler_text is not None and self.channel is not Channel.MASTODON:
+            raise ValueError("spoiler_text (a content warning) exists on Mastodon only")
         if self.overall_pass and not (self.g4_voice_alignment and self.g5_platform_compliance):
             raise ValueError("overall_pass requires the voice (g4) and platform (g5) gates to pass")
         if self.overall_pass == bool(self.critic_reasons):
@@ -137,11 +142,17 @@ class QualityReportEntry(KairoObject):
     brand_brain_snapshot_id: UUID | None
     text: str | None = Field(description="the draft's text; null for an attempt (its text is the attempt's)")
     evaluated_at: AwareDatetime
+    spoiler_text: str | None = Field(default=None, description="a draft's content warning (Mastodon); null for an attempt")
+    thread: bool | None = Field(default=None, description="whether a draft was checked as a thread; null for an attempt")
+    length: int | None = Field(default=None, ge=0, description="a draft's length as the platform counts it; null for an attempt")
+    char_limit: int | None = Field(default=None, ge=1, description="the limit a draft was judged by; null for an attempt")
 
     @model_validator(mode="after")
     def _subject_fields(self) -> Self:
         if (self.subject == "attempt") != (self.content_variant_id is not None and self.attempt_number is not None):
             raise ValueError("an attempt names its variant and attempt number; a draft neither")
+        if (self.subject == "draft") != (self.length is not None and self.char_limit is not None and self.thread is not None):
+            raise ValueError("a draft has its length, limit and thread flag; an attempt none")
         return self
 
 

@@ -139,6 +139,10 @@ def test_a_mastodon_content_warning_counts_and_is_refused_elsewhere(client, tena
     warned = check(client, tenant_a, brand, channel="mastodon", text=text, spoiler_text="Long read about mining")
     assert warned.status_code == 200, warned.text
     assert warned.json()["length"] == 480 + len("Long read about mining") and warned.json()["reasons"] == ["over_length"]
+    # The stored check keeps the warning it counted, so it can be read back and run again.
+    stored = client.get(f"/v1/brands/{brand}/quality-reports/{warned.json()['report_id']}", headers=tenant_a.headers).json()
+    assert stored["spoiler_text"] == "Long read about mining" and stored["thread"] is False
+    assert stored["length"] == 480 + len("Long read about mining") and stored["char_limit"] == 500
     error = assert_error(check(client, tenant_a, brand, channel="x", text="Hello there", spoiler_text="CW"), 422)
     assert "spoiler_text" in str(error["details"])
 
@@ -151,6 +155,7 @@ def test_every_check_is_kept_as_a_quality_report(client, tenant_a, tenant_b, bra
     assert stored.status_code == 200, stored.text
     report = stored.json()
     assert report["subject"] == "draft" and report["text"] == text and report["content_variant_id"] is None
+    assert report["length"] == len(text) and report["char_limit"] == 3000 and report["spoiler_text"] is None
     assert report["verdict"] == "reject" and report["overall_pass"] is False
     assert {c["reason"].split(":")[0] for c in report["critic_reasons"]} == {"weak_hook", "banned_word_hard"}
     hook = next(r for r in report["gate_results"] if r["rule"] == "hook")

@@ -106,6 +106,7 @@ async def test_the_database_refuses_what_the_models_refuse(db, seeded) -> None:
             check.gate_results[0].model_copy(update={"rule": "vibes"})]}),
         "a threshold over 100": check.model_copy(update={"thresholds": {"hook": 101}}),
         "another brand's snapshot": check.model_copy(update={"brand_brain_snapshot_id": uuid.uuid4()}),
+        "a content warning off Mastodon": check.model_copy(update={"spoiler_text": "CW", "channel": Channel.X}),
     }
     for name, row in bad.items():
         async with db.transaction() as conn:

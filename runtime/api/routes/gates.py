@@ -198,7 +198,7 @@ async def check_gates(
     candidate = await gate_candidate(db, access.brand, body)
     produced = await engines.call("writer", "check", candidate)
     report = produced if isinstance(produced, GateReport) else GateReport.model_validate(produced, from_attributes=True)
-    check = draft_check(report, brand_id=access.brand.id, text=body.text)
+    check = draft_check(report, brand_id=access.brand.id, text=body.text, spoiler_text=body.spoiler_text, thread=body.thread)
     async with db.transaction() as conn:
         await quality.record_draft_check(conn, check)
     return GateCheckResult(**report.model_dump(), report_id=check.id)
