@@ -112,6 +112,10 @@ class PublishLoop:
         claim may commit first attempts, and what a batch need not read again while the claim
         reports the same version (a reconnect, refresh, block or mark changes it)."""
         self.caps = {name: asyncio.Semaphore(n) for name, n in config.platform_caps.items()}
+        self.unsent: dict[UUID, PublishAttempt] = {}
+        """Attempt rows the claim committed for jobs in progress whose create is not sent yet:
+        if the job fails on our side before sending, its row is cancelled, not left in flight
+        (which would send the job to reconciliation for a post that was never sent)."""
         self.counts: dict[str, int] = {}
         self.log = log.bind(owner=config.owner)
 
@@ -213,16 +217,22 @@ class PublishLoop:
             self._count("errors")
             self.log.error("publisher.job_error", job_id=str(job.id), error=f"{type(exc).__name__}: {exc}"[:300])
             try:
+                if (unsent := self.unsent.pop(job.id, None)) is not None:
+                    await store.cancel_attempt(self.db, unsent, f"publisher error before sending: {type(exc).__name__}")
                 await store.release(self.db, job.id, self.config.owner, retry_at=self.clock() + self.config.policy.backoff(1),
                                     reason=f"publisher error: {type(exc).__name__}")
             except Exception:  # noqa: S110 - the lease runs out and the sweep hands the job back
                 pass
+        finally:
+            self.unsent.pop(job.id, None)
 
     # -- one job ----------------------------------------------------------------------------
 
     async def process(self, job: PublishingJob, context: _BatchContext) -> str:
         """Publish one claimed job; the name of what happened (for counters and tests)."""
         first = context.first_attempts.pop(job.id, None)  # only a job without earlier attempts has one
+        if first is not None:
+            self.unsent[job.id] = first
         config, secrets = context.connections[(job.brand_id, job.channel.value)]
         body = context.bodies[job.content_variant_id]
         attempts = context.attempts.get(job.id, [])
@@ -343,6 +353,7 @@ class PublishLoop:
             attempt = first or await store.begin_attempt(self.db, job.id, self.config.owner, count=count_next,
                                                          lease_seconds=self.config.lease_seconds)
             first = None  # the claim's row serves the first create only
+            self.unsent.pop(job.id, None)  # sent from here on: an error leaves it to be looked up
             if attempt is None:
                 return await self._no_attempt(job, state)
             if count_next:

@@ -155,6 +155,36 @@ async def test_a_first_attempt_whose_create_is_put_off_is_cancelled_not_left_in_
     assert [p["text"] for p in env.fake.posts] == ["warm post 0: pipeline by stage"]
 
 
+async def test_an_error_before_the_create_cancels_the_claims_row_instead_of_reconciling(env):
+    """A job fails on our side after the claim committed its attempt row but before the create
+    was sent: the row is closed as never sent, so the job is retried as a plain create, not
+    looked up as possibly published."""
+    await env.connect_outbox()
+    await env.jobs("linkedin", 1, "warm")
+    loop = env.loop()
+    assert await loop.run_once() == 1  # the connection is known now: the next claim makes the rows
+    (job,) = await env.jobs("linkedin", 1, "broken")
+    real_credentials = loop._credentials
+
+    def failing_once(*args):
+        loop._credentials = real_credentials
+        raise RuntimeError("credentials could not be built")
+
+    loop._credentials = failing_once
+    assert await loop.run_once() == 1
+    assert (await env.attempts([job]))[job.id] == [("cancelled", "not_sent")]
+    async with env.db.connection() as conn:
+        stored = await repo.publishing_jobs.get(conn, job.id)
+    assert stored.status is PublishStatus.PENDING and not stored.reconcile_pending
+    assert loop.counts["errors"] == 1 and loop.unsent == {}
+    async with env.db.transaction() as conn:  # due again now
+        await conn.execute("UPDATE publishing_jobs SET next_attempt_at = now() WHERE id = $1", job.id)
+    assert await loop.run_once() == 1
+    assert await env.statuses([job]) == ["success"]
+    assert [s for s, _ in (await env.attempts([job]))[job.id]] == ["cancelled", "success"]
+    assert sum("broken post" in line for line in env.outbox.read_text().splitlines()) == 1
+
+
 async def test_a_connection_changed_between_batches_is_read_again(env):
     config = await env.connect_outbox()
     await env.jobs("linkedin", 1, "first")
