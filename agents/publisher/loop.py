@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -58,6 +58,7 @@ from .threads import Thread, thread_parts
 log = structlog.get_logger(__name__)
 
 RECONCILE_MARGIN = timedelta(minutes=2)  # clock skew between us and the platform
+FORGET_AFTER_LEASES = 10  # a connection idle this many lease periods is dropped from memory
 DEFAULT_CAPS = {"x": 4, "linkedin": 4, "mastodon": 4, "bluesky": 4, "webhook": 8, "outbox": 64}
 """Concurrent creates per adapter in one publisher. The outbox writes the posts that arrive together
 under one lock and one fsync, so its cap is the size of that group, not a courtesy to a server."""
@@ -110,7 +111,10 @@ class PublishLoop:
         self.known: dict[tuple[UUID, str], tuple[str, ChannelConfig, store.Secrets]] = {}
         """The connections of earlier batches with the row version they were read at: where the
         claim may commit first attempts, and what a batch need not read again while the claim
-        reports the same version (a reconnect, refresh, block or mark changes it)."""
+        reports the same version (a reconnect, refresh, block or mark changes it). A connection
+        none of whose jobs was claimed for ``FORGET_AFTER_LEASES`` lease periods is dropped, with
+        its decrypted tokens: it no longer takes part in the claim's budget either."""
+        self.claimed_at: dict[tuple[UUID, str], datetime] = {}
         self.caps = {name: asyncio.Semaphore(n) for name, n in config.platform_caps.items()}
         self.unsent: dict[UUID, PublishAttempt] = {}
         """Attempt rows the claim committed for jobs in progress whose create is not sent yet:
@@ -149,6 +153,7 @@ class PublishLoop:
         a row version this publisher has not read (a refresh later in the batch is picked up: a
         stale token's 401 finds the new one)."""
         versions = {(c.job.brand_id, c.job.channel.value): c.connection_version for c in claimed}
+        self._forget_idle(versions)
         stale = [key for key, version in versions.items() if version is None or self.known.get(key, ("",))[0] != version]
         earlier = [c.job.id for c in claimed if c.had_attempts]
         attempts: dict[UUID, list[PublishAttempt]] = {}
@@ -170,6 +175,15 @@ class PublishLoop:
         return _BatchContext(bodies={c.job.content_variant_id: c.body for c in claimed}, attempts=attempts,
                              connections=connections, threads={c.job.content_variant_id for c in claimed if c.threaded},
                              first_attempts={c.job.id: c.first_attempt for c in claimed if c.first_attempt is not None})
+
+    def _forget_idle(self, claimed: Iterable[tuple[UUID, str]]) -> None:
+        now = self.clock()
+        for key in claimed:
+            self.claimed_at[key] = now
+        horizon = now - timedelta(seconds=FORGET_AFTER_LEASES * self.config.lease_seconds)
+        for key in [k for k, at in self.claimed_at.items() if at < horizon]:
+            del self.claimed_at[key]
+            self.known.pop(key, None)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until ``stop`` is set; a database outage is waited out, never fatal."""

@@ -185,6 +185,22 @@ async def test_an_error_before_the_create_cancels_the_claims_row_instead_of_reco
     assert sum("broken post" in line for line in env.outbox.read_text().splitlines()) == 1
 
 
+async def test_a_connection_idle_for_ten_leases_is_forgotten_with_its_tokens(env):
+    await env.connect_outbox()
+    x = await env.connect_x()
+    await env.jobs("x", 1, "x")
+    now = [utcnow()]
+    loop = env.loop()
+    loop.clock = lambda: now[0]
+    assert await loop.run_once() == 1
+    assert x.id in loop._sendable() and len(loop.known) == 1
+    now[0] += timedelta(seconds=10 * 30 + 1)  # ten leases of 30 s later, only the outbox has work
+    await env.jobs("linkedin", 1, "outbox")
+    assert await loop.run_once() == 1
+    assert [key[1] for key in loop.known] == ["linkedin"] and x.id not in loop._sendable()
+    assert set(loop.claimed_at) == set(loop.known)
+
+
 async def test_a_connection_changed_between_batches_is_read_again(env):
     config = await env.connect_outbox()
     await env.jobs("linkedin", 1, "first")
