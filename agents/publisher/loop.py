@@ -231,10 +231,8 @@ class PublishLoop:
             self._count("errors")
             self.log.error("publisher.job_error", job_id=str(job.id), error=f"{type(exc).__name__}: {exc}"[:300])
             try:
-                if (unsent := self.unsent.pop(job.id, None)) is not None:
-                    await store.cancel_attempt(self.db, unsent, f"publisher error before sending: {type(exc).__name__}")
                 await store.release(self.db, job.id, self.config.owner, retry_at=self.clock() + self.config.policy.backoff(1),
-                                    reason=f"publisher error: {type(exc).__name__}")
+                                    reason=f"publisher error: {type(exc).__name__}", unsent=self.unsent.pop(job.id, None))
             except Exception:  # noqa: S110 - the lease runs out and the sweep hands the job back
                 pass
         finally:
@@ -346,17 +344,19 @@ class PublishLoop:
         blocked = config.blocked_until is not None and config.blocked_until > now
         wait = None if blocked or not adapter.default_rate else self._bucket(config, adapter).wait_until(now)
         refresh = adapter.refreshes and self.config.policy.needs_refresh(config.token_expires_at, now)
-        if first is not None and (blocked or wait is not None or refresh):  # not sent now: nothing to look up later
-            await store.cancel_attempt(self.db, first, "put off before sending (rate limit, block or token refresh)")
-            first = None
+        # A create put off is not sent now: the claim's row is cancelled, so nothing looks it up
+        # later (in the release's transaction when the job is given back).
         if blocked:
             await store.release(self.db, job.id, self.config.owner, retry_at=config.blocked_until,
-                                reason="connection rate-limited", refund=not count_next)
+                                reason="connection rate-limited", refund=not count_next, unsent=first)
             return "deferred"
         if wait is not None:
             await store.release(self.db, job.id, self.config.owner, retry_at=wait, reason="rate limit bucket empty",
-                                refund=not count_next)
+                                refund=not count_next, unsent=first)
             return "deferred"
+        if first is not None and refresh:
+            await store.cancel_attempt(self.db, first, "put off before sending (token refresh)")
+            first = None
         if refresh:
             refreshed = await self._refresh(job, config, adapter, creds, force=False)
             if isinstance(refreshed, str):

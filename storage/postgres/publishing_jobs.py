@@ -335,8 +335,11 @@ async def cancel_attempt(db: Database, attempt: PublishAttempt, reason: str) -> 
     """Close an ``in_flight`` attempt that was never sent (made by the claim, then the create
     was put off): ``cancelled``, so nothing looks it up as possibly published."""
     async with db.connection() as conn:
-        return await finish_attempt(conn, attempt.id, AttemptOutcome(status="cancelled", error_code="not_sent",
-                                                                     error_message=reason[:500]))
+        return await finish_attempt(conn, attempt.id, _not_sent(reason))
+
+
+def _not_sent(reason: str) -> AttemptOutcome:
+    return AttemptOutcome(status="cancelled", error_code="not_sent", error_message=reason[:500])
 
 
 async def record_failed(conn: asyncpg.Connection, job: PublishingJob, reason: str) -> None:
@@ -348,14 +351,18 @@ async def record_failed(conn: asyncpg.Connection, job: PublishingJob, reason: st
         )  # fmt: skip
 
 
-async def release(db: Database, job_id: UUID, owner: str, *, retry_at: datetime, reason: str, refund: bool = False) -> bool:
+async def release(db: Database, job_id: UUID, owner: str, *, retry_at: datetime, reason: str, refund: bool = False,
+                  unsent: PublishAttempt | None = None) -> bool:  # fmt: skip
     """Give a leased job back as ``pending`` (the publish step failed on our side, or the
     connection is blocked until ``retry_at``). An in-flight attempt keeps the job waiting for
-    reconciliation: it may have been sent."""
+    reconciliation: it may have been sent. ``unsent``: the claim's attempt row of a create that
+    was never sent, cancelled in the same transaction (as :func:`cancel_attempt`)."""
     async with db.transaction() as conn:
         job = await _locked_job(conn, job_id, owner)
         if job is None:
             return False
+        if unsent is not None:
+            await finish_attempt(conn, unsent.id, _not_sent(reason))
         in_flight = await conn.fetchval(
             "SELECT count(*) FROM publish_attempts WHERE publishing_job_id = $1 AND status = 'in_flight'", job_id)
         return await update_job(conn, job_id, owner, JobUpdate(

@@ -134,10 +134,10 @@ async def test_a_loop_uses_the_claims_attempt_rows_from_its_second_batch(env, mo
     assert len(env.outbox.read_text().splitlines()) == 12
 
 
-async def test_a_first_attempt_whose_create_is_put_off_is_cancelled_not_left_in_flight(env):
+async def test_a_first_attempt_whose_create_is_put_off_is_cancelled_not_left_in_flight(env, monkeypatch):
     """The bucket empties between the claim and the create (a 429 answered another job): the
-    claim's row is closed as never sent, so nothing looks it up later, and the job waits
-    without reconciling."""
+    claim's row is closed as never sent, in the transaction that gives the job back, so nothing
+    looks it up later, and the job waits without reconciling."""
     x = await env.connect_x()
     await env.jobs("x", 1, "warm")
     loop = env.loop()
@@ -147,7 +147,10 @@ async def test_a_first_attempt_whose_create_is_put_off_is_cancelled_not_left_in_
     assert budgets[x.id] >= 1
     loop._sendable = lambda: budgets  # the claim still believes in a token ...
     loop._bucket(x, ADAPTERS["x"]).block(utcnow() + timedelta(minutes=5))  # ... that a 429 took meanwhile
+    separate = []
+    monkeypatch.setattr(store, "cancel_attempt", lambda *args: separate.append(args))
     assert await loop.run_once() == 1
+    assert separate == []  # no round trip of its own: the release cancelled it
     assert (await env.attempts([job]))[job.id] == [("cancelled", "not_sent")]
     async with env.db.connection() as conn:
         stored = await repo.publishing_jobs.get(conn, job.id)
