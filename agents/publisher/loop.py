@@ -93,6 +93,11 @@ class _BatchContext:
     or cancelled if that create is put off."""
 
 
+def _blocked(config: ChannelConfig, now: datetime) -> bool:
+    """The platform asked us to wait (a 429's reset, a block) and the time is not up."""
+    return config.blocked_until is not None and config.blocked_until > now
+
+
 class Lost(Exception):
     """The lease on the job is gone: another publisher owns it now; stop touching it."""
 
@@ -141,11 +146,13 @@ class PublishLoop:
         now, budgets = self.clock(), {}
         for _, config, _ in self.known.values():
             adapter = ADAPTERS[config.adapter.value]
-            if (config.status is not ChannelStatus.CONNECTED or (config.blocked_until is not None and config.blocked_until > now)
-                    or (adapter.refreshes and self.config.policy.needs_refresh(config.token_expires_at, now))):
+            if config.status is not ChannelStatus.CONNECTED or _blocked(config, now) or self._refresh_due(config, adapter, now):
                 continue
             budgets[config.id] = self._bucket(config, adapter).available(now) if adapter.default_rate else self.config.batch
         return budgets
+
+    def _refresh_due(self, config: ChannelConfig, adapter: Adapter | type[Adapter], now: datetime) -> bool:
+        return adapter.refreshes and self.config.policy.needs_refresh(config.token_expires_at, now)
 
     async def _batch_context(self, claimed: list[store.Claimed]) -> _BatchContext:
         """What the batch's jobs need beyond the claim's rows: earlier attempts (only of jobs
@@ -341,9 +348,9 @@ class PublishLoop:
         """The job's next create (each part of a thread in turn). ``first``: its attempt row,
         committed by the claim; cancelled here when the create is put off."""
         now = self.clock()
-        blocked = config.blocked_until is not None and config.blocked_until > now
+        blocked = _blocked(config, now)
         wait = None if blocked or not adapter.default_rate else self._bucket(config, adapter).wait_until(now)
-        refresh = adapter.refreshes and self.config.policy.needs_refresh(config.token_expires_at, now)
+        refresh = self._refresh_due(config, adapter, now)
         # A create put off is not sent now: the claim's row is cancelled, so nothing looks it up
         # later (in the release's transaction when the job is given back).
         if blocked:
