@@ -25,13 +25,18 @@ three kinds of evidence, on every sentence of the post and every pair of adjacen
    do a negation aimed at it ("we never say guaranteed") and a frame that reports or warns
    against the claim ("a rival claims ...", "beware of ...").
 
+5. **The kinds' classifiers** (:mod:`.taboo_classifier`): a linear model per kind, trained on
+   a corpus of acts and traps, reads new wording along the act's direction in the embedding
+   space; its log-odds lose a negation that argues against the act, as the lean does.
+
 A sentence breaks the taboo when it is near an act (``act_z_min``) and leans past its margin
-(both by the strength of its evidence).
+(both by the strength of its evidence), or when its kinds' classifier is sure enough and its
+lean agrees (``classifier``: ``p_min`` and ``lean_min_z``, by the strength of its evidence).
 The score is 50 at that boundary, lower the further past it (``score_scale`` per standard
 deviation); the threshold (default 50) rejects below it, so a brand makes the gate stricter or
 looser with one number. Calibration: ``data/taboo.json``, tuned on the calibration rows of the
 labelled gate table (``tests/data/gates/table.yml``) and reported on two held-out sets
-(``taboo_holdout.yml``, ``taboo_holdout2.yml``). Without an embedder the gate is skipped. An
+(``taboo_holdout*.yml``; the fifth written blind). Without an embedder the gate is skipped. An
 LLM judge may confirm a rejection where one is configured (not part of this gate).
 """
 
@@ -48,6 +53,7 @@ from .model import GateResult
 from .negation import denegated, distanced, negated_inside, negated_outside
 from .rules import Context, Rule, finding, load_json, result
 from .taboo_background import Background, lean_and_act
+from .taboo_classifier import Classifier, classifier_for
 from .taboo_probes import TabooProbes, probes_for
 from .tokens import words
 
@@ -102,6 +108,33 @@ async def _scores(ctx: Context, probes: TabooProbes, parts: list[str], negations
     return background.lean_z(lean, is_pair), background.act_z(act[: len(parts)], is_pair)
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+async def _classified(ctx: Context, classifier: Classifier, kinds: tuple[str, ...], parts: list[str],
+                      negations: list[str | None], n_sentences: int, act_negations: list[bool]) -> np.ndarray:  # fmt: skip
+    """Per unit: the log-odds that it commits an act of the taboo's kinds, by the kinds'
+    classifiers, with a negation that argues against the act taken off as for the lean (the
+    log-odds of the unit without its negation, above the unit's own by more than the tolerance,
+    lower it by that shift)."""
+    config = load_json("taboo.json")["classifier"]
+    positive = [n for n in negations if n]
+    logits = _logit(classifier.probability(kinds, await ctx.vectors(parts + positive)))
+    shift = np.zeros(len(parts))
+    j = len(parts)
+    for i, n in enumerate(negations):
+        if n:
+            shift[i] = max(0.0, float(logits[j] - logits[i]) - config["negation_tolerance"])
+            j += 1
+    for i in range(n_sentences, len(parts)):
+        k = i - n_sentences
+        shift[i] = max(shift[i], shift[k], shift[k + 1])
+    shift[np.array(act_negations, dtype=bool)] = 0.0
+    return logits[: len(parts)] - config["negation_weight"] * shift
+
+
 async def check(ctx: Context) -> GateResult:
     c = ctx.candidate
     threshold = ctx.threshold(RULE) or 0.0
@@ -117,6 +150,7 @@ async def check(ctx: Context) -> GateResult:
     ordinary = [s for prior in c.history if prior.text.strip() for s in sentences(prior.text)][: config["history_sentences"]]
     part_words = [words(p) for p in parts]
     negations = [denegated(p) for p in parts]  # each unit without its negation (None: it has none), for every taboo
+    classifier = classifier_for(ctx.embedder.model_name)
     findings, lowest = [], 100.0
     for taboo in c.brand.taboos:
         probes = await probes_for(ctx, taboo)
@@ -127,6 +161,18 @@ async def check(ctx: Context) -> GateResult:
         act_min = np.array([config["act_z_min"][strength] if probes.kinds else config["self_z_min"] for strength, _ in evidence])
         # Past the boundary on both conditions -> below 50; the weaker condition decides.
         excess = np.minimum(act_z - act_min, lean_z - margin)
+        if classifier is not None and probes.kinds:
+            # Or the kinds' classifier is sure enough and the lean agrees, for the strength of
+            # the evidence (a grade whose p_min is null has no such path).
+            settings = config["classifier"]
+            logits = await _classified(ctx, classifier, probes.kinds, parts, negations, n_sentences,
+                                       [inside for _, inside in evidence])  # fmt: skip
+            grades = [strength for strength, _ in evidence]
+            usable = np.array([settings["p_min"][g] is not None for g in grades])
+            needed = _logit(np.array([settings["p_min"][g] or 0.5 for g in grades]))
+            lean_min = np.array([settings["lean_min_z"][g] or 0.0 for g in grades])
+            by_classifier = np.minimum((logits - needed) * settings["z_per_logit"], lean_z - lean_min)
+            excess = np.where(usable, np.maximum(excess, by_classifier), excess)
         scores = 50.0 - config["score_scale"] * excess
         worst = int(scores.argmin())
         score = float(np.clip(scores[worst], 0.0, 100.0))

@@ -8,9 +8,10 @@ platform counts them.
 
 The taboo gate (meaning: MiniLM probes calibrated against ordinary text, negation, lexical
 evidence) is tuned on the taboo rows of this table, where it is held to the same floors
-(recall 100 %, false positives at most 5 %), and measured on four held-out sets it was not
+(recall 100 %, false positives at most 5 %), and measured on five held-out sets it was not
 tuned on (``taboo_holdout*.yml``; brands of their own there): their measured figures are held as floors in
-``test_taboo_gate_on_the_held_out_sets``. Its false rejections of passing posts count in the
+``test_taboo_gate_on_the_held_out_sets`` (the taboo classifiers' settings were chosen with
+the first four in view; the fifth was written blind and measured once). Its false rejections of passing posts count in the
 common false-positive floor too.
 """
 
@@ -35,18 +36,22 @@ ROWS = yaml.safe_load((DATA / "table.yml").read_text(encoding="utf-8"))["rows"]
 HELD_OUT = {
     # 12 of 12 acts, 0 of 14 decoys (the first version of the gate: 11 of 12, 1 of 14).
     "taboo_holdout.yml": (12, 14, 12, 0),
-    # Two brands appear only there. 4 of 14 acts (first version: 0), 1 of 16 decoys (first: 2).
-    # Missed mostly: acts with no lexical evidence the data files know (a health claim told as an
-    # anecdote, layoffs as "let 40 people go", a put-down by a new image), where MiniLM's lean
-    # alone is not past the no-evidence margin.
-    "taboo_holdout2.yml": (14, 16, 4, 1),
-    # One brand appears only there. 3 of 12 acts, 0 of 12 decoys (before the general lexicons:
-    # 1 of 12). Most acts are worded with cues the data files do not hold ("half dead", "an
-    # abacus with a subscription fee"): the gate's recall on new wording is its cue lists' coverage.
-    "taboo_holdout3.yml": (12, 12, 3, 0),
-    # Written before the general lexicons by the hand that wrote them (a weaker test): 8 of 10
+    # Two brands appear only there. 6 of 14 acts (first version: 0; before the kinds'
+    # classifiers: 4), 1 of 16 decoys (first: 2). Missed mostly: acts with no lexical evidence
+    # where neither MiniLM's lean nor the classifier is sure (a put-down by a new image, "a
+    # pivot table and a prayer"; layoffs as "let 40 people go").
+    "taboo_holdout2.yml": (14, 16, 6, 1),
+    # One brand appears only there. 7 of 12 acts (before the general lexicons: 1; before the
+    # classifiers: 3), 0 of 12 decoys.
+    "taboo_holdout3.yml": (12, 12, 7, 0),
+    # Written before the general lexicons by the hand that wrote them (a weaker test): 9 of 10
     # acts, 0 of 10 decoys (before the lexicons: 4 of 10).
-    "taboo_holdout4.yml": (10, 10, 8, 0),
+    "taboo_holdout4.yml": (10, 10, 9, 0),
+    # Written blind in session 6 (its writer saw neither the gate nor its corpus), four brands
+    # of its own, measured once after the classifiers' settings were chosen on the sets above:
+    # 4 of 20 acts (2 without the classifiers), 0 of 20 decoys. Most acts there are worded by
+    # anecdote, sarcasm or implicature; the gate's recall on such wording stays low.
+    "taboo_holdout5.yml": (20, 20, 4, 0),
 }
 
 
