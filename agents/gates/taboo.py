@@ -35,7 +35,7 @@ lean agrees (``classifier``: ``p_min`` and ``lean_min_z``, by the strength of it
 The score is 50 at that boundary, lower the further past it (``score_scale`` per standard
 deviation); the threshold (default 50) rejects below it, so a brand makes the gate stricter or
 looser with one number. Calibration: ``data/taboo.json``, tuned on the calibration rows of the
-labelled gate table (``tests/data/gates/table.yml``) and reported on two held-out sets
+labelled gate table (``tests/data/gates/table.yml``) and reported on five held-out sets
 (``taboo_holdout*.yml``; the fifth written blind). Without an embedder the gate is skipped. An
 LLM judge may confirm a rejection where one is configured (not part of this gate).
 """
