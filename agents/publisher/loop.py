@@ -31,7 +31,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -46,11 +45,10 @@ from storage.postgres import publishing as store
 from storage.postgres import repositories as repo
 
 from .adapters import ADAPTERS, Adapter, Credentials, PostRequest
+from .config import PublisherConfig
 from .machine import ConnectionMark, Decision, JobState, after_create, after_reconcile
 from .outcomes import Outcome, PublishResult, RefreshFailed, RefreshUnavailable
-from .performance import OutcomeSink
-from .performance import PerformanceIngest, PullSchedule
-from .policy import RetryPolicy
+from .performance import OutcomeSink, PerformanceIngest
 from .ratelimit import Buckets
 from .settling import SuccessGroup
 from .threads import Thread, thread_parts
@@ -59,28 +57,6 @@ log = structlog.get_logger(__name__)
 
 RECONCILE_MARGIN = timedelta(minutes=2)  # clock skew between us and the platform
 FORGET_AFTER_LEASES = 10  # a connection idle this many lease periods is dropped from memory
-DEFAULT_CAPS = {"x": 4, "linkedin": 4, "mastodon": 4, "bluesky": 4, "webhook": 8, "outbox": 64}
-"""Concurrent creates per adapter in one publisher. The outbox writes the posts that arrive together
-under one lock and one fsync, so its cap is the size of that group, not a courtesy to a server."""
-
-
-@dataclass
-class PublisherConfig:
-    """The loop's knobs, plain fields (the runtime fills them from settings)."""
-
-    owner: str
-    lease_seconds: float = 60.0
-    batch: int = 20
-    poll_seconds: float = 1.0
-    http_timeout: float = 10.0
-    platform_caps: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_CAPS))
-    outbox_dir: Path = Path("outbox")
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
-    metrics_every_seconds: float | None = 60.0
-    """How often the loop pulls due metrics of published posts (None: never)."""
-    pull_schedule: PullSchedule = field(default_factory=PullSchedule)
-
-
 @dataclass
 class _BatchContext:
     bodies: dict[UUID, str]
