@@ -83,26 +83,36 @@ def _evidence(probes: TabooProbes, text_words: list[str]) -> tuple[int, bool]:
     return evidence.strength, bool(evidence.cues) and negated_inside(evidence.cues)
 
 
+def _negation_shift(values: np.ndarray, negations: list[str | None], n_sentences: int, act_negations: list[bool],
+                    tolerance: float) -> np.ndarray:  # fmt: skip
+    """Per unit, how far taking its negation out moves a measure towards the act, past the
+    tolerance: ``values`` holds the units' measures, then those of the units that have a
+    negation, without it, in order. A pair inherits the larger shift of its two sentences (a
+    sentence that argues against the act does so next to any other); a negation that is part of
+    the act's cue shifts nothing."""
+    n = len(negations)
+    shift = np.zeros(n, dtype=np.float64)
+    j = n
+    for i, negation in enumerate(negations):
+        if negation:
+            shift[i] = max(0.0, float(values[j] - values[i]) - tolerance)
+            j += 1
+    for i in range(n_sentences, n):  # pair i joins sentences k and k + 1
+        k = i - n_sentences
+        shift[i] = max(shift[i], shift[k], shift[k + 1])
+    shift[np.array(act_negations, dtype=bool)] = 0.0
+    return shift
+
+
 async def _scores(ctx: Context, probes: TabooProbes, parts: list[str], negations: list[str | None], n_sentences: int,
                   ordinary: list[str], act_negations: list[bool]) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Per unit: its lean to the act in background standard deviations, the negation's shift
-    taken off, and its best act cosine, likewise. A pair inherits the larger negation shift of
-    its two sentences (a sentence that argues against the act does so next to any other); a
-    negation that is part of the act's cue shifts nothing."""
+    (:func:`_negation_shift`) taken off, and its best act cosine, likewise."""
     config = load_json("taboo.json")
     positive = [n for n in negations if n]
     lean, act = await lean_and_act(ctx, probes, parts + positive, ordinary)
     background = await Background.of(ctx, probes, ordinary)
-    shift = np.zeros(len(parts), dtype=np.float32)
-    j = len(parts)
-    for i, n in enumerate(negations):
-        if n:
-            shift[i] = max(0.0, float(lean[j] - lean[i]) - config["negation_tolerance"])
-            j += 1
-    for i in range(n_sentences, len(parts)):  # pair i joins sentences k and k + 1
-        k = i - n_sentences
-        shift[i] = max(shift[i], shift[k], shift[k + 1])
-    shift[np.array(act_negations, dtype=bool)] = 0.0
+    shift = _negation_shift(lean, negations, n_sentences, act_negations, config["negation_tolerance"])
     is_pair = np.arange(len(parts)) >= n_sentences
     lean = lean[: len(parts)] - config["negation_weight"] * shift
     return background.lean_z(lean, is_pair), background.act_z(act[: len(parts)], is_pair)
@@ -116,22 +126,12 @@ def _logit(p: np.ndarray) -> np.ndarray:
 async def _classified(ctx: Context, classifier: Classifier, kinds: tuple[str, ...], parts: list[str],
                       negations: list[str | None], n_sentences: int, act_negations: list[bool]) -> np.ndarray:  # fmt: skip
     """Per unit: the log-odds that it commits an act of the taboo's kinds, by the kinds'
-    classifiers, with a negation that argues against the act taken off as for the lean (the
-    log-odds of the unit without its negation, above the unit's own by more than the tolerance,
-    lower it by that shift)."""
+    classifiers, with a negation that argues against the act taken off as for the lean
+    (:func:`_negation_shift` of the log-odds)."""
     config = load_json("taboo.json")["classifier"]
     positive = [n for n in negations if n]
     logits = _logit(classifier.probability(kinds, await ctx.vectors(parts + positive)))
-    shift = np.zeros(len(parts))
-    j = len(parts)
-    for i, n in enumerate(negations):
-        if n:
-            shift[i] = max(0.0, float(logits[j] - logits[i]) - config["negation_tolerance"])
-            j += 1
-    for i in range(n_sentences, len(parts)):
-        k = i - n_sentences
-        shift[i] = max(shift[i], shift[k], shift[k + 1])
-    shift[np.array(act_negations, dtype=bool)] = 0.0
+    shift = _negation_shift(logits, negations, n_sentences, act_negations, config["negation_tolerance"])
     return logits[: len(parts)] - config["negation_weight"] * shift
 
 
