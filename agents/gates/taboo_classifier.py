@@ -34,6 +34,7 @@ import numpy as np
 import yaml
 
 from .rules import DATA, load_json, load_lines
+from .taboo_probes import kind_probes
 
 CORPUS = DATA / "taboo_corpus"
 WEIGHTS = DATA / "taboo_classifier.json"
@@ -76,12 +77,9 @@ def digest() -> str:
 
 def load_corpus() -> Corpus:
     kinds = load_json("taboo_acts.json")["kinds"]
-    acts = {k: list(spec["act"]) for k, spec in kinds.items()}
-    contrasts = {k: list(spec["contrast"]) for k, spec in kinds.items()}
-    for k, spec in kinds.items():
-        objects = spec.get("default_object", [])
-        acts[k] += [t.format(object=o) for t in spec.get("act_templates", []) for o in objects]
-        contrasts[k] += [t.format(object=o) for t in spec.get("contrast_templates", []) for o in objects]
+    probes = {k: kind_probes(spec, spec.get("default_object", [])) for k, spec in kinds.items()}
+    acts = {k: act for k, (act, _) in probes.items()}
+    contrasts = {k: contrast for k, (_, contrast) in probes.items()}
     ordinary = list(load_lines("taboo_background.txt"))
     for path in _files():
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

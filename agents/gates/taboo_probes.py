@@ -160,6 +160,14 @@ async def kinds_of(ctx: Context, act_text: str) -> tuple[str, ...]:
     return chosen
 
 
+def kind_probes(spec: dict, objects: list[str] | tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """A kind's act and contrast probes, its ``{object}`` templates filled with ``objects``."""
+    def filled(side: str) -> list[str]:
+        return [t.format(object=o) for t in spec.get(f"{side}_templates", []) for o in objects]
+
+    return [*spec["act"], *filled("act")], [*spec["contrast"], *filled("contrast")]
+
+
 async def probes_for(ctx: Context, taboo: str) -> TabooProbes:
     """The probes and lexical evidence of one of the brand's taboos for this check's post."""
     config, kinds = load_json("taboo.json"), _kinds()
@@ -174,8 +182,9 @@ async def probes_for(ctx: Context, taboo: str) -> TabooProbes:
         spec = kinds[kind]
         fill = competitors[: config["competitors_max"]] if _names_competitors(spec) else ()
         objects = list(fill) or spec.get("default_object", [])
-        act += spec["act"] + [t.format(object=o) for t in spec.get("act_templates", []) for o in objects]
-        contrast += spec["contrast"] + [t.format(object=o) for t in spec.get("contrast_templates", []) for o in objects]
+        acts, contrasts = kind_probes(spec, objects)
+        act += acts
+        contrast += contrasts
     if not chosen:
         act = [act_text]
         contrast = [template.format(act=act_text) for template in config["refusal_templates"]]
@@ -185,4 +194,4 @@ async def probes_for(ctx: Context, taboo: str) -> TabooProbes:
                        contrast=tuple(dict.fromkeys(contrast)), lexicons=lexicons)  # fmt: skip
 
 
-__all__ = ["Evidence", "Lexicon", "TabooProbes", "act_of", "kinds_of", "probes_for"]
+__all__ = ["Evidence", "Lexicon", "TabooProbes", "act_of", "kind_probes", "kinds_of", "probes_for"]
