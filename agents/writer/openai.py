@@ -1,32 +1,24 @@
-"""An OpenAI-compatible chat-completions generator over aiohttp (vLLM, Ollama, llama.cpp
-server, hosted APIs): ``POST {base_url}/chat/completions``.
+"""An OpenAI-compatible chat-completions generator (vLLM, Ollama, llama.cpp server, hosted
+APIs) over the shared client :class:`agents.chat.ChatClient`: its timeouts, retries on
+429/5xx/timeouts with backoff, and ``response_format: json_object`` (turned off with
+``json_mode=False`` for servers without it).
 
-* **Timeouts**: one total timeout per request (``timeout_seconds``).
-* **Retries**: 429 and 5xx answers, timeouts and dropped connections are retried up to
-  ``max_retries`` times with exponential backoff (``backoff_seconds × 2^n``, capped, or the
-  server's ``Retry-After`` when it sends one). Other 4xx answers are not retried.
-* **Structured output**: ``response_format: json_object`` (turned off with
-  ``json_mode=False`` for servers without it); the answer is parsed into a :class:`Draft`
-  (:mod:`.parsing`). Invalid JSON, or beats not the plan's, is asked for once more with the
-  error; a second invalid answer is ``invalid_output``.
-
-Every failure is a :class:`GenerationError` with a stable reason, so the package fails cleanly.
+The answer is parsed into a :class:`Draft` (:mod:`.parsing`). Invalid JSON, or beats not the
+plan's, is asked for once more with the error; a second invalid answer is ``invalid_output``.
+Every failure is a :class:`GenerationError` with the client's stable reason, so the package
+fails cleanly.
 """
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import aiohttp
+
+from agents.chat import ChatClient, ChatError
 
 from .generator import GenerationError
 from .models import Draft, GenerationRequest
 from .parsing import OutputError, parse_draft
 from .prompts import REPAIR, messages
-
-RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-BACKOFF_MAX = 30.0
 
 
 class OpenAIGenerator:
@@ -47,15 +39,9 @@ class OpenAIGenerator:
         json_mode: bool = True,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
-        self.url = base_url.rstrip("/") + "/chat/completions"
-        self.model = model
-        self.api_key = api_key
-        self.timeout_seconds = timeout_seconds
-        self.max_retries = max_retries
-        self.backoff_seconds = backoff_seconds
+        self.client = ChatClient(base_url, model, api_key, timeout_seconds=timeout_seconds, max_retries=max_retries,
+                                 backoff_seconds=backoff_seconds, json_mode=json_mode, session=session)  # fmt: skip
         self.temperature = temperature
-        self.json_mode = json_mode
-        self._session = session
 
     async def generate(self, request: GenerationRequest) -> Draft:
         chat = messages(request)
@@ -71,60 +57,11 @@ class OpenAIGenerator:
         except OutputError as error:
             raise GenerationError("invalid_output", str(error)) from None
 
-    def _body(self, chat: list[dict[str, str]], seed: int) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model, "messages": chat, "temperature": self.temperature, "seed": seed}
-        if self.json_mode:
-            body["response_format"] = {"type": "json_object"}
-        return body
-
-    def _delay(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            try:
-                return min(BACKOFF_MAX, max(0.0, float(retry_after)))
-            except ValueError:
-                pass
-        return min(BACKOFF_MAX, self.backoff_seconds * 2**attempt)
-
     async def _complete(self, chat: list[dict[str, str]], seed: int) -> str:
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        session = self._session or aiohttp.ClientSession()
-        last = GenerationError("connection", "no attempt made")
         try:
-            for attempt in range(self.max_retries + 1):
-                retry_after = None
-                try:
-                    timeout = aiohttp.ClientTimeout(total=self.timeout_seconds)
-                    async with session.post(self.url, json=self._body(chat, seed), headers=headers, timeout=timeout) as resp:
-                        if resp.status == 200:
-                            return _content(await resp.json(content_type=None))
-                        text = (await resp.text())[:300]
-                        retry_after = resp.headers.get("Retry-After")
-                        reason = "rate_limited" if resp.status == 429 else "server_error" if resp.status >= 500 else f"http_{resp.status}"
-                        last = GenerationError(reason, f"{resp.status}: {text}")
-                        if resp.status not in RETRY_STATUS:
-                            raise last
-                except TimeoutError:
-                    last = GenerationError("timeout", f"no answer within {self.timeout_seconds}s")
-                except aiohttp.ClientError as error:
-                    last = GenerationError("connection", str(error)[:300])
-                except ValueError as error:  # a 200 whose body is not JSON
-                    raise GenerationError("invalid_output", f"not a chat completion: {error}") from None
-                if attempt < self.max_retries:
-                    await asyncio.sleep(self._delay(attempt, retry_after))
-            raise last
-        finally:
-            if self._session is None:
-                await session.close()
-
-
-def _content(payload: Any) -> str:
-    try:
-        content = payload["choices"][0]["message"]["content"]
-    except (KeyError, IndexError, TypeError):
-        raise GenerationError("invalid_output", "the answer has no choices[0].message.content") from None
-    if not isinstance(content, str) or not content.strip():
-        raise GenerationError("invalid_output", "the answer's content is empty")
-    return content
+            return await self.client.complete(chat, temperature=self.temperature, seed=seed)
+        except ChatError as error:
+            raise GenerationError(error.reason, error.detail) from None
 
 
 __all__ = ["OpenAIGenerator"]

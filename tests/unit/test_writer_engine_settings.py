@@ -22,8 +22,8 @@ def test_the_openai_generator_takes_the_llm_settings():
                         llm_api_key=SecretStr("k-1"), llm_timeout_seconds=7.5, llm_max_retries=2)  # fmt: skip
     generator = content_writer(settings).generator
     assert isinstance(generator, OpenAIGenerator)
-    assert (generator.url, generator.model, generator.api_key) == ("http://127.0.0.1:8081/v1/chat/completions", "qwen2.5", "k-1")
-    assert (generator.timeout_seconds, generator.max_retries) == (7.5, 2)
+    assert (generator.client.url, generator.client.model, generator.client.api_key) == ("http://127.0.0.1:8081/v1/chat/completions", "qwen2.5", "k-1")
+    assert (generator.client.timeout_seconds, generator.client.max_retries) == (7.5, 2)
 
 
 def test_local_needs_its_extra():
