@@ -63,14 +63,24 @@ def build_engine(kind: str, settings: Settings) -> Engine:
 
 def content_writer(settings: Settings, embedder: Any = None) -> ContentWriter:
     """The writer with the generator ``KAIRO_WRITER_GENERATOR`` names (composer, openai, local)
-    and its ``KAIRO_LLM_*`` settings."""
+    and its ``KAIRO_LLM_*`` settings, and the gates' taboo judge if ``KAIRO_GATES_JUDGE=llm``
+    (the same API, its own timeout)."""
     from agents.writer import make_generator
 
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     generator = make_generator(settings.writer_generator, base_url=settings.llm_base_url, model=settings.llm_model,
                                api_key=key, timeout_seconds=settings.llm_timeout_seconds,
                                max_retries=settings.llm_max_retries, backoff_seconds=settings.llm_backoff_seconds)  # fmt: skip
-    return ContentWriter(embedder, generator)
+    judge = None
+    if settings.gates_judge == "llm":
+        from agents.chat import ChatClient
+        from agents.gates.judge import ChatTabooJudge
+
+        judge = ChatTabooJudge(ChatClient(settings.llm_base_url, settings.llm_model, key,
+                                          timeout_seconds=settings.gates_judge_timeout_seconds,
+                                          max_retries=settings.llm_max_retries,
+                                          backoff_seconds=settings.llm_backoff_seconds))  # fmt: skip
+    return ContentWriter(embedder, generator, judge)
 
 
 def pattern_miner(settings: Settings, *, hooks: bool = False) -> PatternMiner:

@@ -134,6 +134,12 @@ class Settings(BaseSettings):
     )
     writer_max_attempts: int = Field(default=3, ge=1, le=5, description="Attempts per candidate in the critic loop.")
     writer_variants_per_plan: int = Field(default=2, ge=1, le=10, description="Variants a channel plan asks for by default.")
+    gates_judge: Literal["off", "llm"] = Field(
+        default="off", description="Taboo judge of the gates: none, or the OpenAI-compatible API of the KAIRO_LLM_* settings."
+    )
+    gates_judge_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="Timeout of one judge request (a check waits for it; retries as KAIRO_LLM_MAX_RETRIES)."
+    )
     llm_base_url: str = Field(default="http://127.0.0.1:8080/v1", description="OpenAI-compatible API base (…/v1).")
     llm_model: str = Field(default="gpt-4o-mini", description="Model name sent to the chat-completions API.")
     llm_api_key: SecretStr | None = Field(default=None, description="Bearer key of the chat-completions API, if it needs one.")

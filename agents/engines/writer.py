@@ -21,6 +21,7 @@ from storage.objects import Channel, ContentPackage, ContentVariant
 from .base import TEXT_MAX, EngineModel
 
 if TYPE_CHECKING:  # pragma: no cover - importing the memory package pulls in chromadb
+    from agents.gates.judge import TabooJudge
     from storage.memory.embeddings import TextEmbedder
 
 
@@ -89,16 +90,18 @@ class ContentWriter:
                                       "edit": EditInput, "kill": KillInput,
                                       "regenerate": RegenerateInput}  # fmt: skip
 
-    def __init__(self, embedder: TextEmbedder | None = None, generator: TextGenerator | None = None) -> None:
+    def __init__(self, embedder: TextEmbedder | None = None, generator: TextGenerator | None = None,
+                 judge: TabooJudge | None = None) -> None:  # fmt: skip
         self.embedder = embedder
         self.generator = generator or Composer()
+        self.judge = judge
 
     async def check_length(self, payload: LengthInput) -> LengthResult:
         return measure(payload.channel, payload.text, payload.limit)
 
     async def check(self, payload: GateInput) -> GateReport:
         """All quality gates on one candidate (see :func:`agents.gates.run_gates`)."""
-        return await run_gates(payload, self.embedder)
+        return await run_gates(payload, self.embedder, self.judge)
 
     async def write(self, payload: WriteRequest) -> WriteResult:
         """One package from a card or a manual topic, every candidate through grounding and

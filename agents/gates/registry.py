@@ -16,14 +16,19 @@ from .rules import Context, Rule
 if TYPE_CHECKING:  # pragma: no cover
     from storage.memory.embeddings import TextEmbedder
 
+    from .judge import TabooJudge
+
 GATES = (platform, banned, taboo, hook, similarity, engagement)
 RULES: tuple[Rule, ...] = tuple(module.RULE for module in GATES)
 
 
-async def run_gates(candidate: GateInput, embedder: TextEmbedder | None = None) -> GateReport:
+async def run_gates(candidate: GateInput, embedder: TextEmbedder | None = None,
+                    judge: TabooJudge | None = None) -> GateReport:  # fmt: skip
     """All gates on ``candidate``. Without an embedder the meaning-based parts (taboo, the
-    embedding half of similarity) are skipped or lexical only; the report says which."""
-    ctx = Context(candidate, embedder)
+    embedding half of similarity) are skipped or lexical only; the report says which. With a
+    ``judge`` (:mod:`.judge`), a language model settles the taboo verdicts the embedding
+    measures leave open."""
+    ctx = Context(candidate, embedder, judge)
     outcome = platform.check(ctx)
     results: list[GateResult] = [outcome.result]
     for module in GATES[1:]:

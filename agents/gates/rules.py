@@ -24,6 +24,8 @@ from .model import Finding, GateInput, GateResult, RuleName, Severity
 if TYPE_CHECKING:  # pragma: no cover - importing the memory package pulls in chromadb
     from storage.memory.embeddings import TextEmbedder
 
+    from .judge import TabooJudge
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -67,10 +69,12 @@ the brand's history recur on every call, so they are embedded once, not per cand
 
 @dataclass
 class Context:
-    """One check in progress: the candidate, the embedder (optional) and shared vectors."""
+    """One check in progress: the candidate, the embedder and the taboo judge (both optional)
+    and shared vectors."""
 
     candidate: GateInput
     embedder: TextEmbedder | None = None
+    judge: TabooJudge | None = None
     _vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
     def _cached(self, text: str) -> np.ndarray | None:

@@ -36,20 +36,26 @@ The score is 50 at that boundary, lower the further past it (``score_scale`` per
 deviation); the threshold (default 50) rejects below it, so a brand makes the gate stricter or
 looser with one number. Calibration: ``data/taboo.json``, tuned on the calibration rows of the
 labelled gate table (``tests/data/gates/table.yml``) and reported on five held-out sets
-(``taboo_holdout*.yml``; the fifth written blind). Without an embedder the gate is skipped. An
-LLM judge may confirm a rejection where one is configured (not part of this gate).
+(``taboo_holdout*.yml``; the fifth written blind). Without an embedder the gate is skipped.
+
+6. **The judge** (:mod:`.judge`, where a language model is configured): a taboo whose score is
+   within ``judge.ask_margin`` above the threshold down to ``judge.keep_margin`` below it is
+   settled by the judge's answer instead (``taboo_judge_cleared`` flags a rejection it takes
+   back; ``taboo_judge_unavailable`` a failed request, when the score decides as without it).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 
 from storage.objects import Gate
 
-from .model import GateResult
+from .judge import Breach, JudgeUnavailable
+from .model import Finding, GateResult, Severity
 from .negation import denegated, distanced, negated_inside, negated_outside
 from .rules import Context, Rule, finding, load_json, result
 from .taboo_background import Background, lean_and_act
@@ -57,13 +63,30 @@ from .taboo_classifier import Classifier, classifier_for
 from .taboo_probes import TabooProbes, probes_for
 from .tokens import words
 
-RULE = Rule(name="taboo", gate=Gate.G4_VOICE, codes=("taboo",), summary="breaks none of the brand's taboos")
+RULE = Rule(name="taboo", gate=Gate.G4_VOICE, codes=("taboo", "taboo_judge_cleared", "taboo_judge_unavailable"),
+            summary="breaks none of the brand's taboos")
 
 _SENTENCE = re.compile(r"(?<=[.!?…;:])\s+|\n+")
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if len(words(s)) >= 2]
+    """The post's sentences of two words or more. A shorter fragment ("LaneGuard?", "Wow.") is
+    joined to the sentence after it (the last to the one before), since it often names what that
+    sentence is about; a fragment with no word at all is dropped."""
+    out: list[str] = []
+    carry = ""
+    for piece in (p.strip() for p in _SENTENCE.split(text)):
+        if not words(piece):
+            continue
+        joined = f"{carry} {piece}" if carry else piece
+        if len(words(joined)) < 2:
+            carry = joined
+            continue
+        out.append(joined)
+        carry = ""
+    if carry and out:
+        out[-1] = f"{out[-1]} {carry}"
+    return out
 
 
 def units(text: str, max_sentences: int) -> list[str]:
@@ -151,7 +174,7 @@ async def check(ctx: Context) -> GateResult:
     part_words = [words(p) for p in parts]
     negations = [denegated(p) for p in parts]  # each unit without its negation (None: it has none), for every taboo
     classifier = classifier_for(ctx.embedder.model_name)
-    findings, lowest = [], 100.0
+    measured: list[Measured] = []
     for taboo in c.brand.taboos:
         probes = await probes_for(ctx, taboo)
         evidence = [_evidence(probes, w) for w in part_words]
@@ -175,9 +198,46 @@ async def check(ctx: Context) -> GateResult:
             excess = np.where(usable, np.maximum(excess, by_classifier), excess)
         scores = 50.0 - config["score_scale"] * excess
         worst = int(scores.argmin())
-        score = float(np.clip(scores[worst], 0.0, 100.0))
-        lowest = min(lowest, score)
-        if score < threshold:
+        measured.append(Measured(taboo, float(np.clip(scores[worst], 0.0, 100.0)), parts[worst]))
+    return await _verdict(ctx, measured, threshold)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One taboo's score on the post, and the unit that scored worst."""
+
+    taboo: str
+    score: float
+    unit: str
+
+
+async def _verdict(ctx: Context, measured: list[Measured], threshold: float) -> GateResult:
+    """Each taboo's verdict: its score against the threshold, or, with a judge, the judge's
+    answer for the taboos whose score is in the band around the threshold (:mod:`.judge`).
+    The score stays the embedding measure; a rejection the judge takes back and a judge that
+    did not answer are flagged, so the verdict is always explained."""
+    band = load_json("taboo.json")["judge"]
+    ask = [m for m in measured if threshold - band["keep_margin"] <= m.score < threshold + band["ask_margin"]]
+    judged: dict[str, Breach] | None = None
+    findings: list[Finding] = []
+    if ctx.judge is not None and ask:
+        c = ctx.candidate
+        try:
+            judged = {b.taboo: b for b in await ctx.judge.breaches([m.taboo for m in ask], c.text, c.brand.competitors)}
+        except JudgeUnavailable as error:
+            findings.append(finding(RULE, Severity.FLAG, "taboo_judge_unavailable",
+                                    f"the taboo judge did not answer ({error.reason}); the embedding measure decided"))  # fmt: skip
+    asked = {m.taboo for m in ask} if judged is not None else set()
+    for m in measured:
+        if m.taboo not in asked:
+            if m.score < threshold:
+                findings.append(finding(RULE, ctx.severity(RULE), "taboo", f"breaks the taboo {m.taboo!r}: {m.unit[:160]!r}",
+                                        m.taboo))  # fmt: skip
+        elif (breach := judged.get(m.taboo)) is not None:  # type: ignore[union-attr]
+            words = breach.quote or m.unit
             findings.append(finding(RULE, ctx.severity(RULE), "taboo",
-                                    f"breaks the taboo {taboo!r}: {parts[worst][:160]!r}", taboo))  # fmt: skip
-    return result(RULE, lowest, findings, threshold)
+                                    f"breaks the taboo {m.taboo!r} (judge): {words[:160]!r}", m.taboo))  # fmt: skip
+        elif m.score < threshold:
+            findings.append(finding(RULE, Severity.FLAG, "taboo_judge_cleared",
+                                    f"near the taboo {m.taboo!r}, cleared by the judge: {m.unit[:160]!r}", m.taboo))  # fmt: skip
+    return result(RULE, min((m.score for m in measured), default=100.0), findings, threshold)

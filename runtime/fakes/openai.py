@@ -9,7 +9,9 @@ What it answers is a script of modes, one per request (then ``default``):
 * ``over_length``: valid JSON, but every beat several times too long for any channel;
 * ``malformed``: text that is not JSON;
 * ``rate_limited``: 429 with ``Retry-After: 0``; ``server_error``: 500;
-* ``delay``: the good answer, held back ``delay_seconds`` (past a client's timeout).
+* ``delay``: the good answer, held back ``delay_seconds`` (past a client's timeout);
+* ``reply``: the next content queued with :meth:`FakeChatCompletions.push_reply`, verbatim
+  (what a test has a judge answer: the fake reads no post).
 
 ``requests`` keeps every request body. Not a model: it never writes anything the prompt
 did not hold.
@@ -26,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-MODES = ("good", "over_length", "malformed", "rate_limited", "server_error", "delay")
+MODES = ("good", "over_length", "malformed", "rate_limited", "server_error", "delay", "reply")
 _BEAT_LINE = re.compile(r"^- ([a-z][a-z0-9_]*)(?::|$)", re.MULTILINE)
 
 
@@ -58,6 +60,7 @@ class FakeChatCompletions:
         self.default = default
         self.delay_seconds = delay_seconds
         self.script: deque[str] = deque()
+        self.replies: deque[str] = deque()
         self.requests: list[dict[str, Any]] = []
         self.url = ""
         self.app = web.Application()
@@ -68,7 +71,14 @@ class FakeChatCompletions:
         for mode in modes:
             if mode not in MODES:
                 raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
+            if mode == "reply":
+                raise ValueError("queue a reply with push_reply(content)")
         self.script.extend(modes)
+
+    def push_reply(self, *contents: str) -> None:
+        """Answer the next requests with these contents, one each."""
+        self.replies.extend(contents)
+        self.script.extend("reply" for _ in contents)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
@@ -105,6 +115,8 @@ class FakeChatCompletions:
             await asyncio.sleep(self.delay_seconds)
         if mode == "malformed":
             content = "Sure! Here is your post: beats -> hook, then the rest {not json"
+        elif mode == "reply":
+            content = self.replies.popleft()
         else:
             content = json.dumps(draft_from_prompt(prompt, stretch=12 if mode == "over_length" else 1))
         return web.json_response({

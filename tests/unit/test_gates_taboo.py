@@ -169,6 +169,15 @@ def test_units_are_sentences_and_adjacent_pairs():
     assert units("ok", 60) == []
 
 
+def test_a_one_word_fragment_joins_the_sentence_it_introduces():
+    # "LaneGuard?" names whom the next sentence trashes: dropped, the pair never held both.
+    assert units("LaneGuard? Slow, rude and useless. Switch to us.", 60) == [
+        "LaneGuard? Slow, rude and useless.", "Switch to us.", "LaneGuard? Slow, rude and useless. Switch to us.",
+    ]  # fmt: skip
+    assert units("Their support is a joke. Honestly.", 60) == ["Their support is a joke. Honestly."]
+    assert units("Wow. 🎉 !", 60) == []
+
+
 def test_competitors_and_their_handles_come_from_the_snapshot():
     snapshot = BrandBrainSnapshot(
         brand_id=uuid.uuid4(), version=1, positioning="Bread", taboos=["Never disparage competitors by name"],
