@@ -50,6 +50,17 @@ def test_registry_lists_every_gate_with_stable_codes():
         ("3 things.", False),
         ("Why do dashboards lie?", False),
         ("Churn is a pricing problem.", False),
+        # Teasers and warm-ups that promise something without saying what.
+        ("Big news!", True),
+        ("Well, it's been a while.", True),
+        ("Thinking out loud here...", True),
+        ("I wanted to take a moment to reflect.", True),
+        ("Guess what?", True),
+        ("Excited to share some personal news.", True),
+        ("Big news: our second bakery opens in Leeds on Saturday.", False),
+        ("Guess what we found in the flour store?", False),
+        ("Thinking about quitting sugar?", False),
+        ("It has been a while since we raised prices.", False),
     ],
 )
 def test_hook_needs_a_subject_or_a_number(line, weak):
