@@ -11,7 +11,7 @@ fails cleanly.
 
 from __future__ import annotations
 
-import aiohttp
+from typing import Any
 
 from agents.chat import ChatClient, ChatError
 
@@ -22,25 +22,16 @@ from .prompts import REPAIR, messages
 
 
 class OpenAIGenerator:
-    """Configuration as plain fields; ``session`` may be shared (the caller closes it)."""
+    """A generator over one :class:`ChatClient`; its ``session`` may be shared (the caller
+    closes it)."""
 
     name = "openai"
 
-    def __init__(
-        self,
-        base_url: str,
-        model: str,
-        api_key: str | None = None,
-        *,
-        timeout_seconds: float = 60.0,
-        max_retries: int = 3,
-        backoff_seconds: float = 1.0,
-        temperature: float = 0.7,
-        json_mode: bool = True,
-        session: aiohttp.ClientSession | None = None,
-    ) -> None:
-        self.client = ChatClient(base_url, model, api_key, timeout_seconds=timeout_seconds, max_retries=max_retries,
-                                 backoff_seconds=backoff_seconds, json_mode=json_mode, session=session)  # fmt: skip
+    def __init__(self, base_url: str, model: str, api_key: str | None = None, *, temperature: float = 0.7,
+                 **client: Any) -> None:  # fmt: skip
+        """``client``: the :class:`ChatClient` options (timeout, retries, backoff, JSON mode,
+        a shared session)."""
+        self.client = ChatClient(base_url, model, api_key, **client)
         self.temperature = temperature
 
     async def generate(self, request: GenerationRequest) -> Draft:
