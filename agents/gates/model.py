@@ -8,17 +8,16 @@ severity (``reject`` stops the post, ``flag`` lets it pass with a note) and, for
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from storage.objects import BannedWord, BrandBrainSnapshot, Channel, Gate
+from storage.objects import GATE_TEXT_MAX, BannedWord, BrandBrainSnapshot, Channel, Gate, GateVerdict
+from storage.objects import GateRule as RuleName
 
-RuleName = Literal["platform", "banned_words", "taboo", "hook", "similarity", "engagement"]
 HISTORY_MAX = 500
-TEXT_MAX = 40_000
-"""Longest text the gates take (the engines' limit; a YouTube script is at most 5,000)."""
+TEXT_MAX = GATE_TEXT_MAX
 Score100 = Annotated[float, Field(ge=0, le=100)]
 
 
@@ -161,7 +160,7 @@ class GateInput(EngineModel):
         return self
 
 
-Verdict = Literal["pass", "flag", "reject"]
+Verdict = GateVerdict
 
 
 class GateReport(EngineModel):

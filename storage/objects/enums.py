@@ -5,6 +5,7 @@ compares the two so they cannot drift apart.
 """
 
 from enum import StrEnum
+from typing import Literal
 
 
 class Channel(StrEnum):
@@ -223,6 +224,13 @@ class Gate(StrEnum):
     G5_PLATFORM = "g5"
     G7_ENGAGEMENT = "g7"
     COMPLIANCE = "g_compliance"
+
+
+GateRule = Literal["platform", "banned_words", "taboo", "hook", "similarity", "engagement"]
+"""The gates as lint rules (``agents.gates``), as their reports store them (migration 0016)."""
+GateVerdict = Literal["pass", "flag", "reject"]
+GATE_TEXT_MAX = 40_000
+"""Longest text the gates take and a stored draft check keeps (a YouTube script is at most 5,000)."""
 
 
 class BannedSeverity(StrEnum):

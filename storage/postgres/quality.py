@@ -23,15 +23,15 @@ import asyncpg
 from pydantic import AwareDatetime, Field, model_validator
 
 from storage.errors import NotFound
-from storage.objects import Channel, CriticReason, Gate, QualityReport
+from storage.objects import GATE_TEXT_MAX, Channel, CriticReason, Gate, GateVerdict, QualityReport
+from storage.objects import GateRule as RuleName
 from storage.objects.base import KairoObject, Score, new_id, utcnow
 
 from .rows import Repository, Table
 
-RuleName = Literal["platform", "banned_words", "taboo", "hook", "similarity", "engagement"]
 OverridableRule = Literal["banned_words", "taboo", "hook", "similarity", "engagement"]
-Verdict = Literal["pass", "flag", "reject"]
-DRAFT_TEXT_MAX = 40_000
+Verdict = GateVerdict
+DRAFT_TEXT_MAX = GATE_TEXT_MAX
 FINDINGS_MAX = 50
 
 Code = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
