@@ -57,6 +57,24 @@ def describe(handle) -> dict:
     return ray.get(handle.describe.remote(), timeout=60)
 
 
+async def wait_for_new_process(handle, old_pid: int, timeout: float = 60.0) -> int:
+    """ray.kill returns before the actor is dead, and calls made meanwhile may still reach the
+    old process: wait until the actor answers from a new one, and return its pid."""
+    import ray
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        try:
+            pid = (await handle.describe.remote())["pid"]
+        except ray.exceptions.RayActorError:  # between the old process and the new one
+            pid = old_pid
+        if pid != old_pid:
+            return pid
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the actor still answers from pid {old_pid} after {timeout}s")
+
+
 async def wait_until_gone(ray_module, name: str, timeout: float = 30.0) -> None:
     """ray.kill returns before the actor is dead; wait until its name is released."""
     loop = asyncio.get_running_loop()
@@ -155,7 +173,9 @@ async def test_router_rides_out_a_restart(ray_cluster, router):
     assert [r.length for r in results] == [3, 3, 3]
     same_name = ray_cluster.get_actor(names.engine("writer", 0), namespace="kairo-test")
     assert same_name._actor_id == handle._actor_id  # restarted in place, not replaced
-    assert describe(same_name)["pid"] != old_pid
+    await wait_for_new_process(same_name, old_pid)
+    after = await router.call("writer", "check_length", LengthInput(channel=Channel.BLUESKY, text="e\u0301" * 3))
+    assert after.length == 3  # and the restarted process answers
 
 
 async def test_a_call_on_a_member_killed_for_good_is_answered_by_the_next_member(ray_cluster, settings, pools):

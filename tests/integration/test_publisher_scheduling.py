@@ -53,7 +53,9 @@ async def count_jobs(db) -> int:
 
 async def test_refusals_name_the_rule_and_write_nothing(env):
     db, world, variants, draft, long, bsky = env
-    at = utcnow() + timedelta(days=1)
+    # Tomorrow at 09:00 UTC: the daily cap counts a UTC day, so the three posts at +0 h, +1 h and
+    # +2 h and the refused fourth at +3 h must fall on one day whatever the hour the test runs.
+    at = (utcnow() + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     cases = [
         (variants[0].id, utcnow() - timedelta(hours=1), Invalid, "scheduled_in_past"),
         (variants[0].id, utcnow() + timedelta(days=91), Invalid, "beyond_horizon"),
