@@ -6,9 +6,10 @@ Sentence vectors carry a post's topic far better than its stance: a post that mo
 anecdote, or promises an outcome through a customer's story, is near its taboo but not past the
 margins, and so is a post that argues against the act. A language model reads stance. So the
 taboo gate (:mod:`.taboo`) asks the judge about every taboo whose score falls in the band
-``judge.ask_below`` (above it the post is plainly elsewhere) down to ``judge.keep_below``
-(below it the evidence is strong enough that no answer of the model, nor an instruction
-smuggled into the post, undoes the rejection). In the band the judge's answer is the verdict.
+from ``judge.ask_margin`` above the threshold (above it the post is plainly elsewhere) down to
+``judge.keep_margin`` below it (below it the evidence is strong enough that no answer of the
+model, nor an instruction smuggled into the post, undoes the rejection; ``data/taboo.json``).
+In the band the judge's answer is the verdict.
 
 One request per post, all the taboos in the band numbered in it; the post is quoted between
 markers and called data, never instructions. The answer is JSON,
@@ -52,12 +53,9 @@ POST>>>"""
 CACHE_MAX = 2048
 
 
-class JudgeUnavailable(Exception):
-    """The judge gave no usable answer; ``reason`` is a stable code."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
+class JudgeUnavailable(ChatError):
+    """The judge gave no usable answer; ``reason`` is a stable code (the client's, or
+    ``invalid_output`` for an answer outside the schema)."""
 
 
 @dataclass(frozen=True)

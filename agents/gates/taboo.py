@@ -234,9 +234,9 @@ async def _verdict(ctx: Context, measured: list[Measured], threshold: float) -> 
                 findings.append(finding(RULE, ctx.severity(RULE), "taboo", f"breaks the taboo {m.taboo!r}: {m.unit[:160]!r}",
                                         m.taboo))  # fmt: skip
         elif (breach := judged.get(m.taboo)) is not None:  # type: ignore[union-attr]
-            words = breach.quote or m.unit
+            quoted = breach.quote or m.unit
             findings.append(finding(RULE, ctx.severity(RULE), "taboo",
-                                    f"breaks the taboo {m.taboo!r} (judge): {words[:160]!r}", m.taboo))  # fmt: skip
+                                    f"breaks the taboo {m.taboo!r} (judge): {quoted[:160]!r}", m.taboo))  # fmt: skip
         elif m.score < threshold:
             findings.append(finding(RULE, Severity.FLAG, "taboo_judge_cleared",
                                     f"near the taboo {m.taboo!r}, cleared by the judge: {m.unit[:160]!r}", m.taboo))  # fmt: skip

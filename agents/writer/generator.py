@@ -12,16 +12,13 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from agents.chat import ChatError
+
 from .models import Draft, GenerationRequest
 
 
-class GenerationError(Exception):
+class GenerationError(ChatError):
     """A generator gave no usable answer; ``reason`` is a stable code, ``detail`` for people."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 @runtime_checkable
